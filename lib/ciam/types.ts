@@ -1,0 +1,146 @@
+/** CIAM API 2022-03-31 shapes used by the adapter (reference/tencent-cloud-api.md §4). */
+
+export interface MemberMap {
+  Name: string;
+  Value: string;
+  Type?: string;
+}
+
+export type IndexedAttributeField =
+  | 'IndexedAttribute1'
+  | 'IndexedAttribute2'
+  | 'IndexedAttribute3'
+  | 'IndexedAttribute4'
+  | 'IndexedAttribute5';
+
+export interface UpdateUserRequest {
+  UserId: string;
+  UserStoreId: string;
+  UserName?: string;
+  PhoneNumber?: string;
+  Email?: string;
+  Nickname?: string;
+  Address?: string;
+  UserGroup?: string[];
+  /** Epoch milliseconds. */
+  Birthdate?: number;
+  CustomizationAttributes?: MemberMap[];
+  IndexedAttribute1?: string;
+  IndexedAttribute2?: string;
+  IndexedAttribute3?: string;
+  IndexedAttribute4?: string;
+  IndexedAttribute5?: string;
+  UserOrg?: string[];
+}
+
+/** What mapping produces: everything but the CIAM UserId, which user resolution supplies. */
+export type UpdateUserDraft = Omit<UpdateUserRequest, 'UserId'>;
+
+export type UpdateUserField = Exclude<keyof UpdateUserRequest, 'UserId' | 'UserStoreId'>;
+
+export interface CiamUser {
+  UserId?: string;
+  UserName?: string;
+  PhoneNumber?: string;
+  Email?: string;
+  Nickname?: string;
+  Address?: string;
+  Birthdate?: number;
+  Status?: string;
+  UserGroups?: string[];
+  UserOrgs?: string[];
+  CustomAttributes?: MemberMap[];
+  IndexedAttribute1?: string;
+  IndexedAttribute2?: string;
+  IndexedAttribute3?: string;
+  IndexedAttribute4?: string;
+  IndexedAttribute5?: string;
+  CreatedDate?: number;
+  LastModifiedDate?: number;
+  UserStoreId?: string;
+  [key: string]: unknown;
+}
+
+export interface Pageable {
+  PageSize: number;
+  PageNumber: number;
+}
+
+export interface QueryUserFilter {
+  PropertyKey: string;
+  PropertyValue: string;
+  Logic: boolean;
+  OperateLogic: string;
+}
+
+export interface DescribeUserRequest {
+  UserStoreId: string;
+  Pageable: Pageable;
+  Filters?: QueryUserFilter[];
+  Original?: boolean;
+}
+
+export interface ListUserByPropertyRequest {
+  UserStoreId: string;
+  PropertyCode: 'email' | 'phoneNumber';
+  PropertyValue: string;
+  Original?: boolean;
+}
+
+export interface DescribeUserByIdRequest {
+  UserStoreId: string;
+  UserId: string;
+  Original?: boolean;
+}
+
+export interface CreateUserRequest {
+  UserStoreId: string;
+  PhoneNumber: string;
+  Email: string;
+  Password: string;
+  UserName: string;
+  Nickname?: string;
+  Address?: string;
+  UserGroup?: string[];
+  Birthdate?: number;
+  CustomizationAttributes?: MemberMap[];
+  IndexedAttribute1?: string;
+  IndexedAttribute2?: string;
+  IndexedAttribute3?: string;
+  IndexedAttribute4?: string;
+  IndexedAttribute5?: string;
+  UserOrg?: string[];
+}
+
+export interface UserResponse {
+  User: CiamUser | null;
+  RequestId: string;
+}
+
+export interface UserListResponse {
+  Users: CiamUser[];
+  RequestId: string;
+}
+
+export interface UserPageResponse {
+  Total: number;
+  Pageable?: Pageable;
+  Content: CiamUser[];
+  RequestId: string;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** The CIAM operations the adapter uses; `lib/ciam/client.ts` implements it over TC3 + fetch. */
+export interface CiamApi {
+  updateUser(request: UpdateUserRequest, options?: CallOptions): Promise<UserResponse>;
+  describeUserById(request: DescribeUserByIdRequest, options?: CallOptions): Promise<UserResponse>;
+  listUserByProperty(
+    request: ListUserByPropertyRequest,
+    options?: CallOptions,
+  ): Promise<UserListResponse>;
+  describeUser(request: DescribeUserRequest, options?: CallOptions): Promise<UserPageResponse>;
+  createUser(request: CreateUserRequest, options?: CallOptions): Promise<UserResponse>;
+}

@@ -1,0 +1,57 @@
+import type { UpdateUserField } from '../ciam/types.ts';
+import type { SecretRef } from '../secrets/types.ts';
+
+export type SourceType = 'standard-webhooks' | 'workos' | 'auth0' | 'okta' | 'hmac';
+
+export type ResolveStrategy =
+  | { by: 'userId'; cacheTtlSeconds?: number }
+  | { by: 'email'; cacheTtlSeconds?: number }
+  | { by: 'phone'; cacheTtlSeconds?: number }
+  | { by: 'indexedAttribute'; index: 1 | 2 | 3 | 4 | 5; cacheTtlSeconds?: number };
+
+export interface MappingConfig {
+  /** Region for numbers without a country code (libphonenumber-js), e.g. `SG`. */
+  defaultPhoneRegion?: string;
+  /**
+   * Per-field JSONata overrides, evaluated against `{ change, attributes, raw, subject }`.
+   * An expression that yields `undefined` leaves the field out of the request.
+   */
+  fields?: Partial<Record<UpdateUserField, string>>;
+  /** Fields the default mapping must not send (e.g. `["PhoneNumber"]`). */
+  omit?: UpdateUserField[];
+  /** Type sent with CustomizationAttributes items (`STRING` unless configured). */
+  customAttributeType?: string;
+}
+
+export interface Connection {
+  id: string;
+  source: SourceType;
+  userStoreId: string;
+  /**
+   * Secret references by role. `signing`: the webhook secret(s); two during a rotation.
+   * `apiToken`: credentials the source needs for call-backs (Okta Users API).
+   */
+  secrets: {
+    signing: SecretRef[];
+    apiToken?: SecretRef;
+  };
+  resolve: ResolveStrategy;
+  mapping: MappingConfig;
+  delivery: 'sync' | 'queued';
+  /** Source-specific options, validated against that source's `optionsSchema`. */
+  options: Record<string, unknown>;
+}
+
+export interface CiamSettings {
+  /** Default https://ciam.tencentcloudapi.com; the emulator is http://127.0.0.1:3100. */
+  endpoint: string;
+  region: string;
+  /** Secret holding `{"SecretId","SecretKey","Token"?}`. */
+  credentials: SecretRef;
+  timeoutMs: number;
+}
+
+export interface AdapterConfig {
+  ciam: CiamSettings;
+  connections: Connection[];
+}
