@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
 
 export const TC3_ALGORITHM = 'TC3-HMAC-SHA256';
 
@@ -30,8 +30,8 @@ export interface Tc3Signature {
   stringToSign: string;
 }
 
-const sha256Hex = (data: string | Uint8Array): string =>
-  createHash('sha256').update(data).digest('hex');
+// One-shot hash: about twice as fast as createHash() for request-sized inputs.
+const sha256Hex = (data: string | Uint8Array): string => hash('sha256', data, 'hex');
 
 const hmac = (key: string | Uint8Array, data: string): Buffer =>
   createHmac('sha256', key).update(data).digest();
@@ -40,9 +40,42 @@ const hmac = (key: string | Uint8Array, data: string): Buffer =>
 export const tc3Date = (timestamp: number): string =>
   new Date(timestamp * 1000).toISOString().slice(0, 10);
 
+// Consecutive signatures almost always fall on the same UTC day; formatting a Date is not free.
+let lastDay = Number.NaN;
+let lastDate = '';
+const dateOf = (timestamp: number): string => {
+  const day = Math.floor(timestamp / 86_400);
+  if (day !== lastDay) {
+    lastDate = tc3Date(timestamp);
+    lastDay = day;
+  }
+  return lastDate;
+};
+
 /** Derived key chain; exported for the emulator, which verifies with the same steps. */
 export const tc3SigningKey = (secretKey: string, date: string, service: string): Buffer =>
   hmac(hmac(hmac(`TC3${secretKey}`, date), service), 'tc3_request');
+
+/**
+ * The derived key depends only on (secretKey, date, service), so three of the four HMACs per
+ * signature are repeated work. Bounded so rotated keys and past dates cannot accumulate.
+ */
+const SIGNING_KEY_CACHE_SIZE = 16;
+const signingKeys = new Map<string, KeyObject>();
+const cachedSigningKey = (secretKey: string, date: string, service: string): KeyObject => {
+  // Length-prefixed so no (service, secretKey) pair can collide with another.
+  const id = `${date}|${service.length}|${service}|${secretKey}`;
+  let key = signingKeys.get(id);
+  if (key === undefined) {
+    key = createSecretKey(tc3SigningKey(secretKey, date, service));
+    if (signingKeys.size >= SIGNING_KEY_CACHE_SIZE) {
+      const oldest = signingKeys.keys().next();
+      if (oldest.done !== true) signingKeys.delete(oldest.value);
+    }
+    signingKeys.set(id, key);
+  }
+  return key;
+};
 
 /**
  * Builds the canonical request from already-lowercased header pairs. Shared by the signer and
@@ -65,20 +98,33 @@ export const tc3CanonicalRequest = (
 export const tc3StringToSign = (timestamp: number, scope: string, canonicalRequest: string) =>
   `${TC3_ALGORITHM}\n${timestamp}\n${scope}\n${sha256Hex(canonicalRequest)}`;
 
-export const signTc3 = (input: Tc3SignInput): Tc3Signature => {
-  const date = tc3Date(input.timestamp);
+const canonicalize = (input: Tc3SignInput, payloadHash: string) => {
+  const contentType = input.contentType.trim().toLowerCase();
+  const host = input.host.trim().toLowerCase();
+  if (input.headers === undefined) {
+    // The common case (what the SDK signs): already in order, no sort needed.
+    return {
+      canonicalRequest: `POST\n/\n\ncontent-type:${contentType}\nhost:${host}\n\ncontent-type;host\n${payloadHash}`,
+      signedHeaders: 'content-type;host',
+    };
+  }
   const pairs: Array<[string, string]> = [
-    ['content-type', input.contentType.trim().toLowerCase()],
-    ['host', input.host.trim().toLowerCase()],
+    ['content-type', contentType],
+    ['host', host],
   ];
-  for (const [key, value] of Object.entries(input.headers ?? {})) {
+  for (const [key, value] of Object.entries(input.headers)) {
     const k = key.trim().toLowerCase();
     if (k !== 'content-type' && k !== 'host') pairs.push([k, value.trim().toLowerCase()]);
   }
-  const { canonicalRequest, signedHeaders } = tc3CanonicalRequest(pairs, sha256Hex(input.body));
+  return tc3CanonicalRequest(pairs, payloadHash);
+};
+
+export const signTc3 = (input: Tc3SignInput): Tc3Signature => {
+  const date = dateOf(input.timestamp);
+  const { canonicalRequest, signedHeaders } = canonicalize(input, sha256Hex(input.body));
   const scope = `${date}/${input.service}/tc3_request`;
   const stringToSign = tc3StringToSign(input.timestamp, scope, canonicalRequest);
-  const signature = createHmac('sha256', tc3SigningKey(input.secretKey, date, input.service))
+  const signature = createHmac('sha256', cachedSigningKey(input.secretKey, date, input.service))
     .update(stringToSign)
     .digest('hex');
   return {

@@ -1,0 +1,416 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../lib/errors.ts';
+import { ApiError } from './api-error.ts';
+import {
+  checkFaultOptions,
+  type FaultController,
+  FaultInjector,
+  type FaultOptions,
+} from './faults.ts';
+import { ACTION_PARAMS, parseParams } from './params.ts';
+import { DEFAULT_SEED_PATH, loadSeed, type Seed } from './seed.ts';
+import { CiamStore, DEFAULT_PHONE_REGEX, type StoreView } from './store.ts';
+import { headerValue, verifyTc3Request } from './verify.ts';
+
+export type { Fault, FaultController, FaultKind, FaultOptions } from './faults.ts';
+export type { Seed, SeedCredential, SeedUser, SeedUserGroup, SeedUserStore } from './seed.ts';
+export { loadSeed, parseSeed } from './seed.ts';
+export type { StoreView } from './store.ts';
+
+export const EMULATOR_VERSION = '2022-03-31';
+export const EMULATOR_REGION = 'ap-singapore';
+/** TC3 POST limit (reference §2). */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const MAX_ADMIN_BODY_BYTES = 64 * 1024;
+const MAX_CALLS = 10_000;
+
+/** Real CIAM actions the emulator does not implement: UnsupportedOperation, not InvalidAction. */
+const UNEMULATED_ACTIONS = new Set([
+  'CreateApiImportUserJob',
+  'CreateFileExportUserJob',
+  'CreateUserGroup',
+  'CreateUserStore',
+  'DeleteUserGroups',
+  'DeleteUserStore',
+  'DeleteUsers',
+  'LinkAccount',
+  'ListJobs',
+  'ListLogMessageByCondition',
+  'ListUserGroups',
+  'ListUserStore',
+  'ResetPassword',
+  'SetPassword',
+  'UpdateUserGroup',
+  'UpdateUserStatus',
+  'UpdateUserStore',
+]);
+
+export interface EmulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: a random free port. */
+  port?: number;
+  /** Default: emulator/seed.json. */
+  seed?: Seed;
+  /** Requests per action per second (token bucket, burst = rate). Default 20; ≤ 0 or Infinity disables. */
+  rateLimit?: number;
+  /** Epoch ms; drives the signature window, the rate limiter and LastModifiedDate. */
+  now?: () => number;
+  /** Phone rule for FailedOperation.AttributeFormatError. Default: E.164 or mainland 11 digits. */
+  phoneRegex?: string;
+  faults?: FaultOptions;
+  /** Allowed |now − X-TC-Timestamp|. Default 300. */
+  maxSkewSeconds?: number;
+  /** Called once per API call (not for admin requests); `npm run emulator` logs from here. */
+  onCall?: (call: EmulatorCall) => void;
+}
+
+export interface EmulatorCall {
+  action: string;
+  /** Error code of the answer, if it was an error; `http502` / `drop` for transport faults. */
+  code?: string;
+  /** The injected fault, if any. */
+  fault?: string;
+  at: number;
+}
+
+export interface Emulator {
+  /** `http://127.0.0.1:<port>`, no trailing slash. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  /** Restores the seed, clears faults, the call log and the rate limiter. */
+  reset(): void;
+  faults: FaultController;
+  readonly calls: ReadonlyArray<EmulatorCall>;
+  /** Read-only copies of the store, for debugging and assertions. */
+  store: StoreView;
+}
+
+class RateLimiter {
+  #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #rate: number;
+  readonly #now: () => number;
+
+  constructor(rate: number, now: () => number) {
+    this.#rate = rate;
+    this.#now = now;
+  }
+
+  take(key: string): boolean {
+    if (!(this.#rate > 0) || !Number.isFinite(this.#rate)) return true;
+    const now = this.#now();
+    const bucket = this.#buckets.get(key) ?? { tokens: this.#rate, at: now };
+    const refill = (Math.max(0, now - bucket.at) / 1000) * this.#rate;
+    bucket.tokens = Math.min(this.#rate, bucket.tokens + refill);
+    bucket.at = now;
+    this.#buckets.set(key, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  reset(): void {
+    this.#buckets.clear();
+  }
+}
+
+const readBody = (
+  req: IncomingMessage,
+  limit: number,
+): Promise<{ body: Buffer; tooLarge: boolean }> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      // Keep draining past the limit so the client still receives the error answer.
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () => resolve({ body: Buffer.concat(chunks), tooLarge: size > limit }));
+    req.on('error', reject);
+  });
+
+const sendJson = (res: ServerResponse, status: number, value: unknown): void => {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+};
+
+const sendText = (res: ServerResponse, status: number, text: string, headers = {}): void => {
+  res.writeHead(status, { 'Content-Type': 'text/plain', ...headers });
+  res.end(text);
+};
+
+const dispatch = (store: CiamStore, action: string, params: Record<string, unknown>) => {
+  switch (action) {
+    case 'UpdateUser':
+      return { User: store.updateUser(params) };
+    case 'CreateUser':
+      return { User: store.createUser(params) };
+    case 'DescribeUserById':
+      return { User: store.describeUserById(params) };
+    case 'ListUserByProperty':
+      return { Users: store.listUserByProperty(params) };
+    case 'DescribeUser':
+      return store.describeUser(params);
+    case 'ListUser':
+      return store.listUser(params);
+    default:
+      throw new ApiError('InvalidAction', `The requested action \`${action}\` does not exist.`);
+  }
+};
+
+const checkHeaders = (req: IncomingMessage, action: string): void => {
+  const version = headerValue(req.headers, 'x-tc-version');
+  const region = headerValue(req.headers, 'x-tc-region');
+  if (!action) {
+    throw new ApiError('MissingParameter', 'The request is missing a required parameter `Action`.');
+  }
+  if (!version) {
+    throw new ApiError(
+      'MissingParameter',
+      'The request is missing a required parameter `Version`.',
+    );
+  }
+  if (version !== EMULATOR_VERSION) {
+    throw new ApiError(
+      'NoSuchVersion',
+      `The requested version \`${version}\` of service \`ciam\` does not exist.`,
+    );
+  }
+  if (UNEMULATED_ACTIONS.has(action)) {
+    throw new ApiError('UnsupportedOperation', `The action \`${action}\` is not emulated.`);
+  }
+  if (!Object.hasOwn(ACTION_PARAMS, action)) {
+    throw new ApiError('InvalidAction', `The requested action \`${action}\` does not exist.`);
+  }
+  if (!region) {
+    throw new ApiError('MissingParameter', 'The request is missing a required parameter `Region`.');
+  }
+  if (region !== EMULATOR_REGION) {
+    throw new ApiError(
+      'UnsupportedRegion',
+      `The action does not support this region; only ${EMULATOR_REGION} is supported.`,
+    );
+  }
+};
+
+const checkContentType = (req: IncomingMessage): void => {
+  const type = headerValue(req.headers, 'content-type') ?? '';
+  if (type.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
+    throw new ApiError('InvalidParameter', 'Content-Type must be application/json.');
+  }
+};
+
+export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emulator> => {
+  const now = options.now ?? Date.now;
+  const seed = options.seed ?? loadSeed(DEFAULT_SEED_PATH);
+  const phoneRegex = options.phoneRegex ?? DEFAULT_PHONE_REGEX;
+  try {
+    new RegExp(phoneRegex);
+  } catch (cause) {
+    throw new ConfigError('Emulator phoneRegex is not a valid regular expression', { cause });
+  }
+  const store = new CiamStore(seed, now, phoneRegex);
+  const faults = new FaultInjector(options.faults ?? {});
+  const limiter = new RateLimiter(options.rateLimit ?? 20, now);
+  const credentials = new Map(seed.credentials.map((c) => [c.SecretId, c]));
+  const calls: EmulatorCall[] = [];
+  const pendingDelays = new Set<() => void>();
+  let closing = false;
+
+  const record = (action: string, code: string | undefined, fault?: string): void => {
+    const call: EmulatorCall = {
+      action,
+      at: now(),
+      ...(code === undefined ? {} : { code }),
+      ...(fault === undefined ? {} : { fault }),
+    };
+    calls.push(call);
+    if (calls.length > MAX_CALLS) calls.splice(0, calls.length - MAX_CALLS);
+    options.onCall?.(call);
+  };
+
+  const delay = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        pendingDelays.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      pendingDelays.add(done);
+    });
+
+  const reset = (): void => {
+    store.reset();
+    faults.clear();
+    limiter.reset();
+    calls.length = 0;
+  };
+
+  const handleApi = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const { body, tooLarge } = await readBody(req, MAX_BODY_BYTES);
+    const action = headerValue(req.headers, 'x-tc-action')?.trim() ?? '';
+    const requestId = randomUUID();
+    let fault: string | undefined;
+    try {
+      if (tooLarge) {
+        throw new ApiError(
+          'RequestSizeLimitExceeded',
+          `The request body exceeds ${MAX_BODY_BYTES} bytes.`,
+        );
+      }
+      const verified = verifyTc3Request({
+        method: req.method ?? 'POST',
+        headers: req.headers,
+        body,
+        nowMs: now(),
+        lookupCredential: (id) => credentials.get(id),
+        maxSkewSeconds: options.maxSkewSeconds ?? 300,
+      });
+      if (!verified.ok) throw new ApiError(verified.code, verified.message);
+      checkHeaders(req, action);
+      if (!limiter.take(action)) {
+        throw new ApiError(
+          'RequestLimitExceeded',
+          'The number of requests exceeds the frequency limit.',
+        );
+      }
+      const injected = faults.next(action);
+      if (injected) {
+        fault = injected.kind === 'error' ? injected.code : injected.kind;
+        if (injected.kind === 'drop') {
+          record(action, 'drop', fault);
+          req.socket.destroy();
+          return;
+        }
+        if (injected.kind === 'http502') {
+          record(action, 'http502', fault);
+          res.writeHead(502, { 'Content-Type': 'text/html' });
+          res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+          return;
+        }
+        if (injected.kind === 'error') {
+          throw new ApiError(injected.code, `Injected fault: ${injected.code}.`);
+        }
+        await delay(injected.latencyMs);
+        if (closing) return;
+      }
+      checkContentType(req);
+      const params = parseParams(action, body);
+      const data = dispatch(store, action, params);
+      record(action, undefined, fault);
+      sendJson(res, 200, { Response: { ...data, RequestId: requestId } });
+    } catch (error) {
+      const apiError =
+        error instanceof ApiError
+          ? error
+          : new ApiError('InternalError', 'An internal error occurred.');
+      record(action, apiError.code, fault);
+      sendJson(res, 200, {
+        Response: {
+          Error: { Code: apiError.code, Message: apiError.message },
+          RequestId: requestId,
+        },
+      });
+    }
+  };
+
+  const handleAdmin = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+  ): Promise<void> => {
+    const route = `${req.method ?? 'GET'} ${path}`;
+    switch (route) {
+      case 'GET /__emulator/health':
+        return sendJson(res, 200, { status: 'ok' });
+      case 'GET /__emulator/calls':
+        return sendJson(res, 200, { calls });
+      case 'POST /__emulator/reset':
+        await readBody(req, MAX_ADMIN_BODY_BYTES);
+        reset();
+        return sendJson(res, 200, { status: 'ok' });
+      case 'GET /__emulator/faults':
+        return sendJson(res, 200, faults.snapshot());
+      case 'DELETE /__emulator/faults':
+        faults.clear();
+        return sendJson(res, 200, { status: 'ok', ...faults.snapshot() });
+      case 'POST /__emulator/faults': {
+        const { body, tooLarge } = await readBody(req, MAX_ADMIN_BODY_BYTES);
+        try {
+          if (tooLarge) throw new Error('fault options are too large');
+          const text = body.toString('utf8').trim();
+          const parsed: unknown = text === '' ? {} : JSON.parse(text);
+          const checked = checkFaultOptions(parsed);
+          if (checked.random !== undefined) throw new Error('random cannot be set over HTTP');
+          faults.configure(checked);
+        } catch (error) {
+          return sendJson(res, 400, { error: (error as Error).message });
+        }
+        return sendJson(res, 200, { status: 'ok', ...faults.snapshot() });
+      }
+    }
+    const known = ['health', 'calls', 'reset', 'faults'].some((p) => path === `/__emulator/${p}`);
+    return known ? sendText(res, 405, 'Method Not Allowed') : sendText(res, 404, 'Not Found');
+  };
+
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://emulator').pathname;
+    let work: Promise<void>;
+    if (path.startsWith('/__emulator/')) {
+      work = handleAdmin(req, res, path);
+    } else if (path !== '/') {
+      req.resume();
+      work = Promise.resolve(sendText(res, 404, 'Not Found'));
+    } else if (req.method !== 'POST') {
+      req.resume();
+      work = Promise.resolve(sendText(res, 405, 'Method Not Allowed', { Allow: 'POST' }));
+    } else {
+      work = handleApi(req, res);
+    }
+    work.catch(() => {
+      // Only a broken client connection gets here (body read failed); nothing left to answer.
+      req.socket.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    faults,
+    store: {
+      userStoreIds: () => store.userStoreIds(),
+      listUsers: (userStoreId) => store.listUsers(userStoreId),
+      getUser: (userStoreId, userId) => store.getUser(userStoreId, userId),
+    },
+    get calls() {
+      return calls;
+    },
+    reset,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        closing = true;
+        for (const release of [...pendingDelays]) release();
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+};

@@ -1,0 +1,19 @@
+import type { TencentClient } from '../tencent/client.ts';
+import type { CiamApi, UserListResponse, UserPageResponse, UserResponse } from './types.ts';
+import { assertValidUpdateUser } from './update-user-schema.ts';
+
+/** CIAM 2022-03-31 operations over a signed Tencent client. */
+export const createCiamClient = (tencent: Pick<TencentClient, 'call'>): CiamApi => ({
+  async updateUser(request, options) {
+    // A malformed update would cost a rate-limited call and come back as a vaguer Tencent code.
+    assertValidUpdateUser(request);
+    return tencent.call<UserResponse>('UpdateUser', request, options);
+  },
+  describeUserById: (request, options) =>
+    tencent.call<UserResponse>('DescribeUserById', request, options),
+  listUserByProperty: (request, options) =>
+    tencent.call<UserListResponse>('ListUserByProperty', request, options),
+  describeUser: (request, options) =>
+    tencent.call<UserPageResponse>('DescribeUser', request, options),
+  createUser: (request, options) => tencent.call<UserResponse>('CreateUser', request, options),
+});

@@ -1,0 +1,185 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { ConfigError } from '../errors.ts';
+import { buildConfigSchema, CONFIG_DEFAULTS } from './schema.ts';
+import type { AdapterConfig, Connection, SourceType } from './types.ts';
+
+export const DEFAULT_CONFIG_PATH = 'config/local.json';
+
+export interface LoadConfigDeps {
+  readFile: (path: string) => string;
+  /** `optionsSchema` of every source type, keyed by type. */
+  sourceOptionSchemas: Record<SourceType, object>;
+}
+
+/** One thing wrong with the config file: a JSON Pointer into it and what is wrong there. */
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+type JsonObject = Record<string, unknown>;
+
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+// The schema depends only on the source registry, so compile once per registry object.
+const validators = new WeakMap<object, ValidateFunction>();
+
+const validatorFor = (sourceOptionSchemas: Record<SourceType, object>): ValidateFunction => {
+  let validate = validators.get(sourceOptionSchemas);
+  if (validate === undefined) {
+    const ajv = new Ajv({
+      allErrors: true,
+      strict: true,
+      strictRequired: false,
+      allowUnionTypes: true,
+    });
+    addFormats(ajv);
+    validate = ajv.compile(buildConfigSchema(sourceOptionSchemas));
+    validators.set(sourceOptionSchemas, validate);
+  }
+  return validate;
+};
+
+const setDefault = (target: JsonObject, key: string, value: unknown): void => {
+  if (target[key] === undefined) target[key] = value;
+};
+
+/**
+ * Defaults go in before validation so a source whose options have required members reports them
+ * against `{}`; containers of the wrong shape are left for the schema to report.
+ */
+const applyDefaults = (config: unknown, ciamEndpoint: string | undefined): void => {
+  if (!isObject(config)) return;
+  const { ciam, connections } = config;
+  if (isObject(ciam)) {
+    setDefault(ciam, 'endpoint', CONFIG_DEFAULTS.ciam.endpoint);
+    setDefault(ciam, 'region', CONFIG_DEFAULTS.ciam.region);
+    setDefault(ciam, 'timeoutMs', CONFIG_DEFAULTS.ciam.timeoutMs);
+    if (ciamEndpoint !== undefined) ciam.endpoint = ciamEndpoint;
+  }
+  if (!Array.isArray(connections)) return;
+  for (const connection of connections) {
+    if (!isObject(connection)) continue;
+    setDefault(connection, 'mapping', {});
+    setDefault(connection, 'options', {});
+    setDefault(connection, 'delivery', CONFIG_DEFAULTS.connection.delivery);
+    if (isObject(connection.resolve)) {
+      setDefault(connection.resolve, 'cacheTtlSeconds', CONFIG_DEFAULTS.connection.cacheTtlSeconds);
+    }
+  }
+};
+
+const describeError = (error: ErrorObject): ConfigProblem | undefined => {
+  const path = error.instancePath === '' ? '/' : error.instancePath;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    // "must match then schema" repeats what the inner errors already say.
+    case 'if':
+      return undefined;
+    case 'additionalProperties':
+      return {
+        path,
+        message: `must NOT have additional property "${String(params.additionalProperty)}"`,
+      };
+    case 'enum':
+      return {
+        path,
+        message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
+    case 'false schema':
+      return { path, message: 'is not allowed here' };
+    default:
+      return { path, message: error.message ?? `fails ${error.keyword}` };
+  }
+};
+
+const duplicateIds = (config: unknown): ConfigProblem[] => {
+  if (!isObject(config) || !Array.isArray(config.connections)) return [];
+  const firstAt = new Map<string, number>();
+  const problems: ConfigProblem[] = [];
+  config.connections.forEach((connection: unknown, index) => {
+    if (!isObject(connection) || typeof connection.id !== 'string') return;
+    const first = firstAt.get(connection.id);
+    if (first === undefined) {
+      firstAt.set(connection.id, index);
+    } else {
+      problems.push({
+        path: `/connections/${index}/id`,
+        message: `duplicates connection id "${connection.id}" (first at /connections/${first})`,
+      });
+    }
+  });
+  return problems;
+};
+
+const invalid = (origin: string, problems: ConfigProblem[], cause?: unknown): ConfigError =>
+  new ConfigError(
+    `${origin} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+      problems.map(({ path, message }) => `  ${path}: ${message}`).join('\n'),
+    { details: problems, ...(cause === undefined ? {} : { cause }) },
+  );
+
+const check = (
+  json: unknown,
+  sourceOptionSchemas: Record<SourceType, object>,
+  origin: string,
+  ciamEndpoint?: string,
+): AdapterConfig => {
+  const config: unknown = structuredClone(json);
+  applyDefaults(config, ciamEndpoint);
+  const validate = validatorFor(sourceOptionSchemas);
+  const valid = validate(config);
+
+  const seen = new Set<string>();
+  const problems: ConfigProblem[] = [];
+  for (const problem of [
+    ...(valid ? [] : (validate.errors ?? []).map(describeError)),
+    ...duplicateIds(config),
+  ]) {
+    const key = problem && `${problem.path}\n${problem.message}`;
+    if (problem === undefined || key === undefined || seen.has(key)) continue;
+    seen.add(key);
+    problems.push(problem);
+  }
+  if (problems.length > 0) throw invalid(origin, problems);
+
+  const { $schema: _schema, ...rest } = config as JsonObject;
+  return rest as unknown as AdapterConfig;
+};
+
+/** Validates an already-parsed config and applies its defaults; throws ConfigError listing every problem. */
+export const parseConfig = (
+  json: unknown,
+  sourceOptionSchemas: Record<SourceType, object>,
+): AdapterConfig => check(json, sourceOptionSchemas, 'config');
+
+/**
+ * Reads the file named by `ADAPTER_CONFIG` (default `config/local.json`) once at cold start.
+ * `CIAM_ENDPOINT`, when set, replaces `ciam.endpoint` (the local emulator in `npm start` and tests).
+ */
+export const loadConfig = (
+  env: Record<string, string | undefined>,
+  deps: LoadConfigDeps,
+): AdapterConfig => {
+  const path = env.ADAPTER_CONFIG || DEFAULT_CONFIG_PATH;
+  let text: string;
+  try {
+    text = deps.readFile(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw invalid(path, [{ path: '/', message: `cannot read the file: ${reason}` }], error);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw invalid(path, [{ path: '/', message: `is not valid JSON: ${reason}` }]);
+  }
+  return check(json, deps.sourceOptionSchemas, path, env.CIAM_ENDPOINT || undefined);
+};
+
+export const findConnection = (config: AdapterConfig, id: string): Connection | undefined =>
+  config.connections.find((connection) => connection.id === id);

@@ -1,0 +1,192 @@
+import type { UpdateUserField } from '../ciam/types.ts';
+import type { SourceType } from './types.ts';
+
+// A Record, so the compiler fails here when UpdateUserRequest gains a field this list lacks.
+const MAPPABLE: Record<UpdateUserField, true> = {
+  UserName: true,
+  PhoneNumber: true,
+  Email: true,
+  Nickname: true,
+  Address: true,
+  UserGroup: true,
+  Birthdate: true,
+  CustomizationAttributes: true,
+  IndexedAttribute1: true,
+  IndexedAttribute2: true,
+  IndexedAttribute3: true,
+  IndexedAttribute4: true,
+  IndexedAttribute5: true,
+  UserOrg: true,
+};
+
+/** The UpdateUser fields a mapping may set or omit (everything but UserId and UserStoreId). */
+export const MAPPABLE_FIELDS = Object.keys(MAPPABLE) as UpdateUserField[];
+
+export const CONNECTION_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+
+export const CONFIG_DEFAULTS = {
+  ciam: { endpoint: 'https://ciam.tencentcloudapi.com', region: 'ap-singapore', timeoutMs: 5000 },
+  connection: { delivery: 'sync', cacheTtlSeconds: 300 },
+} as const;
+
+const secretRef = {
+  type: 'object',
+  description:
+    'A Secrets Manager secret name or ARN, and the JSON key when the secret is an object.',
+  required: ['name'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    key: { type: 'string', minLength: 1 },
+  },
+};
+
+const resolve = {
+  type: 'object',
+  description: 'How the CIAM UserId is found for a change.',
+  required: ['by'],
+  additionalProperties: false,
+  properties: {
+    by: { enum: ['userId', 'email', 'phone', 'indexedAttribute'] },
+    index: { type: 'integer', enum: [1, 2, 3, 4, 5] },
+    cacheTtlSeconds: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 86400,
+      default: CONFIG_DEFAULTS.connection.cacheTtlSeconds,
+    },
+  },
+  if: { properties: { by: { const: 'indexedAttribute' } }, required: ['by'] },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema keyword, not a thenable
+  then: { required: ['index'] },
+  else: { properties: { index: false } },
+};
+
+const mapping = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    defaultPhoneRegion: {
+      type: 'string',
+      pattern: '^[A-Z]{2}$',
+      description: 'ISO 3166-1 alpha-2 region for phone numbers without a country code.',
+    },
+    fields: {
+      type: 'object',
+      description: 'Per-field JSONata overrides over { change, attributes, raw, subject }.',
+      additionalProperties: false,
+      properties: Object.fromEntries(
+        MAPPABLE_FIELDS.map((field) => [field, { type: 'string', minLength: 1 }]),
+      ),
+    },
+    omit: {
+      type: 'array',
+      uniqueItems: true,
+      items: { enum: [...MAPPABLE_FIELDS] },
+    },
+    customAttributeType: { type: 'string', minLength: 1 },
+  },
+};
+
+/** A source's options schema, made safe to embed: only the root may carry `$schema`/`$id`. */
+const embeddable = (schema: object): Record<string, unknown> => {
+  const { $schema: _s, $id: _i, ...rest } = schema as Record<string, unknown>;
+  return rest;
+};
+
+const requiresSomething = (schema: Record<string, unknown>): boolean =>
+  Array.isArray(schema.required) && schema.required.length > 0;
+
+/**
+ * JSON Schema (draft-07) of a config file. Each connection's `options` is checked against its
+ * source's options schema through `if source = X then options: schemaX`, which, unlike `oneOf`,
+ * reports only the errors of the matching source.
+ */
+export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object>): object => {
+  const sources = Object.keys(sourceOptionSchemas).sort() as SourceType[];
+  const connection = {
+    type: 'object',
+    required: ['id', 'source', 'userStoreId', 'secrets', 'resolve'],
+    additionalProperties: false,
+    properties: {
+      id: {
+        type: 'string',
+        pattern: CONNECTION_ID_PATTERN,
+        description: 'Unique; the path segment of /webhooks/{id}.',
+      },
+      source: { enum: sources },
+      userStoreId: { type: 'string', minLength: 1 },
+      secrets: {
+        type: 'object',
+        required: ['signing'],
+        additionalProperties: false,
+        properties: {
+          signing: {
+            type: 'array',
+            description: 'One signing secret, two during a rotation.',
+            minItems: 1,
+            maxItems: 2,
+            items: { $ref: '#/definitions/secretRef' },
+          },
+          apiToken: { $ref: '#/definitions/secretRef' },
+        },
+      },
+      resolve: { $ref: '#/definitions/resolve' },
+      mapping: { $ref: '#/definitions/mapping', default: {} },
+      delivery: { enum: ['sync', 'queued'], default: CONFIG_DEFAULTS.connection.delivery },
+      options: { type: 'object', default: {} },
+    },
+    allOf: sources.map((source) => {
+      const options = embeddable(sourceOptionSchemas[source]);
+      return {
+        if: { properties: { source: { const: source } }, required: ['source'] },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema keyword, not a thenable
+        then: {
+          properties: { options },
+          ...(requiresSomething(options) ? { required: ['options'] } : {}),
+        },
+      };
+    }),
+  };
+
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'ciam-webhook-adapter connection config',
+    type: 'object',
+    required: ['ciam', 'connections'],
+    additionalProperties: false,
+    properties: {
+      $schema: { type: 'string' },
+      ciam: {
+        type: 'object',
+        required: ['credentials'],
+        additionalProperties: false,
+        properties: {
+          endpoint: {
+            type: 'string',
+            format: 'uri',
+            pattern: '^https?://',
+            default: CONFIG_DEFAULTS.ciam.endpoint,
+          },
+          region: {
+            type: 'string',
+            pattern: '^[a-z]+(-[a-z0-9]+)+$',
+            default: CONFIG_DEFAULTS.ciam.region,
+          },
+          credentials: {
+            $ref: '#/definitions/secretRef',
+            description: 'Secret holding {"SecretId","SecretKey","Token"?}.',
+          },
+          timeoutMs: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 300000,
+            default: CONFIG_DEFAULTS.ciam.timeoutMs,
+          },
+        },
+      },
+      connections: { type: 'array', minItems: 1, items: { $ref: '#/definitions/connection' } },
+    },
+    definitions: { secretRef, resolve, mapping, connection },
+  };
+};

@@ -1,0 +1,67 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { AdapterError, isAdapterError } from '../errors.ts';
+
+export type HttpResult = APIGatewayProxyStructuredResultV2 & {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+};
+
+export const jsonResponse = (
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+interface MiddyHttpErrorLike {
+  statusCode: number;
+  cause?: { package?: string };
+}
+
+const isMiddyHttpError = (error: unknown): error is MiddyHttpErrorLike =>
+  typeof error === 'object' &&
+  error !== null &&
+  typeof (error as { statusCode?: unknown }).statusCode === 'number';
+
+/**
+ * Normalises anything thrown in the chain to an AdapterError. Middy's JSON parser reports a
+ * malformed body as 415; we report it as the bad payload it is.
+ */
+export const toAdapterError = (error: unknown): AdapterError => {
+  if (isAdapterError(error)) return error;
+  if (isMiddyHttpError(error) && error.cause?.package === '@middy/http-json-body-parser') {
+    return new AdapterError('PAYLOAD_INVALID', 'The body is not valid JSON', {
+      statusCode: 400,
+      cause: error,
+    });
+  }
+  return new AdapterError('INTERNAL', 'Internal error', { statusCode: 500, cause: error });
+};
+
+export const errorResponse = (error: AdapterError): HttpResult => {
+  const extra: Record<string, unknown> = {};
+  const upstream = error as AdapterError & { upstreamCode?: unknown; requestId?: unknown };
+  if (typeof upstream.upstreamCode === 'string') extra.upstreamCode = upstream.upstreamCode;
+  if (typeof upstream.requestId === 'string') extra.requestId = upstream.requestId;
+  if (!error.expose) {
+    return jsonResponse(
+      error.statusCode,
+      { code: error.code, message: 'Internal error' },
+      error.headers,
+    );
+  }
+  return jsonResponse(
+    error.statusCode,
+    {
+      code: error.code,
+      message: error.message,
+      ...(error.details === undefined ? {} : { details: error.details }),
+      ...extra,
+    },
+    error.headers,
+  );
+};

@@ -1,0 +1,239 @@
+// The `min` metadata (~80 kB) instead of `max` (~150 kB): every byte is parsed on a Lambda cold
+// start, and `max` only adds per-country digit patterns that `isPossible()` does not need.
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import type {
+  IndexedAttributeField,
+  MemberMap,
+  UpdateUserDraft,
+  UpdateUserField,
+} from '../ciam/types.ts';
+
+/**
+ * A normaliser's answer. `value: undefined` means "leave the field out of the request".
+ * `reason` never contains the value: values are personal data.
+ */
+export type Normalised<T> = { ok: true; value: T | undefined } | { ok: false; reason: string };
+
+export interface NormaliseOptions {
+  /** Already checked with `isSupportedCountry` by `compileMapping`. */
+  defaultPhoneRegion?: CountryCode;
+  customAttributeType: string;
+}
+
+/** CIAM answers `FailedOperation.IndexedAttributeTooLong` above this (tencent-cloud-api.md §4.1). */
+const INDEXED_ATTRIBUTE_MAX_LENGTH = 512;
+
+// Keys that would reach Object.prototype if a consumer rebuilt an object from the Names.
+const UNSAFE_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
+const MIN_YEAR = 1800;
+const MAX_YEAR = 9999;
+const DAY_MS = 86_400_000;
+
+const ISO_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:[Zz]|[+-](\d{2}):?(\d{2}))?)?$/;
+
+const ok = <T>(value: T | undefined): Normalised<T> => ({ ok: true, value });
+const fail = <T>(reason: string): Normalised<T> => ({ ok: false, reason });
+
+const isIndexedAttribute = (field: UpdateUserField): field is IndexedAttributeField =>
+  field.startsWith('IndexedAttribute');
+
+/** Strings are trimmed and blanks dropped (never send ''); finite numbers become strings. */
+const normaliseText = (value: unknown): Normalised<string> => {
+  if (value === undefined || value === null) return ok(undefined);
+  if (typeof value === 'number' && Number.isFinite(value)) return ok(String(value));
+  if (typeof value !== 'string') return fail('expected a string');
+  const trimmed = value.trim();
+  return ok(trimmed === '' ? undefined : trimmed);
+};
+
+/** Text rules per element; a lone string counts as a one-element list (JSONata unwraps singletons). */
+const normaliseStringList = (value: unknown): Normalised<string[]> => {
+  if (value === undefined || value === null) return ok(undefined);
+  const items = Array.isArray(value) ? value : [value];
+  const out = new Set<string>();
+  for (const item of items) {
+    const text = normaliseText(item);
+    if (!text.ok) return fail('expected an array of strings');
+    if (text.value !== undefined) out.add(text.value);
+  }
+  // An empty list is left out rather than sent: whether CIAM clears the field on [] is undocumented.
+  return ok(out.size === 0 ? undefined : [...out]);
+};
+
+/** To E.164. Numbers without a country code need `defaultPhoneRegion`. */
+export const normalisePhone = (value: unknown, defaultRegion?: CountryCode): Normalised<string> => {
+  const text = normaliseText(value);
+  if (!text.ok || text.value === undefined) return text;
+  // extract: false refuses text around the number instead of guessing which part is the phone.
+  const parsed = parsePhoneNumberFromString(text.value, {
+    ...(defaultRegion === undefined ? {} : { defaultCountry: defaultRegion }),
+    extract: false,
+  });
+  if (parsed === undefined) {
+    return fail(
+      defaultRegion === undefined
+        ? 'not a phone number in international format (no defaultPhoneRegion configured)'
+        : 'not a phone number',
+    );
+  }
+  // isPossible (length) rather than isValid: `min` metadata has no digit patterns, and digit
+  // validation rejects newly allocated ranges until the library is upgraded.
+  if (!parsed.isPossible()) return fail('not a possible phone number');
+  // E.164 has no extension; dropping it silently would change the number the user gave.
+  if (parsed.ext !== undefined) return fail('phone numbers with an extension are not supported');
+  return ok(parsed.number);
+};
+
+const utcMidnight = (year: number, month: number, day: number): number | undefined => {
+  const ms = Date.UTC(year, month - 1, day);
+  const date = new Date(ms);
+  // Date.UTC rolls 2023-02-30 over to March; a round trip catches it.
+  return date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day
+    ? ms
+    : undefined;
+};
+
+const inRange = (part: string | undefined, max: number): boolean =>
+  part === undefined || Number(part) <= max;
+
+/**
+ * To epoch milliseconds at UTC midnight of the birth date (CIAM's Birthdate is int64 ms).
+ * - `YYYY-MM-DD`: that date.
+ * - ISO date-time (`YYYY-MM-DDTHH:mm[:ss[.fff]][Z|±hh:mm]`): the calendar date as written. A
+ *   birthdate is a date, not an instant: `1990-05-01T00:00+08:00` is 1 May, not 30 April UTC.
+ * - integer: epoch milliseconds (not seconds), truncated to its UTC date.
+ * Years outside 1800..9999 are refused; there is no "future" check, so the result needs no clock.
+ */
+export const normaliseBirthdate = (value: unknown): Normalised<number> => {
+  if (value === undefined || value === null) return ok(undefined);
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) return fail('expected integer epoch milliseconds');
+    const year = new Date(value).getUTCFullYear();
+    // Also catches values beyond Date's range, whose year is NaN.
+    if (!(year >= MIN_YEAR && year <= MAX_YEAR))
+      return fail(`year outside ${MIN_YEAR}..${MAX_YEAR}`);
+    // `+ 0` turns -0 (JSON.parse('-0') yields it) into 0.
+    return ok(Math.floor(value / DAY_MS) * DAY_MS + 0);
+  }
+  if (typeof value !== 'string') return fail('expected an ISO date or epoch milliseconds');
+  const text = value.trim();
+  if (text === '') return ok(undefined);
+  const match = ISO_DATE.exec(text);
+  if (match === null) return fail('expected an ISO date (YYYY-MM-DD) or date-time');
+  const [, year, month, day, hour, minute, second, offsetHour, offsetMinute] = match;
+  if (
+    !inRange(hour, 23) ||
+    !inRange(minute, 59) ||
+    !inRange(second, 60) ||
+    !inRange(offsetHour, 23) ||
+    !inRange(offsetMinute, 59)
+  ) {
+    return fail('expected an ISO date (YYYY-MM-DD) or date-time');
+  }
+  const ms = utcMidnight(Number(year), Number(month), Number(day));
+  if (ms === undefined) return fail('not a calendar date');
+  if (Number(year) < MIN_YEAR) return fail(`year outside ${MIN_YEAR}..${MAX_YEAR}`);
+  return ok(ms);
+};
+
+/** String values as is; numbers and booleans via String(); objects and arrays as JSON. */
+const attributeValue = (value: unknown): Normalised<string> => {
+  if (value === undefined || value === null) return ok(undefined);
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
+  else if (typeof value === 'object') text = JSON.stringify(value);
+  // A JSONata function would otherwise be sent as its source text.
+  else return fail('expected attribute values that are strings, numbers, booleans or JSON');
+  return ok(text.trim() === '' ? undefined : text);
+};
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * From a flat object (`{tier: 'gold'}`) or from MemberMap items (`[{Name, Value, Type?}]`), sorted
+ * by Name so equal inputs give byte-equal requests. A single MemberMap must be wrapped in an array:
+ * an object is always read as name → value.
+ */
+export const normaliseCustomAttributes = (
+  value: unknown,
+  type: string,
+): Normalised<MemberMap[]> => {
+  if (value === undefined || value === null) return ok(undefined);
+  const items: MemberMap[] = [];
+  if (Array.isArray(value)) {
+    const seen = new Set<string>();
+    for (const item of value) {
+      if (
+        !isRecord(item) ||
+        typeof item.Name !== 'string' ||
+        (item.Type !== undefined && typeof item.Type !== 'string')
+      ) {
+        return fail('expected an object or an array of {Name, Value, Type?}');
+      }
+      if (seen.has(item.Name)) return fail('duplicate Name');
+      seen.add(item.Name);
+      const text = attributeValue(item.Value);
+      if (!text.ok) return text;
+      if (item.Name.trim() === '' || UNSAFE_NAMES.has(item.Name) || text.value === undefined) {
+        continue;
+      }
+      const itemType = typeof item.Type === 'string' && item.Type.trim() !== '' ? item.Type : type;
+      items.push({ Name: item.Name, Value: text.value, Type: itemType });
+    }
+  } else if (isRecord(value)) {
+    for (const [name, raw] of Object.entries(value)) {
+      const text = attributeValue(raw);
+      if (!text.ok) return text;
+      if (name.trim() === '' || UNSAFE_NAMES.has(name) || text.value === undefined) continue;
+      items.push({ Name: name, Value: text.value, Type: type });
+    }
+  } else {
+    return fail('expected an object or an array of {Name, Value, Type?}');
+  }
+  // Code-unit order, not localeCompare: the result must not depend on the runtime's locale.
+  items.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+  return ok(items.length === 0 ? undefined : items);
+};
+
+/** Normalises and type-checks one UpdateUser field's value, whether from the defaults or JSONata. */
+export const normaliseField = <F extends UpdateUserField>(
+  field: F,
+  value: unknown,
+  options: NormaliseOptions,
+): Normalised<NonNullable<UpdateUserDraft[F]>> => {
+  let result: Normalised<unknown>;
+  switch (field) {
+    case 'PhoneNumber':
+      result = normalisePhone(value, options.defaultPhoneRegion);
+      break;
+    case 'Birthdate':
+      result = normaliseBirthdate(value);
+      break;
+    case 'UserGroup':
+    case 'UserOrg':
+      result = normaliseStringList(value);
+      break;
+    case 'CustomizationAttributes':
+      result = normaliseCustomAttributes(value, options.customAttributeType);
+      break;
+    default:
+      result = normaliseText(value);
+      // Refused, not truncated: a cut external id would silently match the wrong user later.
+      // `length` counts UTF-16 units, never fewer than the characters a server could count.
+      if (
+        isIndexedAttribute(field) &&
+        result.ok &&
+        typeof result.value === 'string' &&
+        result.value.length > INDEXED_ATTRIBUTE_MAX_LENGTH
+      ) {
+        result = fail(`longer than ${INDEXED_ATTRIBUTE_MAX_LENGTH} characters`);
+      }
+  }
+  return result as Normalised<NonNullable<UpdateUserDraft[F]>>;
+};

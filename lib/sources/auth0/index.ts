@@ -1,0 +1,54 @@
+import type { Connection } from '../../config/types.ts';
+import { ConfigError } from '../../errors.ts';
+import { assertPayload, readOptions } from '../shared/validation.ts';
+import type { PreparedSource, SourceDefinition } from '../types.ts';
+import { authenticateAuth0 } from './authenticate.ts';
+import {
+  type Auth0Event,
+  auth0OptionsSchema,
+  compileAuth0EventValidator,
+  validateAuth0Options,
+} from './schema.ts';
+import { auth0ToChanges, normaliseAuth0Type } from './to-changes.ts';
+
+export type { Auth0Options } from './schema.ts';
+export { auth0OptionsSchema };
+
+const DEFAULT_EVENT_TYPES = ['user.created', 'user.updated'];
+
+const prepareAuth0 = (connection: Connection): PreparedSource => {
+  const options = readOptions(validateAuth0Options, connection.options ?? {}, connection.id);
+  const signing = connection.secrets.signing;
+  if (signing.length < 1 || signing.length > 2) {
+    throw new ConfigError(`Connection "${connection.id}" needs one or two signing secrets`);
+  }
+  const eventTypes = new Set((options.eventTypes ?? DEFAULT_EVENT_TYPES).map(normaliseAuth0Type));
+  const validateEvent = compileAuth0EventValidator([...eventTypes]);
+  const auth = {
+    mode: options.auth ?? 'bearer',
+    headerName: (options.headerName ?? 'authorization').toLowerCase(),
+    signing,
+  };
+  const mapping = { connectionId: connection.id, eventTypes };
+
+  const parse = (payload: unknown): Auth0Event => {
+    assertPayload(validateEvent, payload);
+    return payload;
+  };
+
+  return {
+    authenticate: (request, context) => authenticateAuth0(auth, request, context.secrets),
+    validate: (payload) => {
+      parse(payload);
+    },
+    toChanges: async (payload, _request, context) =>
+      auth0ToChanges(mapping, parse(payload), context.now),
+  };
+};
+
+/** Auth0 Event Streams, webhook destination (identity-sources.md §4.1). */
+export const auth0Source: SourceDefinition = {
+  type: 'auth0',
+  optionsSchema: auth0OptionsSchema,
+  prepare: prepareAuth0,
+};

@@ -1,0 +1,106 @@
+import type { Connection } from '../../config/types.ts';
+import { ConfigError } from '../../errors.ts';
+import { readSigningSecrets } from '../shared/crypto.ts';
+import { assertPayload, readOptions } from '../shared/validation.ts';
+import { header } from '../shared/values.ts';
+import type { InboundRequest, PreparedSource, SourceDefinition } from '../types.ts';
+import { compileFields, evaluateFields } from './fields.ts';
+import {
+  compilePayloadSchema,
+  HMAC_DEFAULTS,
+  hmacOptionsSchema,
+  validateOptions,
+} from './schema.ts';
+import { verifyHmac } from './signature.ts';
+import { hmacEnvelope, hmacToChange } from './to-changes.ts';
+
+const TIMESTAMP = /^\d{1,15}$/;
+
+const prepare = (connection: Connection): PreparedSource => {
+  const options = readOptions(validateOptions, connection.options, connection.id);
+  if (options.toleranceSeconds !== undefined && options.timestampHeader === undefined) {
+    throw new ConfigError(
+      `Connection "${connection.id}": toleranceSeconds needs timestampHeader (nothing else is signed with a time)`,
+    );
+  }
+  const scheme = {
+    prefix: options.prefix ?? HMAC_DEFAULTS.prefix,
+    encoding: options.encoding ?? HMAC_DEFAULTS.encoding,
+  };
+  const signatureHeader = (options.signatureHeader ?? HMAC_DEFAULTS.signatureHeader).toLowerCase();
+  const timestampHeader = options.timestampHeader?.toLowerCase();
+  const eventIdHeader = options.eventIdHeader?.toLowerCase();
+  const eventTypeHeader = options.eventTypeHeader?.toLowerCase();
+  const toleranceSeconds = options.toleranceSeconds ?? HMAC_DEFAULTS.toleranceSeconds;
+  const eventTypes = options.eventTypes === undefined ? undefined : new Set(options.eventTypes);
+  const validatePayload = compilePayloadSchema(options.payloadSchema, connection.id);
+  const fields = compileFields(options.fields, connection.id);
+
+  const optionalHeader = (request: InboundRequest, name: string | undefined) =>
+    name === undefined ? undefined : header(request, name);
+
+  return {
+    async authenticate(request, context) {
+      const signature = header(request, signatureHeader);
+      verifyHmac({
+        scheme,
+        signature,
+        ...(timestampHeader === undefined
+          ? {}
+          : { timestamp: { value: header(request, timestampHeader), toleranceSeconds } }),
+        rawBody: request.rawBody,
+        secrets: signature
+          ? await readSigningSecrets(connection.secrets.signing, context.secrets)
+          : [],
+        nowMs: context.now(),
+      });
+    },
+
+    validate(payload) {
+      assertPayload(validatePayload, payload);
+    },
+
+    async toChanges(payload, request, context) {
+      assertPayload(validatePayload, payload);
+      const values = await evaluateFields(fields, payload);
+      const envelope = hmacEnvelope({
+        values,
+        eventIdHeader: optionalHeader(request, eventIdHeader),
+        eventTypeHeader: optionalHeader(request, eventTypeHeader),
+        rawBody: request.rawBody,
+      });
+      // The allow-list only applies when the sender names a type; the default is not filtered.
+      if (envelope.eventType !== undefined && eventTypes && !eventTypes.has(envelope.eventType)) {
+        return {
+          changes: [],
+          ignored: [
+            {
+              eventId: envelope.eventId,
+              eventType: envelope.eventType,
+              reason: 'event_type_not_handled',
+            },
+          ],
+        };
+      }
+      const timestamp = optionalHeader(request, timestampHeader);
+      const change = hmacToChange({
+        connectionId: connection.id,
+        envelope,
+        values,
+        payload,
+        deliveredAtMs:
+          timestamp !== undefined && TIMESTAMP.test(timestamp)
+            ? Number(timestamp) * 1000
+            : context.now(),
+      });
+      return { changes: [change], ignored: [] };
+    },
+  };
+};
+
+/** Any sender that signs the raw body with HMAC-SHA256 (GitHub style, Keycloak extensions…). */
+export const hmacSource: SourceDefinition = {
+  type: 'hmac',
+  optionsSchema: hmacOptionsSchema,
+  prepare,
+};

@@ -1,0 +1,130 @@
+import type { ValidateFunction } from 'ajv';
+import { createAjv } from '../shared/validation.ts';
+
+/** Okta Event Hooks envelope and the Users API user (identity-sources.md §2). */
+
+export type OktaVerification = 'if-present' | 'required' | 'none';
+
+export interface OktaOptions {
+  orgUrl: string;
+  headerName?: string;
+  verification?: OktaVerification;
+  eventTypes?: string[];
+  usersApiTimeoutMs?: number;
+}
+
+export interface OktaTarget {
+  id?: string | null;
+  type?: string | null;
+  [key: string]: unknown;
+}
+
+/** A System Log LogEvent; only the fields read here are typed. */
+export interface OktaLogEvent {
+  uuid?: string;
+  published?: string;
+  eventType: string;
+  target?: OktaTarget[] | null;
+  [key: string]: unknown;
+}
+
+export interface OktaEventHook {
+  eventType: 'com.okta.event_hook';
+  eventId: string;
+  eventTime?: string;
+  data: { events: OktaLogEvent[]; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** `GET /api/v1/users/{id}`; profile values are read leniently (custom attributes vary). */
+export interface OktaUser {
+  id: string;
+  status?: string;
+  profile: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+
+export const oktaOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['orgUrl'],
+  properties: {
+    // Scheme and host are checked again at prepare time (http only for loopback).
+    orgUrl: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^https?://' },
+    headerName: { type: 'string', minLength: 1, maxLength: 128, pattern: HEADER_NAME_PATTERN },
+    verification: { type: 'string', enum: ['if-present', 'required', 'none'] },
+    eventTypes: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 200 },
+    },
+    // Okta gives up after 3 s, so the default leaves room for the rest of the request.
+    usersApiTimeoutMs: { type: 'integer', minimum: 1, maximum: 60_000 },
+  },
+} as const;
+
+const targetSchema = {
+  type: 'object',
+  properties: {
+    id: { type: ['string', 'null'] },
+    type: { type: ['string', 'null'] },
+  },
+  // A User target is what the Users API call is built from, so its id must be usable.
+  if: { type: 'object', required: ['type'], properties: { type: { const: 'User' } } },
+  // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword.
+  then: {
+    type: 'object',
+    required: ['id'],
+    properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+  },
+} as const;
+
+const logEventSchema = {
+  type: 'object',
+  required: ['eventType'],
+  properties: {
+    uuid: { type: 'string', minLength: 1, maxLength: 256 },
+    published: { type: 'string' },
+    eventType: { type: 'string', minLength: 1, maxLength: 256 },
+    target: { type: ['array', 'null'], items: targetSchema },
+  },
+} as const;
+
+const oktaEventHookSchema = {
+  type: 'object',
+  required: ['eventType', 'eventId', 'data'],
+  properties: {
+    eventType: { const: 'com.okta.event_hook' },
+    eventId: { type: 'string', minLength: 1, maxLength: 256 },
+    eventTime: { type: 'string' },
+    data: {
+      type: 'object',
+      required: ['events'],
+      properties: { events: { type: 'array', items: logEventSchema } },
+    },
+  },
+} as const;
+
+const oktaUserSchema = {
+  type: 'object',
+  required: ['id', 'profile'],
+  properties: {
+    id: { type: 'string', minLength: 1 },
+    status: { type: 'string' },
+    profile: { type: 'object' },
+  },
+} as const;
+
+// ownProperties: `required` must not be satisfied by something inherited from a prototype.
+const ajv = createAjv({ ownProperties: true });
+
+export const validateOktaOptions: ValidateFunction<OktaOptions> =
+  ajv.compile<OktaOptions>(oktaOptionsSchema);
+
+export const validateOktaEventHook: ValidateFunction<OktaEventHook> =
+  ajv.compile<OktaEventHook>(oktaEventHookSchema);
+
+export const validateOktaUser: ValidateFunction<OktaUser> = ajv.compile<OktaUser>(oktaUserSchema);

@@ -1,0 +1,19 @@
+import type { SourceType } from '../config/types.ts';
+import { auth0Source } from './auth0/index.ts';
+import { hmacSource } from './hmac/index.ts';
+import { oktaSource } from './okta/index.ts';
+import { standardWebhooksSource } from './standard-webhooks/index.ts';
+import type { SourceDefinition } from './types.ts';
+import { workosSource } from './workos/index.ts';
+
+export const SOURCES: Readonly<Record<SourceType, SourceDefinition>> = {
+  'standard-webhooks': standardWebhooksSource,
+  workos: workosSource,
+  auth0: auth0Source,
+  okta: oktaSource,
+  hmac: hmacSource,
+};
+
+export const SOURCE_OPTION_SCHEMAS = Object.fromEntries(
+  Object.entries(SOURCES).map(([type, definition]) => [type, definition.optionsSchema]),
+) as Record<SourceType, Record<string, unknown>>;

@@ -1,0 +1,54 @@
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
+import { ConfigError, ValidationError } from '../../errors.ts';
+
+export interface ValidationDetail {
+  path: string;
+  message: string;
+}
+
+/** Ajv for our own schemas: strict, every error reported, `["string","null"]` unions allowed. */
+export const createAjv = (options: Options = {}): Ajv =>
+  new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, ...options });
+
+/**
+ * JSON-pointer paths and ajv's messages only: ajv messages never quote the data, so personal
+ * data cannot leak into a 400 body. `required` errors point at the missing property itself.
+ */
+export const toValidationDetails = (
+  errors: readonly ErrorObject[] | null | undefined,
+  prefix = '',
+): ValidationDetail[] =>
+  (errors ?? []).map((error) => {
+    const missing = error.keyword === 'required' ? error.params.missingProperty : undefined;
+    const path = `${prefix}${error.instancePath}${typeof missing === 'string' ? `/${missing}` : ''}`;
+    return { path, message: error.message ?? 'is invalid' };
+  });
+
+export const payloadInvalid = (details: ValidationDetail[]): ValidationError =>
+  new ValidationError('PAYLOAD_INVALID', 'The payload does not match the expected schema', {
+    statusCode: 400,
+    details,
+  });
+
+/** Narrows `payload` or throws 400 PAYLOAD_INVALID with the ajv paths. */
+export function assertPayload<T>(
+  validate: ValidateFunction<T>,
+  payload: unknown,
+  prefix = '',
+): asserts payload is T {
+  if (!validate(payload)) throw payloadInvalid(toValidationDetails(validate.errors, prefix));
+}
+
+/** A connection's `options`, typed, or ConfigError naming the connection. */
+export const readOptions = <T>(
+  validate: ValidateFunction<T>,
+  options: unknown,
+  connectionId: string,
+): T => {
+  if (!validate(options)) {
+    throw new ConfigError(`Connection "${connectionId}" has invalid source options`, {
+      details: toValidationDetails(validate.errors, '/options'),
+    });
+  }
+  return options;
+};

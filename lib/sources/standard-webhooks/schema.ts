@@ -1,0 +1,100 @@
+import { createAjv } from '../shared/validation.ts';
+import { MAX_EPOCH_MS } from '../shared/values.ts';
+
+export const STANDARD_WEBHOOKS_DEFAULTS = {
+  toleranceSeconds: 300,
+  eventTypes: ['user.created', 'user.updated'],
+} as const;
+
+export interface StandardWebhooksOptions {
+  toleranceSeconds?: number;
+  eventTypes?: string[];
+}
+
+export const standardWebhooksOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    toleranceSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
+    eventTypes: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1 },
+    },
+  },
+} as const;
+
+/** The Clerk / Standard Webhooks envelope; `data` is checked separately for handled types. */
+export interface ClerkEvent {
+  type: string;
+  data: Record<string, unknown>;
+  timestamp?: number;
+}
+
+/** The subset of Clerk's UserJSON the mapping reads. Clerk sends many more fields. */
+export interface ClerkUser {
+  id: string;
+  username?: string | null;
+  first_name?: string | null;
+  last_name?: string | null;
+  primary_email_address_id?: string | null;
+  email_addresses?: { id: string; email_address: string }[];
+  primary_phone_number_id?: string | null;
+  phone_numbers?: { id: string; phone_number: string }[];
+  public_metadata?: Record<string, unknown> | null;
+  birthday?: string | null;
+  created_at?: number | null;
+  updated_at?: number | null;
+}
+
+const nullableString = { type: ['string', 'null'] } as const;
+const epochMs = { type: ['integer', 'null'], minimum: 0, maximum: MAX_EPOCH_MS } as const;
+
+const eventSchema = {
+  type: 'object',
+  required: ['type', 'data'],
+  properties: {
+    type: { type: 'string', minLength: 1, maxLength: 200 },
+    data: { type: 'object' },
+    timestamp: { type: 'integer', minimum: 0, maximum: MAX_EPOCH_MS },
+  },
+} as const;
+
+const userSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 512 },
+    username: nullableString,
+    first_name: nullableString,
+    last_name: nullableString,
+    primary_email_address_id: nullableString,
+    email_addresses: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'email_address'],
+        properties: { id: { type: 'string' }, email_address: { type: 'string' } },
+      },
+    },
+    primary_phone_number_id: nullableString,
+    phone_numbers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'phone_number'],
+        properties: { id: { type: 'string' }, phone_number: { type: 'string' } },
+      },
+    },
+    public_metadata: { type: ['object', 'null'] },
+    birthday: nullableString,
+    created_at: epochMs,
+    updated_at: epochMs,
+  },
+} as const;
+
+const ajv = createAjv();
+export const validateOptions = ajv.compile<StandardWebhooksOptions>(standardWebhooksOptionsSchema);
+export const validateClerkEvent = ajv.compile<ClerkEvent>(eventSchema);
+export const validateClerkUser = ajv.compile<ClerkUser>(userSchema);

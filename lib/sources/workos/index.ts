@@ -1,0 +1,73 @@
+import type { Connection } from '../../config/types.ts';
+import { readSigningSecrets } from '../shared/crypto.ts';
+import { assertPayload, readOptions } from '../shared/validation.ts';
+import { header } from '../shared/values.ts';
+import type { PreparedSource, SourceDefinition } from '../types.ts';
+import {
+  validateOptions,
+  validateWorkosEvent,
+  validateWorkosUser,
+  WORKOS_DEFAULTS,
+  type WorkosDirectoryUser,
+  type WorkosEvent,
+  workosOptionsSchema,
+} from './schema.ts';
+import { verifyWorkos, WORKOS_SIGNATURE_HEADER } from './signature.ts';
+import { workosUserToChange } from './to-changes.ts';
+
+const prepare = (connection: Connection): PreparedSource => {
+  const options = readOptions(validateOptions, connection.options, connection.id);
+  const toleranceSeconds = options.toleranceSeconds ?? WORKOS_DEFAULTS.toleranceSeconds;
+  const eventTypes = new Set<string>(options.eventTypes ?? WORKOS_DEFAULTS.eventTypes);
+
+  // Only handled event types must carry a directory user (dsync.group.* carry groups).
+  const parse = (payload: unknown): { event: WorkosEvent; user?: WorkosDirectoryUser } => {
+    assertPayload(validateWorkosEvent, payload);
+    if (!eventTypes.has(payload.event)) return { event: payload };
+    assertPayload(validateWorkosUser, payload.data, '/data');
+    return { event: payload, user: payload.data };
+  };
+
+  return {
+    async authenticate(request, context) {
+      const value = header(request, WORKOS_SIGNATURE_HEADER);
+      verifyWorkos({
+        header: value,
+        rawBody: request.rawBody,
+        secrets: value ? await readSigningSecrets(connection.secrets.signing, context.secrets) : [],
+        nowMs: context.now(),
+        toleranceSeconds,
+      });
+    },
+
+    validate(payload) {
+      parse(payload);
+    },
+
+    async toChanges(payload, _request, context) {
+      const { event, user } = parse(payload);
+      if (user === undefined) {
+        return {
+          changes: [],
+          ignored: [
+            { eventId: event.id, eventType: event.event, reason: 'event_type_not_handled' },
+          ],
+        };
+      }
+      const change = workosUserToChange({
+        connectionId: connection.id,
+        event,
+        user,
+        deliveredAtMs: context.now(),
+      });
+      return { changes: [change], ignored: [] };
+    },
+  };
+};
+
+/** WorkOS Directory Sync webhooks (`WorkOS-Signature`, timestamps in ms). */
+export const workosSource: SourceDefinition = {
+  type: 'workos',
+  optionsSchema: workosOptionsSchema,
+  prepare,
+};

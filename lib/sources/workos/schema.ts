@@ -1,0 +1,85 @@
+import { createAjv } from '../shared/validation.ts';
+
+export const WORKOS_DEFAULTS = {
+  toleranceSeconds: 180,
+  eventTypes: ['dsync.user.created', 'dsync.user.updated'],
+} as const;
+
+export interface WorkosOptions {
+  toleranceSeconds?: number;
+  eventTypes?: string[];
+}
+
+export const workosOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    toleranceSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
+    eventTypes: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1 },
+    },
+  },
+} as const;
+
+export interface WorkosEvent {
+  id: string;
+  event: string;
+  data: Record<string, unknown>;
+  created_at?: string;
+}
+
+/** The Directory User fields the mapping reads; WorkOS sends more (raw_attributes, state…). */
+export interface WorkosDirectoryUser {
+  id: string;
+  email?: string | null;
+  emails?: { primary?: boolean | null; value?: string | null }[];
+  username?: string | null;
+  first_name?: string | null;
+  last_name?: string | null;
+  custom_attributes?: Record<string, unknown> | null;
+  created_at?: string | null;
+  updated_at?: string | null;
+}
+
+const nullableString = { type: ['string', 'null'] } as const;
+
+const eventSchema = {
+  type: 'object',
+  required: ['id', 'event', 'data'],
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 200 },
+    event: { type: 'string', minLength: 1, maxLength: 200 },
+    data: { type: 'object' },
+    created_at: { type: 'string' },
+  },
+} as const;
+
+const userSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 512 },
+    email: nullableString,
+    emails: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { primary: { type: ['boolean', 'null'] }, value: nullableString },
+      },
+    },
+    username: nullableString,
+    first_name: nullableString,
+    last_name: nullableString,
+    custom_attributes: { type: ['object', 'null'] },
+    created_at: nullableString,
+    updated_at: nullableString,
+  },
+} as const;
+
+const ajv = createAjv();
+export const validateOptions = ajv.compile<WorkosOptions>(workosOptionsSchema);
+export const validateWorkosEvent = ajv.compile<WorkosEvent>(eventSchema);
+export const validateWorkosUser = ajv.compile<WorkosDirectoryUser>(userSchema);

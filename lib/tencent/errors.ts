@@ -1,0 +1,126 @@
+import { AdapterError, type ErrorCode } from '../errors.ts';
+
+/**
+ * What the client does with a failed call: back off and retry, refetch credentials and retry once,
+ * or give up. Tencent documents no retry semantics; this follows reference/tencent-cloud-api.md §3.
+ */
+export type RetryClass = 'retryable' | 'refresh-credentials' | 'permanent';
+
+interface Outcome {
+  readonly retryClass: RetryClass;
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+const RATE_LIMITED: Outcome = {
+  retryClass: 'retryable',
+  code: 'UPSTREAM_RATE_LIMITED',
+  statusCode: 429,
+  headers: { 'Retry-After': '1' },
+};
+const UNAVAILABLE: Outcome = {
+  retryClass: 'retryable',
+  code: 'UPSTREAM_UNAVAILABLE',
+  statusCode: 503,
+  headers: { 'Retry-After': '5' },
+};
+const REFRESH: Outcome = {
+  retryClass: 'refresh-credentials',
+  code: 'UPSTREAM_AUTH_FAILED',
+  statusCode: 502,
+};
+const AUTH_FAILED: Outcome = {
+  retryClass: 'permanent',
+  code: 'UPSTREAM_AUTH_FAILED',
+  statusCode: 502,
+};
+const CONFLICT: Outcome = { retryClass: 'permanent', code: 'UPSTREAM_CONFLICT', statusCode: 409 };
+const NOT_FOUND: Outcome = { retryClass: 'permanent', code: 'USER_NOT_FOUND', statusCode: 404 };
+const REJECTED: Outcome = { retryClass: 'permanent', code: 'UPSTREAM_REJECTED', statusCode: 422 };
+
+const EXACT: Readonly<Record<string, Outcome>> = {
+  ServiceUnavailable: UNAVAILABLE,
+  ResourceUnavailable: UNAVAILABLE,
+  // The client signs each attempt with a fresh timestamp, so a retry can succeed.
+  'AuthFailure.SignatureExpire': UNAVAILABLE,
+  // A rotated secret shows up as one of these until the cached copy is refetched.
+  'AuthFailure.SecretIdNotFound': REFRESH,
+  'AuthFailure.SignatureFailure': REFRESH,
+  'AuthFailure.TokenFailure': REFRESH,
+  'FailedOperation.UserNameAlreadyExists': CONFLICT,
+  'FailedOperation.EmailAlreadyExists': CONFLICT,
+  'FailedOperation.PhoneNumberAlreadyExists': CONFLICT,
+  'FailedOperation.UserNotFound': NOT_FOUND,
+  // Transport failures the client reports in place of a Tencent code (non-200 is `HTTP_<status>`).
+  NETWORK: UNAVAILABLE,
+  TIMEOUT: UNAVAILABLE,
+  BAD_RESPONSE: UNAVAILABLE,
+  // The caller gave up (e.g. the Lambda deadline); the work itself may be retried later.
+  ABORTED: UNAVAILABLE,
+};
+
+/** Families match the bare code and every `.`-separated sub-code; first match wins. */
+const FAMILIES: ReadonlyArray<readonly [string, Outcome]> = [
+  ['RequestLimitExceeded', RATE_LIMITED],
+  ['InternalError', UNAVAILABLE],
+  ['AuthFailure', AUTH_FAILED],
+];
+
+const outcomeOf = (code: string): Outcome => {
+  const exact = EXACT[code];
+  if (exact !== undefined) return exact;
+  // Any non-200 from a gateway or proxy in front of Tencent is worth another try.
+  if (/^HTTP_\d{3}$/.test(code)) return UNAVAILABLE;
+  for (const [family, outcome] of FAMILIES) {
+    if (code === family || code.startsWith(`${family}.`)) return outcome;
+  }
+  return REJECTED;
+};
+
+export const classifyUpstreamCode = (code: string): RetryClass => outcomeOf(code).retryClass;
+
+export interface UpstreamErrorInit {
+  /** Tencent's `Response.Error.Code` verbatim, `HTTP_<status>`, NETWORK, TIMEOUT, BAD_RESPONSE or ABORTED. */
+  upstreamCode: string;
+  action: string;
+  requestId?: string | undefined;
+  httpStatus?: number | undefined;
+  cause?: unknown;
+}
+
+/**
+ * A failed Tencent call. The message names only the action and the code: Tencent's own `Message`
+ * may echo request values (personal data) and changes without notice, so it is not kept.
+ */
+export class UpstreamError extends AdapterError {
+  override readonly name = 'UpstreamError';
+  readonly upstreamCode: string;
+  readonly requestId: string | undefined;
+  readonly retryClass: RetryClass;
+  readonly httpStatus: number | undefined;
+  readonly action: string;
+
+  constructor(init: UpstreamErrorInit) {
+    const outcome = outcomeOf(init.upstreamCode);
+    super(outcome.code, `Tencent ${init.action} failed with ${init.upstreamCode}`, {
+      statusCode: outcome.statusCode,
+      // Auth failures are our deployment's fault, but the caller may see the code (never secrets).
+      expose: outcome.code === 'UPSTREAM_AUTH_FAILED' ? true : outcome.statusCode < 500,
+      details:
+        init.requestId === undefined
+          ? { upstreamCode: init.upstreamCode }
+          : { upstreamCode: init.upstreamCode, requestId: init.requestId },
+      ...(outcome.headers === undefined ? {} : { headers: { ...outcome.headers } }),
+      ...(init.cause === undefined ? {} : { cause: init.cause }),
+    });
+    this.upstreamCode = init.upstreamCode;
+    this.requestId = init.requestId;
+    this.retryClass = outcome.retryClass;
+    this.httpStatus = init.httpStatus;
+    this.action = init.action;
+  }
+}
+
+export const isUpstreamError = (error: unknown): error is UpstreamError =>
+  error instanceof UpstreamError;

@@ -1,0 +1,83 @@
+import type { PlannedUpdate } from '../ciam/apply.ts';
+import type { Connection } from '../config/types.ts';
+import type { Mapper } from '../mapping/index.ts';
+import type { InboundRequest, PreparedSource, SourceContext } from '../sources/types.ts';
+import type { Deliver, DeliveryReport } from './delivery.ts';
+
+/** A connection with its per-connection work (source schemas, JSONata) done at cold start. */
+export interface PreparedConnection {
+  connection: Connection;
+  source: PreparedSource;
+  mapper: Mapper;
+}
+
+export interface WebhookOutcome {
+  statusCode: number;
+  body: Record<string, unknown>;
+  /** Counts by outcome, for metrics. */
+  counts: { applied: number; queued: number; ignored: number };
+  eventIds: string[];
+}
+
+/**
+ * Steps 3–6 of the data flow, after the request was authenticated and parsed: validate, turn into
+ * canonical changes, map every change (so a bad one is refused before anything reaches CIAM),
+ * then deliver.
+ */
+export const processWebhook = async (
+  prepared: PreparedConnection,
+  payload: unknown,
+  request: InboundRequest,
+  context: SourceContext,
+  deliver: Deliver,
+): Promise<WebhookOutcome> => {
+  prepared.source.validate(payload);
+  const { changes, ignored } = await prepared.source.toChanges(payload, request, context);
+
+  const planned: PlannedUpdate[] = [];
+  for (const change of changes) {
+    planned.push({ change, draft: await prepared.mapper.map(change) });
+  }
+  const ignoredBody = ignored.map(({ eventId, eventType, reason }) => ({
+    eventId,
+    eventType,
+    reason,
+  }));
+  const eventIds = [...changes.map((c) => c.eventId), ...ignored.map((i) => i.eventId)];
+
+  if (planned.length === 0) {
+    const [only] = ignoredBody;
+    return {
+      statusCode: 200,
+      body:
+        ignoredBody.length === 1 && only
+          ? { status: 'ignored', ...only }
+          : { status: 'ignored', ignored: ignoredBody },
+      counts: { applied: 0, queued: 0, ignored: ignored.length },
+      eventIds,
+    };
+  }
+
+  const options = context.signal === undefined ? {} : { signal: context.signal };
+  const report: DeliveryReport = await deliver(prepared.connection, planned, options);
+  const extra = ignoredBody.length > 0 ? { ignored: ignoredBody } : {};
+  if (report.status === 'queued') {
+    return {
+      statusCode: 202,
+      body: { status: 'queued', eventIds: report.eventIds, ...extra },
+      counts: { applied: 0, queued: report.eventIds.length, ignored: ignored.length },
+      eventIds,
+    };
+  }
+  const [first] = report.results;
+  const body =
+    report.results.length === 1 && first && ignoredBody.length === 0
+      ? { status: 'applied', ...first }
+      : { status: 'applied', results: report.results, ...extra };
+  return {
+    statusCode: 200,
+    body,
+    counts: { applied: report.results.length, queued: 0, ignored: ignored.length },
+    eventIds,
+  };
+};

@@ -1,0 +1,37 @@
+/**
+ * Writes config/schema.json (the `$schema` of connection configs) from the sources' option schemas.
+ * `--check` writes nothing and exits 1 when the file is stale, for CI.
+ * Usage: tsx scripts/gen-config-schema.ts [--check]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { buildConfigSchema } from '../lib/config/schema.ts';
+import type { SourceType } from '../lib/config/types.ts';
+import { SOURCES } from '../lib/sources/registry.ts';
+
+const target = new URL('../config/schema.json', import.meta.url);
+
+const optionSchemas = Object.fromEntries(
+  Object.entries(SOURCES).map(([type, source]) => [type, source.optionsSchema]),
+) as Record<SourceType, object>;
+
+const text = `${JSON.stringify(buildConfigSchema(optionSchemas), null, 2)}\n`;
+
+if (process.argv.includes('--check')) {
+  let current = '';
+  try {
+    current = readFileSync(target, 'utf8');
+  } catch {
+    // A missing file is stale too.
+  }
+  // Compare as data: the formatter may lay the JSON out differently.
+  const stale =
+    current === '' || JSON.stringify(JSON.parse(current)) !== JSON.stringify(JSON.parse(text));
+  if (stale) {
+    console.error('config/schema.json is out of date: run `tsx scripts/gen-config-schema.ts`');
+    process.exit(1);
+  }
+  console.log('config/schema.json is up to date');
+} else {
+  writeFileSync(target, text);
+  console.log('wrote config/schema.json');
+}
