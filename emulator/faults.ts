@@ -46,7 +46,7 @@ export interface FaultController {
   snapshot(): { options: Omit<FaultOptions, 'random'>; scriptRemaining: number };
 }
 
-export const DEFAULT_LATENCY_MS = 1000;
+const DEFAULT_LATENCY_MS = 1000;
 const MAX_LATENCY_MS = 120_000;
 
 /** mulberry32: tiny, deterministic, good enough to spread fault draws. */

@@ -68,13 +68,13 @@ export interface StoreView {
   getUser(userStoreId: string, userId: string): CiamUser | undefined;
 }
 
-export const maskPhone = (phone: string): string => {
+const maskPhone = (phone: string): string => {
   if (phone.length >= 8) return `${phone.slice(0, 3)}****${phone.slice(-4)}`;
   if (phone.length >= 3) return `${phone.slice(0, 1)}****${phone.slice(-1)}`;
   return '****';
 };
 
-export const maskEmail = (email: string): string => {
+const maskEmail = (email: string): string => {
   const at = email.lastIndexOf('@');
   if (at < 1) return maskPhone(email);
   const local = email.slice(0, at);

@@ -97,9 +97,7 @@ export const toHttpApiEvent = (
       time: now.toISOString(),
       timeEpoch: now.getTime(),
     },
-    ...(body.length > 0
-      ? { body: text ? body.toString('utf8') : body.toString('base64') }
-      : {}),
+    ...(body.length > 0 ? { body: text ? body.toString('utf8') : body.toString('base64') } : {}),
     isBase64Encoded: body.length > 0 && !text,
   };
 };
@@ -122,7 +120,10 @@ const lambdaContext = (timeoutMs: number): Context => {
   };
 };
 
-const send = (res: ServerResponse, result: APIGatewayProxyStructuredResultV2 | string | undefined) => {
+const send = (
+  res: ServerResponse,
+  result: APIGatewayProxyStructuredResultV2 | string | undefined,
+) => {
   if (typeof result === 'string' || result === undefined) {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(result ?? '');

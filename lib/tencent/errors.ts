@@ -105,8 +105,9 @@ export class UpstreamError extends AdapterError {
     const outcome = outcomeOf(init.upstreamCode);
     super(outcome.code, `Tencent ${init.action} failed with ${init.upstreamCode}`, {
       statusCode: outcome.statusCode,
-      // Auth failures are our deployment's fault, but the caller may see the code (never secrets).
-      expose: outcome.code === 'UPSTREAM_AUTH_FAILED' ? true : outcome.statusCode < 500,
+      // The message names only the action and Tencent's code (never its Message text, which can
+      // echo request data), so even 5xx answers may show it: senders and operators need the code.
+      expose: true,
       details:
         init.requestId === undefined
           ? { upstreamCode: init.upstreamCode }

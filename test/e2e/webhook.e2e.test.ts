@@ -10,7 +10,10 @@ const outcomes: Array<{ connectionId: string; outcome: string; count: number }> 
 
 beforeAll(async () => {
   stack = await startStack({
-    deps: { recordOutcome: (connectionId, outcome, count) => outcomes.push({ connectionId, outcome, count }) },
+    deps: {
+      recordOutcome: (connectionId, outcome, count) =>
+        outcomes.push({ connectionId, outcome, count }),
+    },
   });
 });
 afterAll(async () => stack?.close());
@@ -47,7 +50,9 @@ const clerkUserUpdated = (overrides: Record<string, unknown> = {}) =>
       first_name: 'Alice',
       last_name: 'Liddell',
       primary_email_address_id: 'idn_1',
-      email_addresses: [{ id: 'idn_1', object: 'email_address', email_address: 'alice.new@example.com' }],
+      email_addresses: [
+        { id: 'idn_1', object: 'email_address', email_address: 'alice.new@example.com' },
+      ],
       primary_phone_number_id: 'idn_2',
       phone_numbers: [{ id: 'idn_2', object: 'phone_number', phone_number: '+65 8123 4599' }],
       public_metadata: { tier: 'gold' },
@@ -60,7 +65,13 @@ const clerkUserUpdated = (overrides: Record<string, unknown> = {}) =>
 const apiCalls = () => stack.emulator.calls.filter((c) => c.action === 'UpdateUser').length;
 
 const describeUser = async (userId: string) =>
-  (await stack.ciam.describeUserById({ UserStoreId: 'local-store', UserId: userId, Original: true })).User;
+  (
+    await stack.ciam.describeUserById({
+      UserStoreId: 'local-store',
+      UserId: userId,
+      Original: true,
+    })
+  ).User;
 
 describe('webhook end to end (local server → handler → CIAM emulator)', () => {
   it('applies a signed Clerk user.updated to the user found by IndexedAttribute1', async () => {
@@ -135,11 +146,23 @@ describe('webhook end to end (local server → handler → CIAM emulator)', () =
   });
 
   it('applies a GitHub-style HMAC webhook mapped by the connection config', async () => {
-    const body = JSON.stringify({ id: 'ext-carol', email: 'carol.new@example.com', phone: '+65 9123 4567', name: 'Carol C' });
+    const body = JSON.stringify({
+      id: 'ext-carol',
+      email: 'carol.new@example.com',
+      phone: '+65 9123 4567',
+      name: 'Carol C',
+    });
     const sig = createHmac('sha256', 'demo-hmac-secret').update(body).digest('hex');
-    const res = await post('hmac', body, { 'x-hub-signature-256': `sha256=${sig}`, 'x-event-id': 'evt-1' });
+    const res = await post('hmac', body, {
+      'x-hub-signature-256': `sha256=${sig}`,
+      'x-event-id': 'evt-1',
+    });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'applied', eventId: 'evt-1', userId: 'demo-user-3' });
+    expect(await res.json()).toMatchObject({
+      status: 'applied',
+      eventId: 'evt-1',
+      userId: 'demo-user-3',
+    });
     expect(await describeUser('demo-user-3')).toMatchObject({
       Email: 'carol.new@example.com',
       PhoneNumber: '+6591234567',
@@ -154,7 +177,11 @@ describe('webhook end to end (local server → handler → CIAM emulator)', () =
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ code: 'SIGNATURE_INVALID' });
     expect(stack.emulator.calls).toHaveLength(0);
-    expect(outcomes).toContainEqual({ connectionId: 'clerk', outcome: 'SIGNATURE_INVALID', count: 1 });
+    expect(outcomes).toContainEqual({
+      connectionId: 'clerk',
+      outcome: 'SIGNATURE_INVALID',
+      count: 1,
+    });
   });
 
   it('answers 404 CONNECTION_NOT_FOUND for an unknown connection', async () => {
@@ -164,7 +191,11 @@ describe('webhook end to end (local server → handler → CIAM emulator)', () =
   });
 
   it('acknowledges event types that are not user changes as ignored', async () => {
-    const body = JSON.stringify({ type: 'session.created', object: 'event', data: { id: 'sess_1' } });
+    const body = JSON.stringify({
+      type: 'session.created',
+      object: 'event',
+      data: { id: 'sess_1' },
+    });
     const res = await post('clerk', body, clerkHeaders(body));
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ignored', eventType: 'session.created' });
@@ -192,7 +223,7 @@ describe('webhook end to end (local server → handler → CIAM emulator)', () =
   });
 
   it('retries a transient CIAM failure and still applies the change', async () => {
-    stack.emulator.faults.script(['ServiceUnavailable']);
+    stack.emulator.faults.configure({ script: ['ServiceUnavailable'], actions: ['UpdateUser'] });
     const body = clerkUserUpdated({ first_name: 'Retried' });
     const res = await post('clerk', body, clerkHeaders(body));
     expect(res.status).toBe(200);
@@ -200,12 +231,18 @@ describe('webhook end to end (local server → handler → CIAM emulator)', () =
   });
 
   it('answers 503 with Retry-After when CIAM stays unavailable', async () => {
-    stack.emulator.faults.script(['none', 'InternalError', 'InternalError', 'InternalError', 'InternalError']);
+    stack.emulator.faults.configure({
+      script: ['InternalError', 'InternalError', 'InternalError'],
+      actions: ['UpdateUser'],
+    });
     const body = clerkUserUpdated();
     const res = await post('clerk', body, clerkHeaders(body));
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(await res.json()).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', upstreamCode: 'InternalError' });
+    expect(await res.json()).toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+      upstreamCode: 'InternalError',
+    });
   });
 
   it('refuses non-JSON content with 415, malformed JSON with 400 and big bodies with 413', async () => {

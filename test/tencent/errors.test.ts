@@ -163,7 +163,7 @@ describe('tencent/errors', () => {
     }
   });
 
-  it('exposes auth failures by code while keeping 5xx upstream outages hidden', () => {
+  it('exposes every upstream outcome by code, outages included, so senders can act on it', () => {
     const auth = new UpstreamError({
       upstreamCode: 'AuthFailure.SignatureFailure',
       action: 'UpdateUser',
@@ -174,7 +174,8 @@ describe('tencent/errors', () => {
       action: 'UpdateUser',
     });
     expect(auth.expose).toBe(true);
-    expect(outage.expose).toBe(false);
+    expect(outage.expose).toBe(true);
+    expect(outage.message).not.toMatch(/internal error occurred/i);
     expect(conflict.expose).toBe(true);
     expect(conflict.headers).toEqual({});
   });
