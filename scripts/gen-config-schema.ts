@@ -5,16 +5,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { buildConfigSchema } from '../lib/config/schema.ts';
-import type { SourceType } from '../lib/config/types.ts';
-import { SOURCES } from '../lib/sources/registry.ts';
+import { SOURCE_OPTION_SCHEMAS } from '../lib/sources/registry.ts';
 
 const target = new URL('../config/schema.json', import.meta.url);
 
-const optionSchemas = Object.fromEntries(
-  Object.entries(SOURCES).map(([type, source]) => [type, source.optionsSchema]),
-) as Record<SourceType, object>;
-
-const text = `${JSON.stringify(buildConfigSchema(optionSchemas), null, 2)}\n`;
+const text = `${JSON.stringify(buildConfigSchema(SOURCE_OPTION_SCHEMAS), null, 2)}\n`;
 
 if (process.argv.includes('--check')) {
   let current = '';

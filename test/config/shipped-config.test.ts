@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/load.ts';
+import { buildConfigSchema } from '../../lib/config/schema.ts';
+import { SOURCE_OPTION_SCHEMAS, SOURCES } from '../../lib/sources/registry.ts';
+import { prepareConnections } from '../../lib/webhook/prepare.ts';
+
+const readFile = (path: string) => readFileSync(path, 'utf8');
+
+describe('shipped configuration', () => {
+  it('keeps config/schema.json in step with the sources (run scripts/gen-config-schema.ts)', () => {
+    const shipped = JSON.parse(readFile('config/schema.json'));
+    expect(shipped).toEqual(buildConfigSchema(SOURCE_OPTION_SCHEMAS));
+  });
+
+  it.each(['config/local.json', 'config/production.json'])(
+    'loads %s with the real source schemas and prepares every connection',
+    (path) => {
+      const config = loadConfig(
+        { ADAPTER_CONFIG: path },
+        { readFile, sourceOptionSchemas: SOURCE_OPTION_SCHEMAS },
+      );
+      const prepared = prepareConnections(config, SOURCES, { queued: false });
+      expect([...prepared.keys()]).toEqual(config.connections.map((c) => c.id));
+    },
+  );
+
+  it('refuses a queued connection until the queue is configured', () => {
+    const config = loadConfig(
+      { ADAPTER_CONFIG: 'config/local.json' },
+      { readFile, sourceOptionSchemas: SOURCE_OPTION_SCHEMAS },
+    );
+    const queued = {
+      ...config,
+      connections: config.connections.map((c) => ({ ...c, delivery: 'queued' as const })),
+    };
+    expect(() => prepareConnections(queued, SOURCES, { queued: false })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
+  });
+});
