@@ -7,6 +7,11 @@ const emulator = await startEmulator({
   port: Number(env.CIAM_EMULATOR_PORT ?? 3100),
   seed: loadSeed(env.CIAM_EMULATOR_SEED ?? 'emulator/seed.json'),
   rateLimit: Number(env.CIAM_EMULATOR_RATE_LIMIT ?? 20),
+  // Action and outcome only: request bodies carry personal data.
+  onCall: (call) =>
+    console.log(
+      `ciam ${call.action || '-'} ${call.code ?? 'OK'}${call.fault ? ` fault=${call.fault}` : ''}`,
+    ),
 });
 
 // The handler module reads its configuration from the environment at import, exactly as on
@@ -14,7 +19,6 @@ const emulator = await startEmulator({
 env.CIAM_ENDPOINT = emulator.url;
 env.ADAPTER_CONFIG ??= 'config/local.json';
 env.ADAPTER_SECRETS_FILE ??= 'config/local-secrets.json';
-env.POWERTOOLS_DEV ??= 'true';
 env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 const { handler } = await import('../handlers/webhook.ts');
 
