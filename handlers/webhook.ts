@@ -108,6 +108,7 @@ export const createHandler = (deps: WebhookDeps) => {
       deps.logger.info('webhook processed', {
         status: outcome.body.status,
         eventIds: outcome.eventIds,
+        subjects: outcome.subjects,
         upstream: outcome.body.requestId ?? outcome.body.results,
       });
       return jsonResponse(outcome.statusCode, outcome.body);

@@ -1,5 +1,7 @@
 import type { PlannedUpdate } from '../ciam/apply.ts';
+import type { UserChange } from '../change.ts';
 import type { Connection } from '../config/types.ts';
+import { maskEmail, maskPhone } from '../log/mask.ts';
 import type { Mapper } from '../mapping/index.ts';
 import type { InboundRequest, PreparedSource, SourceContext } from '../sources/types.ts';
 import type { Deliver, DeliveryReport } from './delivery.ts';
@@ -17,7 +19,25 @@ export interface WebhookOutcome {
   /** Counts by outcome, for metrics. */
   counts: { applied: number; queued: number; ignored: number };
   eventIds: string[];
+  /** Who the changes were about, safe to log: emails and phones masked. */
+  subjects: LoggableSubject[];
 }
+
+export interface LoggableSubject {
+  eventId: string;
+  eventType: string;
+  externalId?: string;
+  email?: string;
+  phone?: string;
+}
+
+const loggable = ({ eventId, eventType, subject }: UserChange): LoggableSubject => ({
+  eventId,
+  eventType,
+  ...(subject.externalId === undefined ? {} : { externalId: subject.externalId }),
+  ...(subject.email === undefined ? {} : { email: maskEmail(subject.email) }),
+  ...(subject.phone === undefined ? {} : { phone: maskPhone(subject.phone) }),
+});
 
 /**
  * Steps 3–6 of the data flow, after the request was authenticated and parsed: validate, turn into
@@ -44,6 +64,7 @@ export const processWebhook = async (
     reason,
   }));
   const eventIds = [...changes.map((c) => c.eventId), ...ignored.map((i) => i.eventId)];
+  const subjects = changes.map(loggable);
 
   if (planned.length === 0) {
     const [only] = ignoredBody;
@@ -55,6 +76,7 @@ export const processWebhook = async (
           : { status: 'ignored', ignored: ignoredBody },
       counts: { applied: 0, queued: 0, ignored: ignored.length },
       eventIds,
+      subjects,
     };
   }
 
@@ -67,6 +89,7 @@ export const processWebhook = async (
       body: { status: 'queued', eventIds: report.eventIds, ...extra },
       counts: { applied: 0, queued: report.eventIds.length, ignored: ignored.length },
       eventIds,
+      subjects,
     };
   }
   const [first] = report.results;
@@ -79,5 +102,6 @@ export const processWebhook = async (
     body,
     counts: { applied: report.results.length, queued: 0, ignored: ignored.length },
     eventIds,
+    subjects,
   };
 };
