@@ -1,5 +1,5 @@
-import type { PlannedUpdate } from '../ciam/apply.ts';
 import type { UserChange } from '../change.ts';
+import type { PlannedUpdate } from '../ciam/apply.ts';
 import type { Connection } from '../config/types.ts';
 import { maskEmail, maskPhone } from '../log/mask.ts';
 import type { Mapper } from '../mapping/index.ts';
