@@ -1,26 +1,8 @@
-import type { UpdateUserField } from '../ciam/types.ts';
+import { UPDATE_USER_FIELDS } from '../mapping/index.ts';
 import type { SourceType } from './types.ts';
 
-// A Record, so the compiler fails here when UpdateUserRequest gains a field this list lacks.
-const MAPPABLE: Record<UpdateUserField, true> = {
-  UserName: true,
-  PhoneNumber: true,
-  Email: true,
-  Nickname: true,
-  Address: true,
-  UserGroup: true,
-  Birthdate: true,
-  CustomizationAttributes: true,
-  IndexedAttribute1: true,
-  IndexedAttribute2: true,
-  IndexedAttribute3: true,
-  IndexedAttribute4: true,
-  IndexedAttribute5: true,
-  UserOrg: true,
-};
-
 /** The UpdateUser fields a mapping may set or omit (everything but UserId and UserStoreId). */
-export const MAPPABLE_FIELDS = Object.keys(MAPPABLE) as UpdateUserField[];
+export const MAPPABLE_FIELDS = UPDATE_USER_FIELDS;
 
 export const CONNECTION_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 

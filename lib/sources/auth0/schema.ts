@@ -1,5 +1,5 @@
 import type { ValidateFunction } from 'ajv';
-import { createAjv } from '../shared/validation.ts';
+import { createAjv, EVENT_TYPES_OPTION } from '../shared/validation.ts';
 
 /**
  * Auth0 Event Streams (webhook destination) schemas. Deliveries are CloudEvents 1.0; the docs
@@ -54,12 +54,7 @@ export const auth0OptionsSchema = {
   properties: {
     auth: { type: 'string', enum: ['bearer', 'basic', 'header'] },
     headerName: { type: 'string', minLength: 1, maxLength: 128, pattern: HEADER_NAME_PATTERN },
-    eventTypes: {
-      type: 'array',
-      minItems: 1,
-      uniqueItems: true,
-      items: { type: 'string', minLength: 1, maxLength: 200 },
-    },
+    eventTypes: EVENT_TYPES_OPTION,
   },
 } as const;
 

@@ -1,7 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { ConfigError } from '../../errors.ts';
-import { createAjv } from '../shared/validation.ts';
+import { createAjv, EVENT_TYPES_OPTION, TOLERANCE_SECONDS_OPTION } from '../shared/validation.ts';
 
 export const HMAC_FIELD_NAMES = [
   'externalId',
@@ -54,7 +54,7 @@ export const hmacOptionsSchema = {
     prefix: { type: 'string', maxLength: 64 },
     encoding: { type: 'string', enum: ['hex', 'base64'] },
     timestampHeader: headerName,
-    toleranceSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
+    toleranceSeconds: TOLERANCE_SECONDS_OPTION,
     eventIdHeader: headerName,
     eventTypeHeader: headerName,
     payloadSchema: { type: 'object' },
@@ -64,12 +64,7 @@ export const hmacOptionsSchema = {
       required: ['externalId'],
       properties: Object.fromEntries(HMAC_FIELD_NAMES.map((name) => [name, expression])),
     },
-    eventTypes: {
-      type: 'array',
-      minItems: 1,
-      uniqueItems: true,
-      items: { type: 'string', minLength: 1 },
-    },
+    eventTypes: EVENT_TYPES_OPTION,
   },
 };
 

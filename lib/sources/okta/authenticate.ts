@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { SignatureError, ValidationError } from '../../errors.ts';
 import type { SecretRef, SecretSource } from '../../secrets/types.ts';
+import { matchesStaticSecret } from '../shared/crypto.ts';
 import { header } from '../shared/values.ts';
 import type { InboundRequest, SourceReply } from '../types.ts';
 import type { OktaVerification } from './schema.ts';
@@ -14,19 +14,6 @@ export interface OktaAuthSettings {
 
 const CHALLENGE_HEADER = 'x-okta-verification-challenge';
 
-/** Hashing first makes both sides 32 bytes, so neither the comparison nor its length leaks. */
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
-
-const matchesAny = (presented: string, candidates: readonly string[]): boolean => {
-  const presentedDigest = digest(presented);
-  let matched = false;
-  for (const candidate of candidates) {
-    // An empty secret would accept an empty header: treat it as not configured.
-    if (candidate.length > 0 && timingSafeEqual(presentedDigest, digest(candidate))) matched = true;
-  }
-  return matched;
-};
-
 /**
  * Okta sends the configured secret verbatim (no scheme). Every signing secret is loaded (two
  * during a rotation); one that fails to load only matters when no other one matched.
@@ -38,11 +25,7 @@ export const authenticateOkta = async (
 ): Promise<void> => {
   const presented = header(request, settings.headerName);
   if (presented === undefined) throw new SignatureError(`Missing ${settings.headerName} header`);
-  const settled = await Promise.allSettled(settings.signing.map((ref) => secrets.getString(ref)));
-  const loaded = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-  if (matchesAny(presented, loaded)) return;
-  const failure = settled.find((result) => result.status === 'rejected');
-  if (failure !== undefined) throw failure.reason;
+  if (await matchesStaticSecret(presented, settings.signing, secrets)) return;
   throw new SignatureError(`${settings.headerName} does not match the configured secret`);
 };
 

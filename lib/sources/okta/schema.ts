@@ -1,5 +1,5 @@
 import type { ValidateFunction } from 'ajv';
-import { createAjv } from '../shared/validation.ts';
+import { createAjv, EVENT_TYPES_OPTION } from '../shared/validation.ts';
 
 /** Okta Event Hooks envelope and the Users API user (identity-sources.md §2). */
 
@@ -55,12 +55,7 @@ export const oktaOptionsSchema = {
     orgUrl: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^https?://' },
     headerName: { type: 'string', minLength: 1, maxLength: 128, pattern: HEADER_NAME_PATTERN },
     verification: { type: 'string', enum: ['if-present', 'required', 'none'] },
-    eventTypes: {
-      type: 'array',
-      minItems: 1,
-      uniqueItems: true,
-      items: { type: 'string', minLength: 1, maxLength: 200 },
-    },
+    eventTypes: EVENT_TYPES_OPTION,
     // Okta gives up after 3 s, so the default leaves room for the rest of the request.
     usersApiTimeoutMs: { type: 'integer', minimum: 1, maximum: 60_000 },
   },

@@ -52,3 +52,14 @@ export const readOptions = <T>(
   }
   return options;
 };
+
+/** `options.eventTypes`, the same for every source: which event types count as user changes. */
+export const EVENT_TYPES_OPTION = {
+  type: 'array',
+  minItems: 1,
+  uniqueItems: true,
+  items: { type: 'string', minLength: 1, maxLength: 200 },
+} as const;
+
+/** `options.toleranceSeconds` for signed timestamps (replay window). */
+export const TOLERANCE_SECONDS_OPTION = { type: 'integer', minimum: 1, maximum: 3600 } as const;

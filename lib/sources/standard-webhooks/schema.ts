@@ -1,4 +1,4 @@
-import { createAjv } from '../shared/validation.ts';
+import { createAjv, EVENT_TYPES_OPTION, TOLERANCE_SECONDS_OPTION } from '../shared/validation.ts';
 import { MAX_EPOCH_MS } from '../shared/values.ts';
 
 export const STANDARD_WEBHOOKS_DEFAULTS = {
@@ -15,13 +15,8 @@ export const standardWebhooksOptionsSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    toleranceSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
-    eventTypes: {
-      type: 'array',
-      minItems: 1,
-      uniqueItems: true,
-      items: { type: 'string', minLength: 1 },
-    },
+    toleranceSeconds: TOLERANCE_SECONDS_OPTION,
+    eventTypes: EVENT_TYPES_OPTION,
   },
 } as const;
 

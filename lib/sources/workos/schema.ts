@@ -1,4 +1,4 @@
-import { createAjv } from '../shared/validation.ts';
+import { createAjv, EVENT_TYPES_OPTION, TOLERANCE_SECONDS_OPTION } from '../shared/validation.ts';
 
 export const WORKOS_DEFAULTS = {
   toleranceSeconds: 180,
@@ -14,13 +14,8 @@ export const workosOptionsSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    toleranceSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
-    eventTypes: {
-      type: 'array',
-      minItems: 1,
-      uniqueItems: true,
-      items: { type: 'string', minLength: 1 },
-    },
+    toleranceSeconds: TOLERANCE_SECONDS_OPTION,
+    eventTypes: EVENT_TYPES_OPTION,
   },
 } as const;
 
