@@ -44,6 +44,13 @@ export interface WebhookDeps {
   recordOutcome: (connectionId: string, outcome: Outcome, count: number) => void;
 }
 
+/**
+ * Our content-type check already ran (case-insensitive, as media types are); middy's pattern is
+ * case-sensitive, so it is switched off. 6.4.5 reads `disableContentTypeCheck` but its typings
+ * omit it, hence a variable rather than a literal.
+ */
+const JSON_PARSER_OPTIONS = { disableContentTypeError: false, disableContentTypeCheck: true };
+
 /** Leaves time to answer before API Gateway's 30 s limit cuts the connection. */
 const TIMEOUT_MARGIN_MS = 750;
 
@@ -73,7 +80,7 @@ export const createHandler = (deps: WebhookDeps) => {
     )
     .use(rawBodyMiddleware(() => sourceContext()))
     .use(authenticateMiddleware(() => sourceContext()))
-    .use(httpJsonBodyParser())
+    .use(httpJsonBodyParser(JSON_PARSER_OPTIONS))
     .use(
       errorMiddleware((error, request) => {
         const connectionId = request.context.prepared?.connection.id ?? 'unknown';

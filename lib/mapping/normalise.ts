@@ -140,13 +140,36 @@ export const normaliseBirthdate = (value: unknown): Normalised<number> => {
   return ok(ms);
 };
 
+/**
+ * JSON.stringify would write a non-finite number as `null` and throws a RangeError on very deep
+ * input; both are the sender's data problems, reported as such rather than as a 500.
+ */
+const toJson = (value: object): string | undefined => {
+  try {
+    return JSON.stringify(value, (_key, item: unknown) => {
+      if (typeof item === 'number' && !Number.isFinite(item)) throw new RangeError('non-finite');
+      return item;
+    });
+  } catch {
+    return undefined;
+  }
+};
+
 /** String values as is; numbers and booleans via String(); objects and arrays as JSON. */
 const attributeValue = (value: unknown): Normalised<string> => {
   if (value === undefined || value === null) return ok(undefined);
   let text: string;
   if (typeof value === 'string') text = value;
-  else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
-  else if (typeof value === 'object') text = JSON.stringify(value);
+  else if (typeof value === 'boolean') text = String(value);
+  else if (typeof value === 'number') {
+    // JSON numbers such as 1e400 parse to Infinity; "Infinity" is not what the sender meant.
+    if (!Number.isFinite(value)) return fail('expected a finite number');
+    text = String(value);
+  } else if (typeof value === 'object') {
+    const json = toJson(value);
+    if (json === undefined) return fail('expected JSON without infinite numbers or deep nesting');
+    text = json;
+  }
   // A JSONata function would otherwise be sent as its source text.
   else return fail('expected attribute values that are strings, numbers, booleans or JSON');
   return ok(text.trim() === '' ? undefined : text);

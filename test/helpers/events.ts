@@ -113,8 +113,8 @@ export const base64Encoded = (event: APIGatewayProxyEventV2): APIGatewayProxyEve
   event.isBase64Encoded ? event : withBody(event, Buffer.from(event.body ?? '', 'utf8'));
 
 /**
- * Flips the lowest bit of one byte in the middle of the body and keeps the signature. ASCII
- * stays ASCII and UTF-8 lead/continuation bytes keep their kind, so the text stays valid UTF-8.
+ * Flips the lowest bit of the middle byte and keeps the signature. ASCII stays ASCII, so a
+ * fixture body stays valid UTF-8 and the refusal comes from the signature check.
  */
 export const tamper = (event: APIGatewayProxyEventV2): APIGatewayProxyEventV2 => {
   const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
@@ -154,7 +154,12 @@ export const clerkEvent = (
   return withHeaders(event, {
     'svix-id': id,
     'svix-timestamp': String(timestamp),
-    'svix-signature': signStandardWebhook(options.secret ?? DEMO_SECRETS.clerk, id, timestamp, bytes),
+    'svix-signature': signStandardWebhook(
+      options.secret ?? DEMO_SECRETS.clerk,
+      id,
+      timestamp,
+      bytes,
+    ),
   });
 };
 

@@ -1,0 +1,250 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  base64Encoded,
+  fixturePayload,
+  HMAC_SCHEME,
+  hmacEvent,
+  loadFixture,
+  tamper,
+  withHeaders,
+  withoutHeaders,
+} from '../helpers/events.ts';
+import {
+  type BadInput,
+  commonBadInputs,
+  expectRefused,
+  type Harness,
+  HMAC_TS_CONNECTION,
+  HMAC_TS_HEADER,
+  HMAC_TYPE_HEADER,
+  NOW,
+  startHarness,
+} from './webhook-harness.ts';
+
+let harness: Harness;
+beforeAll(async () => {
+  harness = await startHarness();
+});
+afterAll(async () => harness?.close());
+beforeEach(() => harness.reset());
+
+const EVENT_ID = 'evt_demo_carol_0001';
+
+const signed = (body?: Parameters<typeof hmacEvent>[0]) =>
+  hmacEvent(body, { now: NOW, eventId: EVENT_ID });
+
+/** The connection that also signs a timestamp header and names the event type. */
+const timestamped = (
+  body?: Parameters<typeof hmacEvent>[0],
+  options: { now?: number; timestampSeconds?: number } = {},
+) =>
+  hmacEvent(body, {
+    now: NOW,
+    eventId: EVENT_ID,
+    connectionId: HMAC_TS_CONNECTION,
+    timestampHeader: HMAC_TS_HEADER,
+    ...options,
+  });
+
+const payloadWith = (fields: Record<string, unknown>) => ({
+  ...fixturePayload('hmac.user-updated'),
+  ...fields,
+});
+
+describe('webhook handler: generic HMAC', () => {
+  it('applies a signed body mapped by the connection fields', async () => {
+    const reply = await harness.invoke(signed());
+
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({
+      status: 'applied',
+      eventId: EVENT_ID,
+      userId: 'ciam-1',
+      requestId: 'req-1',
+    });
+    const planned = harness.deliveries[0]?.updates[0];
+    expect(harness.deliveries).toHaveLength(1);
+    expect(planned?.change).toMatchObject({
+      connectionId: 'hmac',
+      eventId: EVENT_ID,
+      eventType: 'user.updated',
+      occurredAt: new Date(NOW).toISOString(),
+      subject: { externalId: 'ext-carol', email: 'carol@example.com' },
+    });
+    expect(planned?.draft).toEqual({
+      UserStoreId: 'local-store',
+      Email: 'carol@example.com',
+      PhoneNumber: '+6591234563',
+      Nickname: 'Carol Núñez',
+    });
+    expect(harness.outcomes).toEqual([{ connectionId: 'hmac', outcome: 'applied', count: 1 }]);
+  });
+
+  it('verifies the unchanged fixture event (non-ASCII body) as sent', async () => {
+    const reply = await harness.invoke(loadFixture('hmac.user-updated'));
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ status: 'applied', eventId: EVENT_ID });
+  });
+
+  it('uses the body hash as event id when the sender gives none', async () => {
+    const body = JSON.stringify(payloadWith({}));
+    const reply = await harness.invoke(withoutHeaders(signed(body), 'x-event-id'));
+    expect(reply.status).toBe(200);
+    expect(reply.body.eventId).toBe(`sha256:${createHash('sha256').update(body).digest('hex')}`);
+  });
+
+  it('verifies a base64-encoded body over the decoded bytes and applies it', async () => {
+    const reply = await harness.invoke(base64Encoded(signed()));
+    expect(reply.status).toBe(200);
+    expect(harness.deliveries[0]?.updates[0]?.draft.Nickname).toBe('Carol Núñez');
+  });
+
+  it('applies a timestamped delivery and dates the change by the signed timestamp', async () => {
+    const at = Math.floor(NOW / 1000) - 60;
+    const reply = await harness.invoke(
+      withHeaders(timestamped(undefined, { timestampSeconds: at }), {
+        [HMAC_TYPE_HEADER]: 'user.updated',
+      }),
+    );
+    expect(reply.status).toBe(200);
+    expect(harness.deliveries[0]?.updates[0]?.change.occurredAt).toBe(
+      new Date(at * 1000).toISOString(),
+    );
+  });
+
+  it('ignores an event type the connection does not handle without delivering', async () => {
+    const reply = await harness.invoke(
+      withHeaders(timestamped(), { [HMAC_TYPE_HEADER]: 'user.deleted' }),
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({
+      status: 'ignored',
+      eventId: EVENT_ID,
+      eventType: 'user.deleted',
+    });
+    expect(harness.deliveries).toHaveLength(0);
+    expect(harness.outcomes).toEqual([
+      { connectionId: HMAC_TS_CONNECTION, outcome: 'ignored', count: 1 },
+    ]);
+  });
+
+  describe('refuses unauthenticated requests with 401 SIGNATURE_INVALID', () => {
+    const header = 'x-hub-signature-256';
+    const cases: Array<[string, () => ReturnType<typeof hmacEvent>]> = [
+      ['signed with another secret', () => hmacEvent(undefined, { secret: 'other-secret' })],
+      ['with no signature header', () => withoutHeaders(signed(), header)],
+      ['with a tampered body', () => tamper(signed())],
+      ['with a tampered base64 body', () => tamper(base64Encoded(signed()))],
+      [
+        'without the sha256= prefix',
+        () =>
+          withHeaders(signed(), {
+            [header]: signed().headers[header]?.slice('sha256='.length) ?? '',
+          }),
+      ],
+      [
+        'with a base64 digest',
+        () =>
+          withHeaders(signed(), {
+            [header]: `sha256=${Buffer.from(signed().headers[header]?.slice(7) ?? '', 'hex').toString('base64')}`,
+          }),
+      ],
+      [
+        'with a truncated digest',
+        () => withHeaders(signed(), { [header]: signed().headers[header]?.slice(0, -2) ?? '' }),
+      ],
+      ['with the timestamp header missing', () => withoutHeaders(timestamped(), HMAC_TS_HEADER)],
+      ['signed 6 minutes ago (stale)', () => timestamped(undefined, { now: NOW - 360_000 })],
+      ['signed 6 minutes ahead (future)', () => timestamped(undefined, { now: NOW + 360_000 })],
+      [
+        'with the timestamp changed after signing',
+        () => withHeaders(timestamped(), { [HMAC_TS_HEADER]: String(Math.floor(NOW / 1000) - 1) }),
+      ],
+      ['with a timestamp in ms', () => timestamped(undefined, { timestampSeconds: NOW })],
+    ];
+    it.each(cases)('%s', async (_name, event) => {
+      const reply = await harness.invoke(event());
+      expectRefused(reply, 401, 'SIGNATURE_INVALID');
+      expect(harness.deliveries).toHaveLength(0);
+      expect(harness.outcomes).toEqual([
+        { connectionId: expect.stringMatching(/^hmac/), outcome: 'SIGNATURE_INVALID', count: 1 },
+      ]);
+    });
+
+    it('accepts an uppercase hex digest (same bytes)', async () => {
+      const event = signed();
+      const value = event.headers[header] ?? '';
+      const reply = await harness.invoke(
+        withHeaders(event, { [header]: `sha256=${value.slice(7).toUpperCase()}` }),
+      );
+      expect(reply.status).toBe(200);
+      expect(HMAC_SCHEME.encoding).toBe('hex');
+    });
+  });
+
+  describe('refuses bad input with a 4xx code and never delivers', () => {
+    const cases: BadInput[] = [
+      ...commonBadInputs((body) => signed(body)),
+      {
+        name: 'wrong types',
+        event: () => signed(payloadWith({ email: 42, name: { first: 'Carol' } })),
+        status: 400,
+        code: 'PAYLOAD_INVALID',
+        paths: ['/email', '/name'],
+      },
+      {
+        name: 'a missing id',
+        event: () => signed({ email: 'carol@example.com' }),
+        status: 400,
+        code: 'PAYLOAD_INVALID',
+        paths: ['/id'],
+      },
+      {
+        name: 'an invalid email',
+        event: () => signed(payloadWith({ email: 'carol at example' })),
+        status: 400,
+        code: 'PAYLOAD_INVALID',
+        paths: ['/email'],
+      },
+      {
+        name: 'an unexpected property',
+        event: () => signed(payloadWith({ role: 'admin' })),
+        status: 400,
+        code: 'PAYLOAD_INVALID',
+      },
+      {
+        name: 'a __proto__ key',
+        event: () =>
+          signed(JSON.stringify(payloadWith({})).replace('{', '{"__proto__":{"isAdmin":true},')),
+        status: 400,
+        code: 'PAYLOAD_INVALID',
+      },
+      {
+        name: 'a phone of 1e400',
+        event: () => signed(JSON.stringify(payloadWith({})).replace('"+6591234563"', '1e400')),
+        status: 400,
+        code: 'PAYLOAD_INVALID',
+        paths: ['/phone'],
+      },
+      {
+        name: 'an unparseable phone number (mapping)',
+        event: () => signed(payloadWith({ phone: 'not-a-phone' })),
+        status: 422,
+        code: 'MAPPING_INVALID',
+      },
+      {
+        name: 'a phone number with an extension (mapping)',
+        event: () => signed(payloadWith({ phone: '+65 9123 4563 ext. 12' })),
+        status: 422,
+        code: 'MAPPING_INVALID',
+      },
+    ];
+    it.each(cases)('$name → $status $code', async ({ event, status, code, paths }) => {
+      const reply = await harness.invoke(event());
+      expectRefused(reply, status, code, paths);
+      expect(harness.deliveries).toHaveLength(0);
+      expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+    });
+  });
+});
