@@ -1,0 +1,80 @@
+import { createHmac } from 'node:crypto';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Emulator, loadSeed, startEmulator } from '../../emulator/server.ts';
+import { createHandler, defaultDeps } from '../../handlers/webhook.ts';
+import {
+  type HttpApiHandler,
+  type LocalServer,
+  startLocalServer,
+} from '../../scripts/local-server.ts';
+
+// The production composition root (no ADAPTER_SECRETS_FILE): every secret comes from Secrets
+// Manager, faked at the SDK client. The emulator knows only the rotated key.
+const CREDENTIALS = 'ciam-webhook-adapter/ciam-credentials';
+const HMAC = 'ciam-webhook-adapter/hmac';
+const sm = mockClient(SecretsManagerClient);
+
+let emulator: Emulator;
+let server: LocalServer;
+
+beforeAll(async () => {
+  const seed = loadSeed('emulator/seed.json');
+  seed.credentials = [{ SecretId: 'AKIDlocaldemo', SecretKey: 'rotated-secret-key' }];
+  emulator = await startEmulator({ port: 0, seed });
+  sm.on(GetSecretValueCommand, { SecretId: CREDENTIALS })
+    .resolvesOnce({
+      SecretString: JSON.stringify({ SecretId: 'AKIDlocaldemo', SecretKey: 'localdemosecret' }),
+    })
+    .resolves({
+      SecretString: JSON.stringify({
+        SecretId: ' AKIDlocaldemo ',
+        SecretKey: 'rotated-secret-key\n',
+      }),
+    });
+  sm.on(GetSecretValueCommand, { SecretId: HMAC }).resolves({
+    SecretString: JSON.stringify({ secret: 'demo-hmac-secret' }),
+  });
+  const deps = defaultDeps({ ADAPTER_CONFIG: 'config/local.json', CIAM_ENDPOINT: emulator.url });
+  server = await startLocalServer({ handler: createHandler(deps) as unknown as HttpApiHandler });
+});
+afterAll(async () => {
+  await server?.close();
+  await emulator?.close();
+  sm.restore();
+});
+
+const post = (body: string) =>
+  fetch(`${server.url}/webhooks/hmac`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-hub-signature-256': `sha256=${createHmac('sha256', 'demo-hmac-secret').update(body).digest('hex')}`,
+    },
+    body,
+  });
+
+describe('secrets from Secrets Manager (SDK client faked)', () => {
+  it('recovers from a rotated CIAM key with exactly one refetch of the credentials', async () => {
+    const res = await post(JSON.stringify({ id: 'ext-carol', name: 'Rotated' }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'applied', userId: 'demo-user-3' });
+    const credentialReads = sm
+      .commandCalls(GetSecretValueCommand)
+      .filter((call) => call.args[0].input.SecretId === CREDENTIALS);
+    expect(credentialReads).toHaveLength(2);
+    expect(emulator.calls.map((c) => c.code ?? 'OK')).toEqual([
+      'AuthFailure.SignatureFailure',
+      'OK',
+      'OK',
+    ]);
+  });
+
+  it('caches the secrets between requests', async () => {
+    const before = sm.commandCalls(GetSecretValueCommand).length;
+    const res = await post(JSON.stringify({ id: 'ext-carol', name: 'Cached' }));
+    expect(res.status).toBe(200);
+    expect(sm.commandCalls(GetSecretValueCommand).length).toBe(before);
+  });
+});
