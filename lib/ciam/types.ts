@@ -93,24 +93,16 @@ export interface DescribeUserByIdRequest {
   Original?: boolean;
 }
 
-export interface CreateUserRequest {
-  UserStoreId: string;
+/** CreateUser takes UpdateUser's fields, with these five required and a password. */
+export type CreateUserRequest = Omit<
+  UpdateUserRequest,
+  'UserId' | 'PhoneNumber' | 'Email' | 'UserName'
+> & {
   PhoneNumber: string;
   Email: string;
   Password: string;
   UserName: string;
-  Nickname?: string;
-  Address?: string;
-  UserGroup?: string[];
-  Birthdate?: number;
-  CustomizationAttributes?: MemberMap[];
-  IndexedAttribute1?: string;
-  IndexedAttribute2?: string;
-  IndexedAttribute3?: string;
-  IndexedAttribute4?: string;
-  IndexedAttribute5?: string;
-  UserOrg?: string[];
-}
+};
 
 export interface UserResponse {
   User: CiamUser | null;
