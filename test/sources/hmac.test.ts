@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../lib/config/types.ts';
-import type { SecretSource } from '../../lib/secrets/types.ts';
 import { hmacSource } from '../../lib/sources/hmac/index.ts';
 import { signHmac } from '../../lib/sources/hmac/signature.ts';
 import type { InboundRequest, SourceContext } from '../../lib/sources/types.ts';
+import { fakeSecrets, inboundRequest, sourceConnection } from '../helpers/sources.ts';
 
 // identity-sources §7.3 (GitHub's published vector) and §7.4 (self-computed).
 const GITHUB_SECRET = "It's a Secret to Everybody";
@@ -85,40 +85,16 @@ const nestedOptions = {
   },
 };
 
-const fakeSecrets = (values: Record<string, string>): SecretSource => ({
-  getString: async (ref) => {
-    const value = values[ref.name];
-    if (value === undefined) throw new Error(`no secret ${ref.name}`);
-    return value;
-  },
-  getJson: async () => ({}),
-  invalidate: () => undefined,
-});
-
 const connection = (
   options: Record<string, unknown> = nestedOptions,
   signing: string[] = ['signing'],
-): Connection => ({
-  id: 'hmac',
-  source: 'hmac',
-  userStoreId: 'usr-store',
-  secrets: { signing: signing.map((name) => ({ name })) },
-  resolve: { by: 'indexedAttribute', index: 1 },
-  mapping: {},
-  delivery: 'sync',
-  options,
-});
+): Connection => sourceConnection('hmac', 'hmac', options, signing);
 
 const context = (nowMs = NOW, secrets: Record<string, string> = { signing: DEMO_SECRET }) =>
   ({ secrets: fakeSecrets(secrets), fetch, now: () => nowMs }) satisfies SourceContext;
 
-const request = (headers: Record<string, string>, body: string | Buffer): InboundRequest => ({
-  method: 'POST',
-  path: '/webhooks/hmac',
-  headers,
-  query: {},
-  rawBody: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
-});
+const request = (headers: Record<string, string>, body: string | Buffer): InboundRequest =>
+  inboundRequest('/webhooks/hmac', headers, body);
 
 const source = hmacSource.prepare(connection());
 const demo = hmacSource.prepare(connection(demoOptions));

@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../lib/config/types.ts';
-import type { SecretSource } from '../../lib/secrets/types.ts';
 import { standardWebhooksSource } from '../../lib/sources/standard-webhooks/index.ts';
 import { signStandardWebhook } from '../../lib/sources/standard-webhooks/signature.ts';
 import type { InboundRequest, SourceContext } from '../../lib/sources/types.ts';
+import { fakeSecrets, inboundRequest, sourceConnection } from '../helpers/sources.ts';
 
 // identity-sources §7.1 (official) and §7.4 (rotation) vectors.
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -34,40 +34,16 @@ const fixture = JSON.parse(
   readFileSync(new URL('../../events/clerk.user-updated.json', import.meta.url), 'utf8'),
 ) as ApiGatewayEvent;
 
-const fakeSecrets = (values: Record<string, string>): SecretSource => ({
-  getString: async (ref) => {
-    const value = values[ref.name];
-    if (value === undefined) throw new Error(`no secret ${ref.name}`);
-    return value;
-  },
-  getJson: async () => ({}),
-  invalidate: () => undefined,
-});
-
 const connection = (
   options: Record<string, unknown> = {},
   signing: string[] = ['signing'],
-): Connection => ({
-  id: 'clerk',
-  source: 'standard-webhooks',
-  userStoreId: 'usr-store',
-  secrets: { signing: signing.map((name) => ({ name })) },
-  resolve: { by: 'indexedAttribute', index: 1 },
-  mapping: {},
-  delivery: 'sync',
-  options,
-});
+): Connection => sourceConnection('clerk', 'standard-webhooks', options, signing);
 
 const context = (nowMs: number, secrets: Record<string, string> = { signing: SECRET }) =>
   ({ secrets: fakeSecrets(secrets), fetch, now: () => nowMs }) satisfies SourceContext;
 
-const request = (headers: Record<string, string>, body: string | Buffer): InboundRequest => ({
-  method: 'POST',
-  path: '/webhooks/clerk',
-  headers,
-  query: {},
-  rawBody: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
-});
+const request = (headers: Record<string, string>, body: string | Buffer): InboundRequest =>
+  inboundRequest('/webhooks/clerk', headers, body);
 
 const fromEvent = (event: ApiGatewayEvent): InboundRequest =>
   request(event.headers, Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8'));

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../lib/config/types.ts';
-import type { SecretSource } from '../../lib/secrets/types.ts';
 import type { InboundRequest, SourceContext } from '../../lib/sources/types.ts';
 import { workosSource } from '../../lib/sources/workos/index.ts';
 import { signWorkos } from '../../lib/sources/workos/signature.ts';
+import { fakeSecrets, inboundRequest, sourceConnection } from '../helpers/sources.ts';
 
 // identity-sources §7.4 (self-computed with Node and Python).
 const VECTOR_SECRET = 'wos_test_secret_123';
@@ -26,40 +26,16 @@ const fixture = JSON.parse(
   readFileSync(new URL('../../events/workos.user-updated.json', import.meta.url), 'utf8'),
 ) as ApiGatewayEvent;
 
-const fakeSecrets = (values: Record<string, string>): SecretSource => ({
-  getString: async (ref) => {
-    const value = values[ref.name];
-    if (value === undefined) throw new Error(`no secret ${ref.name}`);
-    return value;
-  },
-  getJson: async () => ({}),
-  invalidate: () => undefined,
-});
-
 const connection = (
   options: Record<string, unknown> = {},
   signing: string[] = ['signing'],
-): Connection => ({
-  id: 'workos',
-  source: 'workos',
-  userStoreId: 'usr-store',
-  secrets: { signing: signing.map((name) => ({ name })) },
-  resolve: { by: 'indexedAttribute', index: 1 },
-  mapping: {},
-  delivery: 'queued',
-  options,
-});
+): Connection => sourceConnection('workos', 'workos', options, signing, 'queued');
 
 const context = (nowMs: number, secrets: Record<string, string> = { signing: VECTOR_SECRET }) =>
   ({ secrets: fakeSecrets(secrets), fetch, now: () => nowMs }) satisfies SourceContext;
 
-const request = (headers: Record<string, string>, body: string | Buffer): InboundRequest => ({
-  method: 'POST',
-  path: '/webhooks/workos',
-  headers,
-  query: {},
-  rawBody: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
-});
+const request = (headers: Record<string, string>, body: string | Buffer): InboundRequest =>
+  inboundRequest('/webhooks/workos', headers, body);
 
 const signed = (header: string, body = VECTOR_BODY) =>
   request({ 'workos-signature': header }, body);
