@@ -65,10 +65,7 @@ export const createHandler = (deps: WebhookDeps) => {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, WebhookContext>({
     timeoutEarlyInMillis: TIMEOUT_MARGIN_MS,
     timeoutEarlyResponse: () => {
-      throw new AdapterError('UPSTREAM_UNAVAILABLE', 'Ran out of time applying the change', {
-        statusCode: 503,
-        headers: { 'retry-after': '5' },
-      });
+      throw new AdapterError('DEADLINE_EXCEEDED', 'Ran out of time applying the change');
     },
   })
     .use(httpHeaderNormalizer())

@@ -1,40 +1,76 @@
 /**
  * Every failure the adapter reports carries a stable SCREAMING_SNAKE `code`; callers, tests and
  * HTTP responses branch on it, never on message text (Tencent warns its messages change).
+ *
+ * `ERRORS` is the one place that says, per code, which HTTP status answers it and whether a later
+ * attempt can succeed. The HTTP answer, the sender's retry and the queue consumer's
+ * ack / retry / dead-letter decision all read it; no call site picks a status by hand.
  */
-export type ErrorCode =
-  // Inbound request problems (4xx, never reach CIAM)
-  | 'CONNECTION_NOT_FOUND'
-  | 'METHOD_NOT_ALLOWED'
-  | 'SIGNATURE_INVALID'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'PAYLOAD_INVALID'
-  | 'MAPPING_INVALID'
-  | 'REQUEST_INVALID'
+export interface ErrorSpec {
+  readonly statusCode: number;
+  /**
+   * Whether the same change, tried again later, can succeed. A 4xx tells the sender to drop the
+   * event, so anything the adapter's operator can fix (credentials, set-up, a bug) is retryable and
+   * answered 5xx: the sender retries, and queued mode retries then dead-letters with the reason.
+   */
+  readonly retryable: boolean;
+  /** Sent as `Retry-After` on 429 / 503 answers. */
+  readonly retryAfterSeconds?: number;
+}
+
+export const ERRORS = {
+  // Inbound request problems: never reach CIAM, and the same bytes can never succeed.
+  CONNECTION_NOT_FOUND: { statusCode: 404, retryable: false },
+  METHOD_NOT_ALLOWED: { statusCode: 405, retryable: false },
+  SIGNATURE_INVALID: { statusCode: 401, retryable: false },
+  PAYLOAD_TOO_LARGE: { statusCode: 413, retryable: false },
+  UNSUPPORTED_MEDIA_TYPE: { statusCode: 415, retryable: false },
+  PAYLOAD_INVALID: { statusCode: 400, retryable: false },
+  MAPPING_INVALID: { statusCode: 422, retryable: false },
+  REQUEST_INVALID: { statusCode: 422, retryable: false },
+  /** A queued message that is not a valid envelope: it can only be dead-lettered. */
+  MESSAGE_INVALID: { statusCode: 400, retryable: false },
   // User resolution
-  | 'USER_NOT_FOUND'
-  | 'USER_AMBIGUOUS'
+  USER_NOT_FOUND: { statusCode: 404, retryable: false },
+  USER_AMBIGUOUS: { statusCode: 409, retryable: false },
   // Upstream (CIAM) outcomes
-  | 'UPSTREAM_CONFLICT'
-  | 'UPSTREAM_REJECTED'
-  | 'UPSTREAM_RATE_LIMITED'
-  | 'UPSTREAM_UNAVAILABLE'
-  | 'UPSTREAM_AUTH_FAILED'
+  UPSTREAM_CONFLICT: { statusCode: 409, retryable: false },
+  UPSTREAM_REJECTED: { statusCode: 422, retryable: false },
+  UPSTREAM_RATE_LIMITED: { statusCode: 429, retryable: true, retryAfterSeconds: 1 },
+  UPSTREAM_UNAVAILABLE: { statusCode: 503, retryable: true, retryAfterSeconds: 5 },
+  /** Our CIAM credentials are refused even after one refetch: an operator must fix them. */
+  UPSTREAM_AUTH_FAILED: { statusCode: 502, retryable: true },
+  /** CIAM says the tenant, user store or caller IP is not usable: the deployment is wrong. */
+  UPSTREAM_SETUP_INVALID: { statusCode: 502, retryable: true },
   // Source-side lookups (e.g. Okta Users API)
-  | 'SOURCE_UNAVAILABLE'
-  | 'SOURCE_REJECTED'
-  // Deployment problems
-  | 'CONFIG_INVALID'
-  | 'SECRET_UNAVAILABLE'
-  | 'INTERNAL';
+  SOURCE_UNAVAILABLE: { statusCode: 503, retryable: true, retryAfterSeconds: 5 },
+  /** The source refused our call-back (e.g. a revoked Okta API token): set-up, not the event. */
+  SOURCE_REJECTED: { statusCode: 502, retryable: true },
+  // Our own limits
+  /** The function ran out of time before the change was applied; nothing was acknowledged. */
+  DEADLINE_EXCEEDED: { statusCode: 503, retryable: true, retryAfterSeconds: 5 },
+  /** The queue did not store the change, so it was not acknowledged. */
+  QUEUE_UNAVAILABLE: { statusCode: 503, retryable: true, retryAfterSeconds: 5 },
+  // Deployment problems: fixed by an operator, after which the same change succeeds.
+  CONFIG_INVALID: { statusCode: 500, retryable: true },
+  SECRET_UNAVAILABLE: { statusCode: 503, retryable: true, retryAfterSeconds: 5 },
+  /** A bug. Retried (it may be transient) and, in queued mode, dead-lettered with its cause. */
+  INTERNAL: { statusCode: 500, retryable: true },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export const errorSpec = (code: ErrorCode): ErrorSpec => ERRORS[code];
+
+export const isErrorCode = (value: unknown): value is ErrorCode =>
+  typeof value === 'string' && Object.hasOwn(ERRORS, value);
 
 export interface AdapterErrorOptions extends ErrorOptions {
-  statusCode?: number;
   /** Whether `message` and `details` may be shown to the caller. Defaults to statusCode < 500. */
   expose?: boolean;
   /** Safe, structured detail for the caller (e.g. ajv paths). Never secrets or personal data. */
   details?: unknown;
+  /** Extra response headers (e.g. `allow`); `retry-after` comes from the table unless given. */
   headers?: Record<string, string>;
 }
 
@@ -43,24 +79,32 @@ export class AdapterError extends Error {
   override readonly name: string = 'AdapterError';
   readonly code: ErrorCode;
   readonly statusCode: number;
+  readonly retryable: boolean;
   readonly expose: boolean;
   readonly details: unknown;
   readonly headers: Record<string, string>;
 
   constructor(code: ErrorCode, message: string, options: AdapterErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const spec: ErrorSpec = ERRORS[code];
     this.code = code;
-    this.statusCode = options.statusCode ?? 500;
+    this.statusCode = spec.statusCode;
+    this.retryable = spec.retryable;
     this.expose = options.expose ?? this.statusCode < 500;
     this.details = options.details;
-    this.headers = options.headers ?? {};
+    this.headers = {
+      ...(spec.retryAfterSeconds === undefined
+        ? {}
+        : { 'retry-after': String(spec.retryAfterSeconds) }),
+      ...options.headers,
+    };
   }
 }
 
 export class SignatureError extends AdapterError {
   override readonly name = 'SignatureError';
   constructor(message: string, options: AdapterErrorOptions = {}) {
-    super('SIGNATURE_INVALID', message, { statusCode: 401, ...options });
+    super('SIGNATURE_INVALID', message, options);
   }
 }
 
@@ -71,7 +115,7 @@ export class ValidationError extends AdapterError {
 export class ConfigError extends AdapterError {
   override readonly name = 'ConfigError';
   constructor(message: string, options: AdapterErrorOptions = {}) {
-    super('CONFIG_INVALID', message, { statusCode: 500, ...options });
+    super('CONFIG_INVALID', message, options);
   }
 }
 

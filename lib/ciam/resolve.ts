@@ -55,7 +55,6 @@ const lookupKey = (
     // The event does not carry what this connection resolves users by: nothing to look up, and
     // retrying cannot help.
     throw new AdapterError('USER_NOT_FOUND', `The event carries no ${label} to find the user by`, {
-      statusCode: 404,
       details: { resolveBy: label },
     });
   }
@@ -65,14 +64,12 @@ const lookupKey = (
 const pickOne = (users: readonly CiamUser[], total: number, label: string): string => {
   if (total > 1 || users.length > 1) {
     throw new AdapterError('USER_AMBIGUOUS', `Several CIAM users match by ${label}`, {
-      statusCode: 409,
       details: { resolveBy: label, matches: Math.max(total, users.length) },
     });
   }
   const userId = users[0]?.UserId;
   if (userId === undefined) {
     throw new AdapterError('USER_NOT_FOUND', `No CIAM user matches by ${label}`, {
-      statusCode: 404,
       details: { resolveBy: label },
     });
   }

@@ -80,7 +80,6 @@ const check = <T>(
 ): void => {
   if (validate(value)) return;
   throw new ValidationError(code, `${what} is invalid`, {
-    statusCode: 422,
     details: (validate.errors ?? []).map(toIssue),
   });
 };

@@ -52,7 +52,7 @@ export const connectionMiddleware = (
     const id = request.event.pathParameters?.connectionId ?? '';
     const prepared = connections.get(id);
     if (prepared === undefined) {
-      throw new AdapterError('CONNECTION_NOT_FOUND', 'No such connection', { statusCode: 404 });
+      throw new AdapterError('CONNECTION_NOT_FOUND', 'No such connection');
     }
     request.context.prepared = prepared;
     onFound(prepared);
@@ -75,7 +75,6 @@ export const rawBodyMiddleware = (sourceContext: () => SourceContext): WebhookMi
     }
     if (inbound.method !== 'POST') {
       throw new AdapterError('METHOD_NOT_ALLOWED', 'Use POST', {
-        statusCode: 405,
         headers: { allow: prepared?.source.handshake === undefined ? 'POST' : 'GET, POST' },
       });
     }

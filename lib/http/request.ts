@@ -25,7 +25,7 @@ export const toInboundRequest = (
     try {
       utf8.decode(rawBody);
     } catch {
-      throw new AdapterError('PAYLOAD_INVALID', 'The body is not valid UTF-8', { statusCode: 400 });
+      throw new AdapterError('PAYLOAD_INVALID', 'The body is not valid UTF-8');
     }
   }
   const headers: Record<string, string> = {};
@@ -46,7 +46,7 @@ export const toInboundRequest = (
 };
 
 const tooLarge = (maxBytes: number) =>
-  new AdapterError('PAYLOAD_TOO_LARGE', `The body exceeds ${maxBytes} bytes`, { statusCode: 413 });
+  new AdapterError('PAYLOAD_TOO_LARGE', `The body exceeds ${maxBytes} bytes`);
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 
@@ -54,8 +54,6 @@ const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 export const assertJsonContentType = (request: InboundRequest): void => {
   const contentType = request.headers['content-type'];
   if (contentType === undefined || !JSON_MEDIA_TYPE.test(contentType.trim())) {
-    throw new AdapterError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json', {
-      statusCode: 415,
-    });
+    throw new AdapterError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json', {});
   }
 };

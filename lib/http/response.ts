@@ -1,5 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AdapterError, isAdapterError } from '../errors.ts';
+import { isUpstreamError } from '../tencent/errors.ts';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2 & {
   statusCode: number;
@@ -35,18 +36,18 @@ export const toAdapterError = (error: unknown): AdapterError => {
   if (isAdapterError(error)) return error;
   if (isMiddyHttpError(error) && error.cause?.package === '@middy/http-json-body-parser') {
     return new AdapterError('PAYLOAD_INVALID', 'The body is not valid JSON', {
-      statusCode: 400,
       cause: error,
     });
   }
-  return new AdapterError('INTERNAL', 'Internal error', { statusCode: 500, cause: error });
+  return new AdapterError('INTERNAL', 'Internal error', { cause: error });
 };
 
 export const errorResponse = (error: AdapterError): HttpResult => {
   const extra: Record<string, unknown> = {};
-  const upstream = error as AdapterError & { upstreamCode?: unknown; requestId?: unknown };
-  if (typeof upstream.upstreamCode === 'string') extra.upstreamCode = upstream.upstreamCode;
-  if (typeof upstream.requestId === 'string') extra.requestId = upstream.requestId;
+  if (isUpstreamError(error)) {
+    extra.upstreamCode = error.upstreamCode;
+    if (error.requestId !== undefined) extra.requestId = error.requestId;
+  }
   if (!error.expose) {
     return jsonResponse(
       error.statusCode,

@@ -177,7 +177,7 @@ export function compileMapping(
         throw new ValidationError(
           'MAPPING_INVALID',
           `mapping produced invalid values for ${invalid.map((item) => item.field).join(', ')}`,
-          { statusCode: 422, details: invalid },
+          { details: invalid },
         );
       }
       return draft as unknown as UpdateUserDraft;

@@ -27,7 +27,6 @@ export const secretUnavailable = (
     'SECRET_UNAVAILABLE',
     key === undefined ? `secret "${name}" ${reason}` : `secret "${name}" key "${key}" ${reason}`,
     {
-      statusCode: 500,
       expose: false,
       details: key === undefined ? { secret: name } : { secret: name, key },
       ...(cause === undefined ? {} : { cause }),

@@ -8,36 +8,20 @@ export type RetryClass = 'retryable' | 'refresh-credentials' | 'permanent';
 
 interface Outcome {
   readonly retryClass: RetryClass;
+  /** Status and retryability come from the one table in lib/errors.ts. */
   readonly code: ErrorCode;
-  readonly statusCode: number;
-  readonly headers?: Readonly<Record<string, string>>;
 }
 
-const RATE_LIMITED: Outcome = {
-  retryClass: 'retryable',
-  code: 'UPSTREAM_RATE_LIMITED',
-  statusCode: 429,
-  headers: { 'Retry-After': '1' },
-};
-const UNAVAILABLE: Outcome = {
-  retryClass: 'retryable',
-  code: 'UPSTREAM_UNAVAILABLE',
-  statusCode: 503,
-  headers: { 'Retry-After': '5' },
-};
-const REFRESH: Outcome = {
-  retryClass: 'refresh-credentials',
-  code: 'UPSTREAM_AUTH_FAILED',
-  statusCode: 502,
-};
-const AUTH_FAILED: Outcome = {
-  retryClass: 'permanent',
-  code: 'UPSTREAM_AUTH_FAILED',
-  statusCode: 502,
-};
-const CONFLICT: Outcome = { retryClass: 'permanent', code: 'UPSTREAM_CONFLICT', statusCode: 409 };
-const NOT_FOUND: Outcome = { retryClass: 'permanent', code: 'USER_NOT_FOUND', statusCode: 404 };
-const REJECTED: Outcome = { retryClass: 'permanent', code: 'UPSTREAM_REJECTED', statusCode: 422 };
+const RATE_LIMITED: Outcome = { retryClass: 'retryable', code: 'UPSTREAM_RATE_LIMITED' };
+const UNAVAILABLE: Outcome = { retryClass: 'retryable', code: 'UPSTREAM_UNAVAILABLE' };
+const REFRESH: Outcome = { retryClass: 'refresh-credentials', code: 'UPSTREAM_AUTH_FAILED' };
+// Set-up errors are not retried inside one call (they will not heal in milliseconds), but the
+// table marks their codes retryable: the sender or the queue tries again once an operator fixes it.
+const AUTH_FAILED: Outcome = { retryClass: 'permanent', code: 'UPSTREAM_AUTH_FAILED' };
+const SETUP_INVALID: Outcome = { retryClass: 'permanent', code: 'UPSTREAM_SETUP_INVALID' };
+const CONFLICT: Outcome = { retryClass: 'permanent', code: 'UPSTREAM_CONFLICT' };
+const NOT_FOUND: Outcome = { retryClass: 'permanent', code: 'USER_NOT_FOUND' };
+const REJECTED: Outcome = { retryClass: 'permanent', code: 'UPSTREAM_REJECTED' };
 
 const EXACT: Readonly<Record<string, Outcome>> = {
   ServiceUnavailable: UNAVAILABLE,
@@ -52,6 +36,11 @@ const EXACT: Readonly<Record<string, Outcome>> = {
   'FailedOperation.EmailAlreadyExists': CONFLICT,
   'FailedOperation.PhoneNumberAlreadyExists': CONFLICT,
   'FailedOperation.UserNotFound': NOT_FOUND,
+  // The adapter's own set-up is wrong, not the event: answered 5xx so nothing is dropped.
+  'FailedOperation.InvalidTenant': SETUP_INVALID,
+  'FailedOperation.InvalidUserStore': SETUP_INVALID,
+  IpInBlacklist: SETUP_INVALID,
+  IpNotInWhitelist: SETUP_INVALID,
   // Transport failures the client reports in place of a Tencent code (non-200 is `HTTP_<status>`).
   NETWORK: UNAVAILABLE,
   TIMEOUT: UNAVAILABLE,
@@ -65,6 +54,7 @@ const FAMILIES: ReadonlyArray<readonly [string, Outcome]> = [
   ['RequestLimitExceeded', RATE_LIMITED],
   ['InternalError', UNAVAILABLE],
   ['AuthFailure', AUTH_FAILED],
+  ['UnauthorizedOperation', AUTH_FAILED],
 ];
 
 const outcomeOf = (code: string): Outcome => {
@@ -104,7 +94,6 @@ export class UpstreamError extends AdapterError {
   constructor(init: UpstreamErrorInit) {
     const outcome = outcomeOf(init.upstreamCode);
     super(outcome.code, `Tencent ${init.action} failed with ${init.upstreamCode}`, {
-      statusCode: outcome.statusCode,
       // The message names only the action and Tencent's code (never its Message text, which can
       // echo request data), so even 5xx answers may show it: senders and operators need the code.
       expose: true,
@@ -112,7 +101,6 @@ export class UpstreamError extends AdapterError {
         init.requestId === undefined
           ? { upstreamCode: init.upstreamCode }
           : { upstreamCode: init.upstreamCode, requestId: init.requestId },
-      ...(outcome.headers === undefined ? {} : { headers: { ...outcome.headers } }),
       ...(init.cause === undefined ? {} : { cause: init.cause }),
     });
     this.upstreamCode = init.upstreamCode;

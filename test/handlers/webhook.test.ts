@@ -179,9 +179,7 @@ describe('webhook handler: delivery outcomes', () => {
 
   it('passes on USER_NOT_FOUND from resolution as 404', async () => {
     const reply = await harness.invoke(hmac(), {
-      deliver: failingDeliver(
-        new AdapterError('USER_NOT_FOUND', 'No CIAM user matches', { statusCode: 404 }),
-      ),
+      deliver: failingDeliver(new AdapterError('USER_NOT_FOUND', 'No CIAM user matches')),
     });
     expectRefused(reply, 404, 'USER_NOT_FOUND');
   });
@@ -199,14 +197,13 @@ describe('webhook handler: delivery outcomes', () => {
   it('hides the message and details of an unexposed AdapterError', async () => {
     const reply = await harness.invoke(clerk(), {
       deliver: failingDeliver(
-        new AdapterError('SECRET_UNAVAILABLE', 'secret ciam-creds is gone', {
-          statusCode: 500,
+        new AdapterError('INTERNAL', 'secret ciam-creds is gone', {
           details: { name: 'ciam-creds' },
         }),
       ),
     });
     expect(reply.status).toBe(500);
-    expect(reply.body).toEqual({ code: 'SECRET_UNAVAILABLE', message: 'Internal error' });
+    expect(reply.body).toEqual({ code: 'INTERNAL', message: 'Internal error' });
   });
 
   it('answers 503 with Retry-After and aborts delivery when the Lambda deadline nears', async () => {

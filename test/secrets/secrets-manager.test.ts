@@ -20,7 +20,7 @@ const expectUnavailable = async (promise: Promise<unknown>, leaked: string[]) =>
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toMatchObject({ code: 'SECRET_UNAVAILABLE', statusCode: 500, expose: false });
+  expect(error).toMatchObject({ code: 'SECRET_UNAVAILABLE', statusCode: 503, expose: false });
   const { message, details } = error as { message: string; details: unknown };
   expect(message).toContain(NAME);
   for (const value of leaked) {

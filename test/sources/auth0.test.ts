@@ -13,7 +13,7 @@ const NOW = Date.parse('2025-06-01T12:00:00.000Z');
 const secretsOf = (values: Record<string, string>, failing: string[] = []): SecretSource => ({
   getString: async (ref: SecretRef) => {
     if (failing.includes(ref.name)) {
-      throw new AdapterError('SECRET_UNAVAILABLE', 'secret unavailable', { statusCode: 500 });
+      throw new AdapterError('SECRET_UNAVAILABLE', 'secret unavailable');
     }
     const value = new Map(Object.entries(values)).get(ref.name);
     if (value === undefined) throw new Error(`no secret ${ref.name}`);

@@ -24,7 +24,7 @@ const secretsOf = (
       getString: async (ref: SecretRef) => {
         reads.push(ref.name);
         if (failing.includes(ref.name)) {
-          throw new AdapterError('SECRET_UNAVAILABLE', 'secret unavailable', { statusCode: 500 });
+          throw new AdapterError('SECRET_UNAVAILABLE', 'secret unavailable');
         }
         const value = new Map(Object.entries(values)).get(ref.name);
         if (value === undefined) throw new Error(`no secret ${ref.name}`);
@@ -520,7 +520,7 @@ describe('oktaSource', () => {
         prepare().toChanges(hook([logEvent()]), requestOf({}), contextOf()),
       );
       expect(error).toMatchObject({ code, statusCode });
-      if (code === 'SOURCE_UNAVAILABLE') expect(error.headers).toEqual({ 'Retry-After': '5' });
+      if (code === 'SOURCE_UNAVAILABLE') expect(error.headers).toEqual({ 'retry-after': '5' });
       expect(error.message).not.toContain(API_TOKEN);
     });
 
@@ -554,7 +554,7 @@ describe('oktaSource', () => {
         ),
       );
       expect(error).toMatchObject({ code: 'SOURCE_UNAVAILABLE', statusCode: 503 });
-      expect(error.headers).toEqual({ 'Retry-After': '5' });
+      expect(error.headers).toEqual({ 'retry-after': '5' });
     });
 
     it('stops when the caller aborts', async () => {

@@ -280,7 +280,7 @@ describe('tencent/client', () => {
     });
 
     it('propagates a credentials failure without calling Tencent', async () => {
-      const failure = new AdapterError('SECRET_UNAVAILABLE', 'no secret', { statusCode: 500 });
+      const failure = new AdapterError('SECRET_UNAVAILABLE', 'no secret');
       const { client, calls } = setup(() => ok(), {
         credentials: { get: () => Promise.reject(failure), invalidate: () => {} },
       });

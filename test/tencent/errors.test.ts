@@ -13,6 +13,7 @@ const RATE = ['retryable', 'UPSTREAM_RATE_LIMITED', 429] as const;
 const UNAVAILABLE = ['retryable', 'UPSTREAM_UNAVAILABLE', 503] as const;
 const REFRESH = ['refresh-credentials', 'UPSTREAM_AUTH_FAILED', 502] as const;
 const AUTH = ['permanent', 'UPSTREAM_AUTH_FAILED', 502] as const;
+const SETUP = ['permanent', 'UPSTREAM_SETUP_INVALID', 502] as const;
 const CONFLICT = ['permanent', 'UPSTREAM_CONFLICT', 409] as const;
 const NOT_FOUND = ['permanent', 'USER_NOT_FOUND', 404] as const;
 const REJECTED = ['permanent', 'UPSTREAM_REJECTED', 422] as const;
@@ -25,8 +26,8 @@ const UPDATE_USER_CODES: Row[] = [
   ['FailedOperation.AttributeFormatError', ...REJECTED],
   ['FailedOperation.EmailAlreadyExists', ...CONFLICT],
   ['FailedOperation.IndexedAttributeTooLong', ...REJECTED],
-  ['FailedOperation.InvalidTenant', ...REJECTED],
-  ['FailedOperation.InvalidUserStore', ...REJECTED],
+  ['FailedOperation.InvalidTenant', ...SETUP],
+  ['FailedOperation.InvalidUserStore', ...SETUP],
   ['FailedOperation.PhoneNumberAlreadyExists', ...CONFLICT],
   ['FailedOperation.QuotaLimitExceeded', ...REJECTED],
   ['FailedOperation.UserGroupNotFound', ...REJECTED],
@@ -48,8 +49,8 @@ const UPDATE_USER_CODES: Row[] = [
   ['ResourceNotFound', ...REJECTED],
   ['ResourceUnavailable', ...UNAVAILABLE],
   ['ResourcesSoldOut', ...REJECTED],
-  ['UnauthorizedOperation', ...REJECTED],
-  ['UnauthorizedOperation.TenantNotActivated', ...REJECTED],
+  ['UnauthorizedOperation', ...AUTH],
+  ['UnauthorizedOperation.TenantNotActivated', ...AUTH],
   ['UnknownParameter', ...REJECTED],
   ['UnsupportedOperation', ...REJECTED],
 ];
@@ -67,8 +68,8 @@ const COMMON_CODES: Row[] = [
   ['AuthFailure.UnauthorizedOperation', ...AUTH],
   ['InvalidAction', ...REJECTED],
   ['InvalidRequest', ...REJECTED],
-  ['IpInBlacklist', ...REJECTED],
-  ['IpNotInWhitelist', ...REJECTED],
+  ['IpInBlacklist', ...SETUP],
+  ['IpNotInWhitelist', ...SETUP],
   ['NoSuchProduct', ...REJECTED],
   ['NoSuchVersion', ...REJECTED],
   ['RequestLimitExceeded.GlobalRegionUinLimitExceeded', ...RATE],
@@ -153,13 +154,13 @@ describe('tencent/errors', () => {
       upstreamCode: 'RequestLimitExceeded.UinLimitExceeded',
       action: 'UpdateUser',
     });
-    expect(error.headers).toEqual({ 'Retry-After': '1' });
+    expect(error.headers).toEqual({ 'retry-after': '1' });
   });
 
   it('sets Retry-After on every other retryable outcome', () => {
     for (const [code] of ALL.filter(([, , errorCode]) => errorCode === 'UPSTREAM_UNAVAILABLE')) {
       const error = new UpstreamError({ upstreamCode: code, action: 'UpdateUser' });
-      expect(Number(error.headers['Retry-After'])).toBeGreaterThan(0);
+      expect(Number(error.headers['retry-after'])).toBeGreaterThan(0);
     }
   });
 

@@ -45,7 +45,6 @@ export const answerOktaChallenge = async (
   const verification = header(request, CHALLENGE_HEADER);
   if (verification === undefined) {
     throw new ValidationError('PAYLOAD_INVALID', `Missing ${CHALLENGE_HEADER} header`, {
-      statusCode: 400,
       details: [{ path: `/headers/${CHALLENGE_HEADER}`, message: 'is required' }],
     });
   }

@@ -17,16 +17,11 @@ export type OktaUsers = ReadonlyMap<string, OktaUser | null>;
 /** Small on purpose: Okta rate-limits `/api/v1/users/{id}` per org. */
 const CONCURRENCY = 4;
 
-// Okta retries a failed delivery once; a short Retry-After keeps that retry useful.
+// Okta retries a failed delivery once; the table's short Retry-After keeps that retry useful.
 const unavailable = (message: string, cause?: unknown): AdapterError =>
-  new AdapterError('SOURCE_UNAVAILABLE', message, {
-    statusCode: 503,
-    headers: { 'Retry-After': '5' },
-    ...(cause === undefined ? {} : { cause }),
-  });
+  new AdapterError('SOURCE_UNAVAILABLE', message, cause === undefined ? {} : { cause });
 
-const rejected = (message: string): AdapterError =>
-  new AdapterError('SOURCE_REJECTED', message, { statusCode: 502 });
+const rejected = (message: string): AdapterError => new AdapterError('SOURCE_REJECTED', message);
 
 const discardBody = async (response: Response): Promise<void> => {
   try {

@@ -26,7 +26,6 @@ export const toValidationDetails = (
 
 export const payloadInvalid = (details: ValidationDetail[]): ValidationError =>
   new ValidationError('PAYLOAD_INVALID', 'The payload does not match the expected schema', {
-    statusCode: 400,
     details,
   });
 
