@@ -218,7 +218,7 @@ describe('webhook handler: delivery outcomes', () => {
       { deliver: hanging },
       fakeContext({ remainingMs: 800 }),
     );
-    expectRefused(reply, 503, 'UPSTREAM_UNAVAILABLE');
+    expectRefused(reply, 503, 'DEADLINE_EXCEEDED');
     expect(reply.headers['retry-after']).toBe('5');
     expect(seen?.aborted).toBe(true);
   });
