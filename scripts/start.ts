@@ -1,5 +1,7 @@
 // `npm start`: the CIAM emulator plus a local API Gateway in front of the real webhook handler.
 import { loadSeed, startEmulator } from '../emulator/server.ts';
+import { createRuntime } from '../lib/runtime.ts';
+import { createHandler, webhookDeps } from '../lib/webhook/handler.ts';
 import { type HttpApiHandler, startLocalServer } from './local-server.ts';
 
 const env = process.env;
@@ -14,13 +16,18 @@ const emulator = await startEmulator({
     ),
 });
 
-// The handler module reads its configuration from the environment at import, exactly as on
-// Lambda; point it at the emulator and the demo secrets file first.
-env.CIAM_ENDPOINT = emulator.url;
-env.ADAPTER_CONFIG ??= 'config/local.json';
-env.ADAPTER_SECRETS_FILE ??= 'config/local-secrets.json';
-env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-const { handler } = await import('../handlers/webhook.ts');
+// The same runtime and chain `handlers/webhook.ts` builds on Lambda, pointed at the emulator and
+// the demo secrets file. Metrics stay off: EMF lines would drown the console.
+const runtime = createRuntime(
+  {
+    ...env,
+    CIAM_ENDPOINT: emulator.url,
+    ADAPTER_CONFIG: env.ADAPTER_CONFIG ?? 'config/local.json',
+    ADAPTER_SECRETS_FILE: env.ADAPTER_SECRETS_FILE ?? 'config/local-secrets.json',
+  },
+  { recordOutcome: () => {} },
+);
+const handler = createHandler(webhookDeps(runtime));
 
 const server = await startLocalServer({
   handler: handler as unknown as HttpApiHandler,

@@ -1,9 +1,10 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createCachedSecretSource, parseSecretText, secretUnavailable } from './cached-source.ts';
 import type { SecretSource } from './types.ts';
 
 export interface SecretsManagerSourceOptions {
-  client: SecretsManagerClient;
+  /** Default: a client for the function's own region and role. */
+  client?: SecretsManagerClient;
   /** Epoch milliseconds. */
   now: () => number;
   /** Default 5 minutes: short enough to pick up a rotation, long enough to spare the API. */
@@ -14,7 +15,7 @@ const DEFAULT_TTL_MS = 300_000;
 
 /** The only module that talks to AWS Secrets Manager (GetSecretValue by name or ARN). */
 export const createSecretsManagerSource = ({
-  client,
+  client = new SecretsManagerClient({}),
   now,
   ttlMs = DEFAULT_TTL_MS,
 }: SecretsManagerSourceOptions): SecretSource =>

@@ -3,7 +3,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, loadSeed, startEmulator } from '../../emulator/server.ts';
-import { createHandler, defaultDeps } from '../../handlers/webhook.ts';
+import { createRuntime } from '../../lib/runtime.ts';
+import { createHandler, webhookDeps } from '../../lib/webhook/handler.ts';
 import {
   type HttpApiHandler,
   type LocalServer,
@@ -11,10 +12,11 @@ import {
 } from '../../scripts/local-server.ts';
 
 // The production composition root (no ADAPTER_SECRETS_FILE): every secret comes from Secrets
-// Manager, faked at the SDK client. The emulator knows only the rotated key.
+// Manager, faked at the SDK client handed to the runtime. The emulator knows only the rotated key.
 const CREDENTIALS = 'ciam-webhook-adapter/ciam-credentials';
 const HMAC = 'ciam-webhook-adapter/hmac';
-const sm = mockClient(SecretsManagerClient);
+const client = new SecretsManagerClient({ region: 'ap-southeast-1' });
+const sm = mockClient(client);
 
 let emulator: Emulator;
 let server: LocalServer;
@@ -36,7 +38,11 @@ beforeAll(async () => {
   sm.on(GetSecretValueCommand, { SecretId: HMAC }).resolves({
     SecretString: JSON.stringify({ secret: 'demo-hmac-secret' }),
   });
-  const deps = defaultDeps({ ADAPTER_CONFIG: 'config/local.json', CIAM_ENDPOINT: emulator.url });
+  const runtime = createRuntime(
+    { ADAPTER_CONFIG: 'config/local.json', CIAM_ENDPOINT: emulator.url },
+    { secretsManagerClient: client },
+  );
+  const deps = webhookDeps(runtime);
   server = await startLocalServer({ handler: createHandler(deps) as unknown as HttpApiHandler });
 });
 afterAll(async () => {

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { defaultDeps } from '../../handlers/webhook.ts';
+import { createRuntime } from '../../lib/runtime.ts';
+import { webhookDeps } from '../../lib/webhook/handler.ts';
 
 const LOCAL = {
   ADAPTER_CONFIG: 'config/local.json',
@@ -11,9 +13,9 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-describe('defaultDeps (composition root)', () => {
-  it('prepares every configured connection at cold start', () => {
-    expect([...defaultDeps(LOCAL).connections.keys()]).toEqual([
+describe('createRuntime (composition root)', () => {
+  it('prepares every configured connection for the webhook function at cold start', () => {
+    expect([...webhookDeps(createRuntime(LOCAL)).connections.keys()]).toEqual([
       'clerk',
       'workos',
       'auth0',
@@ -22,9 +24,42 @@ describe('defaultDeps (composition root)', () => {
   });
 
   it('fails fast with CONFIG_INVALID when the configuration file is broken', () => {
-    expect(() => defaultDeps({ ADAPTER_CONFIG: 'package.json' })).toThrow(
+    expect(() => createRuntime({ ADAPTER_CONFIG: 'package.json' })).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID' }),
     );
+  });
+
+  it('reads the configuration through the injected readFile, not the disk', () => {
+    const read: string[] = [];
+    const runtime = createRuntime(
+      { ADAPTER_CONFIG: 'virtual.json', ADAPTER_SECRETS_FILE: 'config/local-secrets.json' },
+      {
+        readFile: (path) => {
+          read.push(path);
+          const local = JSON.parse(readFileSync('config/local.json', 'utf8'));
+          return JSON.stringify({ ...local, connections: local.connections.slice(0, 1) });
+        },
+      },
+    );
+    expect(read).toEqual(['virtual.json']);
+    expect(runtime.config.connections.map((c) => c.id)).toEqual(['clerk']);
+  });
+
+  it('points the CIAM client at CIAM_ENDPOINT with the injected fetch', async () => {
+    const urls: string[] = [];
+    const runtime = createRuntime(
+      { ...LOCAL, CIAM_ENDPOINT: 'http://127.0.0.1:9' },
+      {
+        fetch: async (input) => {
+          urls.push(String(input));
+          return new Response(JSON.stringify({ Response: { User: null, RequestId: 'r-1' } }), {
+            headers: { 'content-type': 'application/json' },
+          });
+        },
+      },
+    );
+    await runtime.ciam.describeUserById({ UserStoreId: 's', UserId: 'u' });
+    expect(urls).toEqual(['http://127.0.0.1:9/']);
   });
 
   it('emits one EMF metric per outcome with connection and outcome dimensions', () => {
@@ -35,7 +70,7 @@ describe('defaultDeps (composition root)', () => {
       lines.push(String(chunk));
       return true;
     });
-    defaultDeps(LOCAL).recordOutcome('clerk', 'SIGNATURE_INVALID', 2);
+    createRuntime(LOCAL).recordOutcome('clerk', 'SIGNATURE_INVALID', 2);
     const emf = lines
       .flatMap((line) => line.split('\n'))
       .filter((line) => line.includes('_aws'))

@@ -2,10 +2,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Emulator, startEmulator } from '../../emulator/server.ts';
-import { createHandler, defaultDeps, type WebhookDeps } from '../../handlers/webhook.ts';
 import { createCiamClient } from '../../lib/ciam/client.ts';
 import type { CiamApi } from '../../lib/ciam/types.ts';
+import { createRuntime } from '../../lib/runtime.ts';
 import { createTencentClient } from '../../lib/tencent/client.ts';
+import { createHandler, type WebhookDeps, webhookDeps } from '../../lib/webhook/handler.ts';
 import {
   type HttpApiHandler,
   type LocalServer,
@@ -51,7 +52,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     ADAPTER_SECRETS_FILE: secretsPath,
     CIAM_ENDPOINT: emulator.url,
   };
-  const deps = { ...defaultDeps(env), ...options.deps };
+  const deps = { ...webhookDeps(createRuntime(env)), ...options.deps };
   const handler = createHandler(deps) as unknown as HttpApiHandler;
   const server = await startLocalServer({ handler });
   const ciam = createCiamClient(

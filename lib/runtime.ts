@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createCiamClient } from './ciam/client.ts';
+import { createUserResolver, type UserResolver } from './ciam/resolve.ts';
+import type { CiamApi } from './ciam/types.ts';
+import { loadConfig } from './config/load.ts';
+import type { AdapterConfig } from './config/types.ts';
+import { metricsOutcome, type RecordOutcome } from './metrics.ts';
+import { createFileSecretSource } from './secrets/file.ts';
+import {
+  createSecretsManagerSource,
+  type SecretsManagerSourceOptions,
+} from './secrets/secrets-manager.ts';
+import { createTencentCredentials } from './secrets/tencent-credentials.ts';
+import type { SecretSource } from './secrets/types.ts';
+import { SOURCE_OPTION_SCHEMAS } from './sources/registry.ts';
+import { createTencentClient, type TencentClient } from './tencent/client.ts';
+
+/** The environment variables the adapter reads; names and paths only, never secret values. */
+export type RuntimeEnv = Readonly<Record<string, string | undefined>>;
+
+/** Everything a test or a local runner may replace; production passes none of it. */
+export interface RuntimeOverrides {
+  fetch?: typeof fetch;
+  /** Epoch milliseconds. */
+  now?: () => number;
+  readFile?: (path: string) => string;
+  /** A ready secret source (tests); otherwise Secrets Manager or ADAPTER_SECRETS_FILE. */
+  secrets?: SecretSource;
+  /** The Secrets Manager SDK client, e.g. one `aws-sdk-client-mock` fakes. */
+  secretsManagerClient?: SecretsManagerSourceOptions['client'];
+  logger?: Logger;
+  recordOutcome?: RecordOutcome;
+}
+
+/** What every handler builds from: one per Lambda instance, made at cold start. */
+export interface Runtime {
+  config: AdapterConfig;
+  now: () => number;
+  fetch: typeof fetch;
+  secrets: SecretSource;
+  tencent: TencentClient;
+  ciam: CiamApi;
+  resolver: UserResolver;
+  logger: Logger;
+  recordOutcome: RecordOutcome;
+}
+
+const SERVICE_NAME = 'ciam-webhook-adapter';
+
+const chooseSecrets = (env: RuntimeEnv, overrides: RuntimeOverrides, now: () => number) => {
+  if (overrides.secrets !== undefined) return overrides.secrets;
+  // Local development only: a JSON file standing in for Secrets Manager.
+  const file = env.ADAPTER_SECRETS_FILE;
+  if (file !== undefined && file !== '') return createFileSecretSource({ path: file });
+  return createSecretsManagerSource({
+    now,
+    ...(overrides.secretsManagerClient === undefined
+      ? {}
+      : { client: overrides.secretsManagerClient }),
+  });
+};
+
+/**
+ * The composition root, and with `loadConfig` the only reader of the environment. Handlers call it
+ * once at module scope; tests and `npm start` call it with overrides instead of editing
+ * `process.env` or replacing SDK classes.
+ */
+export const createRuntime = (env: RuntimeEnv, overrides: RuntimeOverrides = {}): Runtime => {
+  const now = overrides.now ?? Date.now;
+  const fetchImpl = overrides.fetch ?? globalThis.fetch;
+  const config = loadConfig(env, {
+    readFile: overrides.readFile ?? ((path) => readFileSync(path, 'utf8')),
+    sourceOptionSchemas: SOURCE_OPTION_SCHEMAS,
+  });
+  const secrets = chooseSecrets(env, overrides, now);
+  const tencent = createTencentClient({
+    fetch: fetchImpl,
+    now,
+    credentials: createTencentCredentials(secrets, config.ciam.credentials.name),
+    endpoint: config.ciam.endpoint,
+    region: config.ciam.region,
+    timeoutMs: config.ciam.timeoutMs,
+  });
+  const ciam = createCiamClient(tencent);
+  return {
+    config,
+    now,
+    fetch: fetchImpl,
+    secrets,
+    tencent,
+    ciam,
+    resolver: createUserResolver({ ciam, now }),
+    logger: overrides.logger ?? new Logger({ serviceName: SERVICE_NAME }),
+    recordOutcome:
+      overrides.recordOutcome ?? metricsOutcome(new Metrics({ serviceName: SERVICE_NAME })),
+  };
+};

@@ -1,0 +1,115 @@
+// The webhook function's middy chain. Side-effect free: `handlers/webhook.ts` builds it once from
+// the runtime; tests build it from fakes.
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { AdapterError } from '../errors.ts';
+import {
+  authenticateMiddleware,
+  connectionMiddleware,
+  errorMiddleware,
+  rawBodyMiddleware,
+  stateOf,
+  type WebhookContext,
+} from '../http/middleware.ts';
+import { jsonResponse } from '../http/response.ts';
+import { logFailure } from '../log/failures.ts';
+import type { RecordOutcome } from '../metrics.ts';
+import type { Runtime } from '../runtime.ts';
+import type { SecretSource } from '../secrets/types.ts';
+import { SOURCES } from '../sources/registry.ts';
+import type { SourceContext } from '../sources/types.ts';
+import { createSyncDelivery, type Deliver } from './delivery.ts';
+import { prepareConnections } from './prepare.ts';
+import { type PreparedConnection, processWebhook } from './process.ts';
+
+export interface WebhookDeps {
+  connections: ReadonlyMap<string, PreparedConnection>;
+  deliver: Deliver;
+  secrets: SecretSource;
+  fetch: typeof fetch;
+  now: () => number;
+  logger: Logger;
+  recordOutcome: RecordOutcome;
+}
+
+/**
+ * Our content-type check already ran (case-insensitive, as media types are); middy's pattern is
+ * case-sensitive, so it is switched off. 6.4.5 reads `disableContentTypeCheck` but its typings
+ * omit it, hence a variable rather than a literal.
+ */
+const JSON_PARSER_OPTIONS = { disableContentTypeError: false, disableContentTypeCheck: true };
+
+/** Leaves time to answer before API Gateway's 30 s limit cuts the connection. */
+const TIMEOUT_MARGIN_MS = 750;
+
+export const createHandler = (deps: WebhookDeps) => {
+  const sourceContext = (signal?: AbortSignal): SourceContext => ({
+    secrets: deps.secrets,
+    fetch: deps.fetch,
+    now: deps.now,
+    ...(signal === undefined ? {} : { signal }),
+  });
+
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, WebhookContext>({
+    timeoutEarlyInMillis: TIMEOUT_MARGIN_MS,
+    timeoutEarlyResponse: () => {
+      throw new AdapterError('DEADLINE_EXCEEDED', 'Ran out of time applying the change');
+    },
+  })
+    .use(httpHeaderNormalizer())
+    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+    .use(
+      connectionMiddleware(deps.connections, ({ connection }) =>
+        deps.logger.appendKeys({ connectionId: connection.id, source: connection.source }),
+      ),
+    )
+    .use(rawBodyMiddleware(() => sourceContext()))
+    .use(authenticateMiddleware(() => sourceContext()))
+    .use(httpJsonBodyParser(JSON_PARSER_OPTIONS))
+    .use(
+      errorMiddleware((error, request) => {
+        deps.recordOutcome(request.context.prepared?.connection.id ?? 'unknown', error.code, 1);
+        logFailure(
+          deps.logger,
+          error.statusCode >= 500 ? 'webhook failed' : 'webhook refused',
+          error,
+        );
+      }),
+    )
+    .handler(async (event, context, { signal }) => {
+      const { prepared, inbound } = stateOf(context);
+      const outcome = await processWebhook(
+        prepared,
+        event.body,
+        inbound,
+        sourceContext(signal),
+        deps.deliver,
+      );
+      const id = prepared.connection.id;
+      for (const [name, count] of Object.entries(outcome.counts)) {
+        if (count > 0) deps.recordOutcome(id, name, count);
+      }
+      deps.logger.info('webhook processed', {
+        status: outcome.body.status,
+        eventIds: outcome.eventIds,
+        subjects: outcome.subjects,
+        upstream: outcome.body.requestId ?? outcome.body.results,
+      });
+      return jsonResponse(outcome.statusCode, outcome.body);
+    });
+};
+
+/** The webhook function's dependencies, from the shared runtime. */
+export const webhookDeps = (runtime: Runtime): WebhookDeps => ({
+  connections: prepareConnections(runtime.config, SOURCES, { queued: false }),
+  deliver: createSyncDelivery({ ciam: runtime.ciam, resolver: runtime.resolver }),
+  secrets: runtime.secrets,
+  fetch: runtime.fetch,
+  now: runtime.now,
+  logger: runtime.logger,
+  recordOutcome: runtime.recordOutcome,
+});
