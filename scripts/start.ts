@@ -1,6 +1,6 @@
 // `npm start`: the CIAM emulator plus a local API Gateway in front of the real webhook handler.
 import { loadSeed, startEmulator } from '../emulator/server.ts';
-import { type HttpApiHandler, startLocalServer } from './local-server.ts';
+import { type HttpApiHandler, startLocalServer } from '../local/http-api.ts';
 
 const env = process.env;
 const emulator = await startEmulator({

@@ -4,11 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, loadSeed, startEmulator } from '../../emulator/server.ts';
 import { createHandler, defaultDeps } from '../../handlers/webhook.ts';
-import {
-  type HttpApiHandler,
-  type LocalServer,
-  startLocalServer,
-} from '../../scripts/local-server.ts';
+import { type HttpApiHandler, type LocalServer, startLocalServer } from '../../local/http-api.ts';
 
 // The production composition root (no ADAPTER_SECRETS_FILE): every secret comes from Secrets
 // Manager, faked at the SDK client. The emulator knows only the rotated key.

@@ -6,11 +6,7 @@ import { createHandler, defaultDeps, type WebhookDeps } from '../../handlers/web
 import { createCiamClient } from '../../lib/ciam/client.ts';
 import type { CiamApi } from '../../lib/ciam/types.ts';
 import { createTencentClient } from '../../lib/tencent/client.ts';
-import {
-  type HttpApiHandler,
-  type LocalServer,
-  startLocalServer,
-} from '../../scripts/local-server.ts';
+import { type HttpApiHandler, type LocalServer, startLocalServer } from '../../local/http-api.ts';
 
 export interface Stack {
   emulator: Emulator;

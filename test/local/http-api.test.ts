@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalServer, startLocalServer } from '../../scripts/local-server.ts';
+import { type LocalServer, startLocalServer } from '../../local/http-api.ts';
 
 const events: APIGatewayProxyEventV2[] = [];
 let ready = true;
