@@ -23,7 +23,15 @@ env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 const { handler } = await import('../handlers/webhook.ts');
 
 const server = await startLocalServer({
-  handler: handler as unknown as HttpApiHandler,
+  routes: [
+    {
+      method: 'ANY',
+      path: '/webhooks/{connectionId}',
+      handler: handler as unknown as HttpApiHandler,
+      functionName: 'webhook',
+      timeoutMs: 29_000,
+    },
+  ],
   port: Number(env.PORT ?? 3000),
   ready: async () => (await fetch(`${emulator.url}/__emulator/health`)).ok,
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, loadSeed, startEmulator } from '../../emulator/server.ts';
 import { createHandler, defaultDeps } from '../../handlers/webhook.ts';
 import { type HttpApiHandler, type LocalServer, startLocalServer } from '../../local/http-api.ts';
+import { webhookRoute } from '../helpers/stack.ts';
 
 // The production composition root (no ADAPTER_SECRETS_FILE): every secret comes from Secrets
 // Manager, faked at the SDK client. The emulator knows only the rotated key.
@@ -33,7 +34,9 @@ beforeAll(async () => {
     SecretString: JSON.stringify({ secret: 'demo-hmac-secret' }),
   });
   const deps = defaultDeps({ ADAPTER_CONFIG: 'config/local.json', CIAM_ENDPOINT: emulator.url });
-  server = await startLocalServer({ handler: createHandler(deps) as unknown as HttpApiHandler });
+  server = await startLocalServer({
+    routes: [webhookRoute(createHandler(deps) as unknown as HttpApiHandler)],
+  });
 });
 afterAll(async () => {
   await server?.close();

@@ -6,7 +6,12 @@ import { createHandler, defaultDeps, type WebhookDeps } from '../../handlers/web
 import { createCiamClient } from '../../lib/ciam/client.ts';
 import type { CiamApi } from '../../lib/ciam/types.ts';
 import { createTencentClient } from '../../lib/tencent/client.ts';
-import { type HttpApiHandler, type LocalServer, startLocalServer } from '../../local/http-api.ts';
+import {
+  type HttpApiHandler,
+  type LocalRoute,
+  type LocalServer,
+  startLocalServer,
+} from '../../local/http-api.ts';
 
 export interface Stack {
   emulator: Emulator;
@@ -25,6 +30,15 @@ export interface StackOptions {
   /** Overrides applied to the default dependencies (e.g. a recording `recordOutcome`). */
   deps?: Partial<WebhookDeps>;
 }
+
+/** The webhook function's route as serverless.yml declares it. */
+export const webhookRoute = (handler: HttpApiHandler): LocalRoute => ({
+  method: 'ANY',
+  path: '/webhooks/{connectionId}',
+  handler,
+  functionName: 'webhook',
+  timeoutMs: 29_000,
+});
 
 export const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
 
@@ -49,7 +63,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
   };
   const deps = { ...defaultDeps(env), ...options.deps };
   const handler = createHandler(deps) as unknown as HttpApiHandler;
-  const server = await startLocalServer({ handler });
+  const server = await startLocalServer({ routes: [webhookRoute(handler)] });
   const ciam = createCiamClient(
     createTencentClient({
       fetch,
