@@ -2,7 +2,7 @@
 import { loadSeed, startEmulator } from '../emulator/server.ts';
 import { createRuntime } from '../lib/runtime.ts';
 import { createHandler, webhookDeps } from '../lib/webhook/handler.ts';
-import { type HttpApiHandler, startLocalServer } from './local-server.ts';
+import { type HttpApiHandler, startLocalServer } from '../local/http-api.ts';
 
 const env = process.env;
 const emulator = await startEmulator({
@@ -30,13 +30,21 @@ const runtime = createRuntime(
 const handler = createHandler(webhookDeps(runtime));
 
 const server = await startLocalServer({
-  handler: handler as unknown as HttpApiHandler,
+  routes: [
+    {
+      method: 'ANY',
+      path: '/webhooks/{connectionId}',
+      handler: handler as unknown as HttpApiHandler,
+      functionName: 'webhook',
+      timeoutMs: 29_000,
+    },
+  ],
   port: Number(env.PORT ?? 3000),
   ready: async () => (await fetch(`${emulator.url}/__emulator/health`)).ok,
 });
 
 console.log(`CIAM emulator  ${emulator.url}`);
-console.log(`adapter        ${server.url}  (POST ${server.url}/webhooks/{connectionId})`);
+console.log(`adapter        ${server.url}  (POST|GET ${server.url}/webhooks/{connectionId})`);
 console.log(`health         ${server.url}/health`);
 
 const stop = async () => {

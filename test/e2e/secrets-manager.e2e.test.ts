@@ -5,11 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, loadSeed, startEmulator } from '../../emulator/server.ts';
 import { createRuntime } from '../../lib/runtime.ts';
 import { createHandler, webhookDeps } from '../../lib/webhook/handler.ts';
-import {
-  type HttpApiHandler,
-  type LocalServer,
-  startLocalServer,
-} from '../../scripts/local-server.ts';
+import { type HttpApiHandler, type LocalServer, startLocalServer } from '../../local/http-api.ts';
+import { webhookRoute } from '../helpers/stack.ts';
 
 // The production composition root (no ADAPTER_SECRETS_FILE): every secret comes from Secrets
 // Manager, faked at the SDK client handed to the runtime. The emulator knows only the rotated key.
@@ -42,8 +39,9 @@ beforeAll(async () => {
     { ADAPTER_CONFIG: 'config/local.json', CIAM_ENDPOINT: emulator.url },
     { secretsManagerClient: client },
   );
-  const deps = webhookDeps(runtime);
-  server = await startLocalServer({ handler: createHandler(deps) as unknown as HttpApiHandler });
+  server = await startLocalServer({
+    routes: [webhookRoute(createHandler(webhookDeps(runtime)) as unknown as HttpApiHandler)],
+  });
 });
 afterAll(async () => {
   await server?.close();

@@ -263,6 +263,13 @@ describe('webhook end to end (local server → handler → CIAM emulator)', () =
     expect(stack.emulator.calls).toHaveLength(0);
   });
 
+  it('answers 405 METHOD_NOT_ALLOWED from the handler for a method the route passes through', async () => {
+    const res = await fetch(`${stack.server.url}/webhooks/clerk`, { method: 'DELETE' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect(await res.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+  });
+
   it('reports healthy once the emulator answers', async () => {
     const res = await fetch(`${stack.server.url}/health`);
     expect(res.status).toBe(200);

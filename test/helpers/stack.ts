@@ -9,9 +9,10 @@ import { createTencentClient } from '../../lib/tencent/client.ts';
 import { createHandler, type WebhookDeps, webhookDeps } from '../../lib/webhook/handler.ts';
 import {
   type HttpApiHandler,
+  type LocalRoute,
   type LocalServer,
   startLocalServer,
-} from '../../scripts/local-server.ts';
+} from '../../local/http-api.ts';
 
 export interface Stack {
   emulator: Emulator;
@@ -30,6 +31,15 @@ export interface StackOptions {
   /** Overrides applied to the default dependencies (e.g. a recording `recordOutcome`). */
   deps?: Partial<WebhookDeps>;
 }
+
+/** The webhook function's route as serverless.yml declares it. */
+export const webhookRoute = (handler: HttpApiHandler): LocalRoute => ({
+  method: 'ANY',
+  path: '/webhooks/{connectionId}',
+  handler,
+  functionName: 'webhook',
+  timeoutMs: 29_000,
+});
 
 export const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
 
@@ -54,7 +64,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
   };
   const deps = { ...webhookDeps(createRuntime(env)), ...options.deps };
   const handler = createHandler(deps) as unknown as HttpApiHandler;
-  const server = await startLocalServer({ handler });
+  const server = await startLocalServer({ routes: [webhookRoute(handler)] });
   const ciam = createCiamClient(
     createTencentClient({
       fetch,
