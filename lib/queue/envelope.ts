@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import type { UserSubject } from '../change.ts';
+import type { PlannedUpdate } from '../ciam/apply.ts';
+import type { UpdateUserDraft } from '../ciam/types.ts';
+import { validateUpdateUserDraft } from '../ciam/update-user-schema.ts';
+import type { Connection } from '../config/types.ts';
+import { AdapterError, isAdapterError } from '../errors.ts';
+
+/**
+ * What the webhook function stores in SQS for one change: the mapped UpdateUser draft and the one
+ * subject field the connection resolves users by, never the source's raw payload (personal data
+ * the consumer does not need, and SQS's 256 KiB limit). Versioned so a deployment that changes the
+ * shape can still read messages already queued.
+ */
+export interface QueueEnvelope {
+  v: 1;
+  connectionId: string;
+  eventId: string;
+  eventType: string;
+  /** ISO-8601: when the change happened at the source; orders changes per user. */
+  occurredAt: string;
+  /** ISO-8601: when the adapter acknowledged it. */
+  receivedAt: string;
+  /** The API Gateway / Lambda request id that accepted it, to follow one change across logs. */
+  traceId?: string;
+  subject: UserSubject;
+  draft: UpdateUserDraft;
+}
+
+const SUBJECT_FIELD = {
+  userId: 'ciamUserId',
+  email: 'email',
+  phone: 'phone',
+  indexedAttribute: 'externalId',
+} as const satisfies Record<Connection['resolve']['by'], keyof UserSubject>;
+
+/** The subject reduced to what resolution reads; undefined when the change lacks it. */
+export const resolutionKey = (
+  connection: Pick<Connection, 'resolve'>,
+  subject: UserSubject,
+): { field: keyof UserSubject; value: string } | undefined => {
+  const field = SUBJECT_FIELD[connection.resolve.by];
+  const value = subject[field];
+  return value === undefined || value === '' ? undefined : { field, value };
+};
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+// SQS allows 128 characters of [A-Za-z0-9!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~] in group and dedup ids.
+const PLAIN_ID = /^[A-Za-z0-9_.:@-]{1,80}$/;
+
+/**
+ * One FIFO group per user of a connection: SQS then hands each user's changes to one consumer at
+ * a time, in order. Emails and phones are hashed (group ids show up in consoles and events); an
+ * id is kept readable when it is short and plain, hashed otherwise.
+ */
+export const messageGroupId = (connectionId: string, key: { field: string; value: string }) => {
+  const personal = key.field === 'email' || key.field === 'phone';
+  const value =
+    !personal && PLAIN_ID.test(key.value)
+      ? key.value
+      : sha256(`${key.field}\u0000${key.value}`).slice(0, 40);
+  const id = `${connectionId}:${key.field}:${value}`;
+  return id.length <= 128 ? id : sha256(id);
+};
+
+/** Same sender event on the same connection → same id: SQS drops the copy within 5 minutes. */
+export const deduplicationId = (connectionId: string, eventId: string): string =>
+  sha256(`${connectionId}\u0000${eventId}`);
+
+export const toEnvelope = (
+  connection: Pick<Connection, 'id' | 'resolve'>,
+  planned: PlannedUpdate & { change: { eventType: string } },
+  receivedAt: string,
+  traceId?: string,
+): QueueEnvelope => {
+  const { change, draft } = planned;
+  const key = resolutionKey(connection, change.subject);
+  if (key === undefined) {
+    throw new AdapterError('USER_NOT_FOUND', 'The event carries nothing to find the user by', {
+      details: { resolveBy: connection.resolve.by },
+    });
+  }
+  return {
+    v: 1,
+    connectionId: connection.id,
+    eventId: change.eventId,
+    eventType: change.eventType,
+    occurredAt: change.occurredAt,
+    receivedAt,
+    ...(traceId === undefined ? {} : { traceId }),
+    subject: { [key.field]: key.value },
+    draft,
+  };
+};
+
+const invalid = (reason: string, cause?: unknown) =>
+  new AdapterError('MESSAGE_INVALID', `The queued message is not a valid envelope: ${reason}`, {
+    ...(cause === undefined ? {} : { cause }),
+    details: { reason },
+  });
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isIsoTime = (value: unknown): value is string =>
+  typeof value === 'string' && Number.isFinite(Date.parse(value));
+
+const SUBJECT_FIELDS = new Set<string>(Object.values(SUBJECT_FIELD));
+
+/**
+ * Parses a message body; anything else than a v1 envelope with a valid draft is MESSAGE_INVALID,
+ * which the consumer dead-letters at once: no retry can repair it.
+ */
+export const parseEnvelope = (body: string): QueueEnvelope => {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw invalid('body is not JSON');
+  }
+  if (!isObject(value)) throw invalid('body is not an object');
+  if (value.v !== 1) throw invalid('unknown envelope version');
+  for (const field of ['connectionId', 'eventId', 'eventType'] as const) {
+    if (typeof value[field] !== 'string' || value[field] === '') throw invalid(`${field} missing`);
+  }
+  if (!isIsoTime(value.occurredAt)) throw invalid('occurredAt is not a time');
+  if (!isIsoTime(value.receivedAt)) throw invalid('receivedAt is not a time');
+  if (value.traceId !== undefined && typeof value.traceId !== 'string') {
+    throw invalid('traceId is not a string');
+  }
+  const { subject } = value;
+  if (
+    !isObject(subject) ||
+    Object.keys(subject).length !== 1 ||
+    !Object.entries(subject).every(
+      ([field, entry]) => SUBJECT_FIELDS.has(field) && typeof entry === 'string' && entry !== '',
+    )
+  ) {
+    throw invalid('subject must name exactly one lookup field');
+  }
+  try {
+    validateUpdateUserDraft(value.draft);
+  } catch (error) {
+    if (isAdapterError(error)) throw invalid('draft is not a valid UpdateUser draft', error);
+    throw error;
+  }
+  return value as unknown as QueueEnvelope;
+};
