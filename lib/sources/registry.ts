@@ -3,15 +3,15 @@ import { auth0Source } from './auth0/index.ts';
 import { hmacSource } from './hmac/index.ts';
 import { oktaSource } from './okta/index.ts';
 import { standardWebhooksSource } from './standard-webhooks/index.ts';
-import type { SourceDefinition } from './types.ts';
+import { eraseParsed, type SourceDefinition } from './types.ts';
 import { workosSource } from './workos/index.ts';
 
 export const SOURCES: Readonly<Record<SourceType, SourceDefinition>> = {
-  'standard-webhooks': standardWebhooksSource,
-  workos: workosSource,
-  auth0: auth0Source,
-  okta: oktaSource,
-  hmac: hmacSource,
+  'standard-webhooks': eraseParsed(standardWebhooksSource),
+  workos: eraseParsed(workosSource),
+  auth0: eraseParsed(auth0Source),
+  okta: eraseParsed(oktaSource),
+  hmac: eraseParsed(hmacSource),
 };
 
 export const SOURCE_OPTION_SCHEMAS = Object.fromEntries(

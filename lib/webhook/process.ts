@@ -40,9 +40,9 @@ const loggable = ({ eventId, eventType, subject }: UserChange): LoggableSubject 
 });
 
 /**
- * Steps 3–6 of the data flow, after the request was authenticated and parsed: validate, turn into
- * canonical changes, map every change (so a bad one is refused before anything reaches CIAM),
- * then deliver.
+ * Steps 3–6 of the data flow, after the request was authenticated and its JSON parsed: check it
+ * against the source's schemas (once), turn it into canonical changes, map every change (so a bad
+ * one is refused before anything reaches CIAM), then deliver.
  */
 export const processWebhook = async (
   prepared: PreparedConnection,
@@ -51,8 +51,8 @@ export const processWebhook = async (
   context: SourceContext,
   deliver: Deliver,
 ): Promise<WebhookOutcome> => {
-  prepared.source.validate(payload);
-  const { changes, ignored } = await prepared.source.toChanges(payload, request, context);
+  const parsed = prepared.source.parse(payload, request);
+  const { changes, ignored } = await prepared.source.toChanges(parsed, request, context);
 
   const planned: PlannedUpdate[] = [];
   for (const change of changes) {

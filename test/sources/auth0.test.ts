@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../lib/config/types.ts';
 import { AdapterError } from '../../lib/errors.ts';
 import type { SecretRef, SecretSource } from '../../lib/secrets/types.ts';
-import { auth0OptionsSchema, auth0Source } from '../../lib/sources/auth0/index.ts';
+import { auth0Source } from '../../lib/sources/auth0/index.ts';
 import type { InboundRequest, SourceContext } from '../../lib/sources/types.ts';
 
 const TOKEN = 'demo-auth0-token';
@@ -111,6 +111,15 @@ const expectCode = async (promise: Promise<unknown>, code: string, statusCode?: 
   return error as AdapterError;
 };
 
+type Auth0Source = ReturnType<typeof auth0Source.prepare>;
+
+const parse = (source: Auth0Source, payload: unknown, request = requestOf({})) =>
+  source.parse(payload, request);
+
+/** The runtime's order: parse once, then toChanges with what parse returned. */
+const deliver = async (source: Auth0Source, payload: unknown, request = requestOf({})) =>
+  source.toChanges(source.parse(payload, request), request, contextOf());
+
 const validationError = (run: () => unknown): AdapterError => {
   try {
     run();
@@ -118,15 +127,17 @@ const validationError = (run: () => unknown): AdapterError => {
     expect(error).toBeInstanceOf(AdapterError);
     return error as AdapterError;
   }
-  throw new Error('expected validate to throw');
+  throw new Error('expected parse to throw');
 };
 
 describe('auth0Source', () => {
   describe('prepare', () => {
     it('exports a closed options schema', () => {
       expect(auth0Source.type).toBe('auth0');
-      expect(auth0Source.optionsSchema).toBe(auth0OptionsSchema);
-      expect(auth0OptionsSchema).toMatchObject({ type: 'object', additionalProperties: false });
+      expect(auth0Source.optionsSchema).toMatchObject({
+        type: 'object',
+        additionalProperties: false,
+      });
     });
 
     it.each([
@@ -287,10 +298,38 @@ describe('auth0Source', () => {
   describe('toChanges', () => {
     const source = auth0Source.prepare(connectionOf());
 
+    it('gets the event parse returned, typed, and does not validate it again', async () => {
+      const payload = event();
+      const parsed = parse(source, payload);
+      expect(parsed).toBe(payload);
+      expect(parsed.data?.object?.user_id).toBe('auth0|65f0c0ffee1234567890abcd');
+      // No spec version: parse() would refuse it, toChanges trusts what it is given.
+      const given = { id: 'evt_given', type: 'user.updated', data: { object: { user_id: 'u9' } } };
+      expect(() => parse(source, given)).toThrow(
+        expect.objectContaining({ code: 'PAYLOAD_INVALID' }),
+      );
+      const outcome = await source.toChanges(given, requestOf({}), contextOf());
+      expect(outcome.changes[0]).toMatchObject({
+        eventId: 'evt_given',
+        subject: { externalId: 'u9' },
+      });
+    });
+
+    it('ignores a mapped event without a user object as no_user_in_event', async () => {
+      const outcome = await source.toChanges(
+        { id: 'evt_empty', type: 'user.updated', specversion: '1.0' },
+        requestOf({}),
+        contextOf(),
+      );
+      expect(outcome).toEqual({
+        changes: [],
+        ignored: [{ eventId: 'evt_empty', eventType: 'user.updated', reason: 'no_user_in_event' }],
+      });
+    });
+
     it('maps a user.updated event to one change', async () => {
       const payload = event();
-      source.validate(payload);
-      const outcome = await source.toChanges(payload, requestOf({}), contextOf());
+      const outcome = await deliver(source, payload);
       expect(outcome.ignored).toEqual([]);
       expect(outcome.changes).toEqual([
         {
@@ -327,62 +366,54 @@ describe('auth0Source', () => {
         spec_version: '1.0',
         dataschema: 'urn:auth0:schemas:user.created',
       };
-      source.validate(payload);
-      const outcome = await source.toChanges(payload, requestOf({}), contextOf());
+      const outcome = await deliver(source, payload);
       expect(outcome.changes).toHaveLength(1);
       expect(outcome.changes[0]?.eventType).toBe('user.created');
     });
 
     it('ignores test events, even without a user object', async () => {
       const payload = { ...event({ a0purpose: 'test' }), data: {} };
-      source.validate(payload);
-      const outcome = await source.toChanges(payload, requestOf({}), contextOf());
+      const outcome = await deliver(source, payload);
       expect(outcome).toEqual({
         changes: [],
         ignored: [
-          { eventId: 'evt_7Hq2ExampleEvent', eventType: 'user.updated', reason: 'test event' },
+          { eventId: 'evt_7Hq2ExampleEvent', eventType: 'user.updated', reason: 'test_event' },
         ],
       });
     });
 
     it('ignores event types outside options.eventTypes without requiring a user', async () => {
       const payload = { ...event({ type: 'user.deleted' }), data: { object: { id: 'x' } } };
-      source.validate(payload);
-      const outcome = await source.toChanges(payload, requestOf({}), contextOf());
-      expect(outcome.changes).toEqual([]);
-      expect(outcome.ignored).toEqual([
-        expect.objectContaining({ eventId: 'evt_7Hq2ExampleEvent', eventType: 'user.deleted' }),
-      ]);
-      expect(outcome.ignored[0]?.reason).toBeTruthy();
+      const outcome = await deliver(source, payload);
+      expect(outcome).toEqual({
+        changes: [],
+        ignored: [
+          {
+            eventId: 'evt_7Hq2ExampleEvent',
+            eventType: 'user.deleted',
+            reason: 'event_type_not_handled',
+          },
+        ],
+      });
     });
 
     it('follows configured event types, in either spelling', async () => {
       const onlyCreated = auth0Source.prepare(
         connectionOf({ eventTypes: ['com.auth0.user.created'] }),
       );
-      const updated = await onlyCreated.toChanges(event(), requestOf({}), contextOf());
+      const updated = await deliver(onlyCreated, event());
       expect(updated.changes).toEqual([]);
-      expect(updated.ignored).toHaveLength(1);
-      const created = await onlyCreated.toChanges(
-        event({ type: 'user.created' }),
-        requestOf({}),
-        contextOf(),
-      );
+      expect(updated.ignored).toEqual([
+        expect.objectContaining({ eventType: 'user.updated', reason: 'event_type_not_handled' }),
+      ]);
+      const created = await deliver(onlyCreated, event({ type: 'user.created' }));
       expect(created.changes).toHaveLength(1);
     });
 
     it('falls back to the event time, then to now, for occurredAt', async () => {
-      const noUpdatedAt = await source.toChanges(
-        event({}, { updated_at: undefined }),
-        requestOf({}),
-        contextOf(),
-      );
+      const noUpdatedAt = await deliver(source, event({}, { updated_at: undefined }));
       expect(noUpdatedAt.changes[0]?.occurredAt).toBe('2025-03-01T08:15:30.000Z');
-      const neither = await source.toChanges(
-        event({ time: undefined }, { updated_at: null }),
-        requestOf({}),
-        contextOf(),
-      );
+      const neither = await deliver(source, event({ time: undefined }, { updated_at: null }));
       expect(neither.changes[0]?.occurredAt).toBe(new Date(NOW).toISOString());
     });
 
@@ -398,8 +429,7 @@ describe('auth0Source', () => {
           user_metadata: null,
         },
       );
-      source.validate(payload);
-      const outcome = await source.toChanges(payload, requestOf({}), contextOf());
+      const outcome = await deliver(source, payload);
       expect(outcome.changes[0]?.attributes).toEqual({
         nickname: 'Jane Doe',
         familyName: 'Doe',
@@ -413,12 +443,11 @@ describe('auth0Source', () => {
         {},
         { user_metadata: { address: { street: 'x' }, birthdate: Number.POSITIVE_INFINITY } },
       );
-      source.validate(payload);
-      const outcome = await source.toChanges(payload, requestOf({}), contextOf());
+      const outcome = await deliver(source, payload);
       expect(outcome.changes[0]?.attributes.address).toBeUndefined();
       expect(outcome.changes[0]?.attributes.birthdate).toBeUndefined();
       const epoch = event({}, { user_metadata: { birthdate: 642902400000 } });
-      const epochOutcome = await source.toChanges(epoch, requestOf({}), contextOf());
+      const epochOutcome = await deliver(source, epoch);
       expect(epochOutcome.changes[0]?.attributes.birthdate).toBe(642902400000);
     });
 
@@ -426,8 +455,7 @@ describe('auth0Source', () => {
       const request = fromFixture('auth0.user-updated.json');
       await source.authenticate(request, contextOf());
       const payload: unknown = JSON.parse(request.rawBody.toString('utf8'));
-      source.validate(payload);
-      const outcome = await source.toChanges(payload, request, contextOf());
+      const outcome = await deliver(source, payload, request);
       expect(outcome.changes).toHaveLength(1);
       expect(outcome.changes[0]).toMatchObject({
         connectionId: 'auth0',
@@ -437,7 +465,7 @@ describe('auth0Source', () => {
     });
   });
 
-  describe('validate (bad input corpus)', () => {
+  describe('parse (bad input corpus)', () => {
     const source = auth0Source.prepare(connectionOf());
     const corpus: [string, string][] = [
       ['null', 'null'],
@@ -480,7 +508,7 @@ describe('auth0Source', () => {
     ];
 
     it.each(corpus)('rejects %s with 400 PAYLOAD_INVALID and paths', (_case, body) => {
-      const error = validationError(() => source.validate(JSON.parse(body)));
+      const error = validationError(() => parse(source, JSON.parse(body)));
       expect(error).toMatchObject({ code: 'PAYLOAD_INVALID', statusCode: 400, expose: true });
       expect(Array.isArray(error.details)).toBe(true);
       for (const detail of error.details as unknown[]) {
@@ -488,12 +516,21 @@ describe('auth0Source', () => {
       }
     });
 
-    it('rejects invalid payloads in toChanges too', async () => {
-      await expectCode(source.toChanges({}, requestOf({}), contextOf()), 'PAYLOAD_INVALID', 400);
+    it('caps the event id at 256 characters, naming the field and not quoting it', () => {
+      const longId = `evt_${'x'.repeat(253)}`;
+      const error = validationError(() => parse(source, event({ id: longId })));
+      expect(error).toMatchObject({
+        code: 'PAYLOAD_INVALID',
+        statusCode: 400,
+        details: [{ path: '/id', message: expect.any(String) }],
+      });
+      expect(JSON.stringify(error.details)).not.toContain(longId);
+      expect(error.message).not.toContain(longId);
+      expect(parse(source, event({ id: longId.slice(1) })).id).toHaveLength(256);
     });
 
     it('points details at the offending field', () => {
-      const error = validationError(() => source.validate(event({}, { user_id: undefined })));
+      const error = validationError(() => parse(source, event({}, { user_id: undefined })));
       expect(error.details).toContainEqual(
         expect.objectContaining({ path: '/data/object/user_id' }),
       );
@@ -501,7 +538,7 @@ describe('auth0Source', () => {
 
     it('keeps personal data out of validation details', () => {
       const error = validationError(() =>
-        source.validate(event({}, { email: ['jane@example.com'] })),
+        parse(source, event({}, { email: ['jane@example.com'] })),
       );
       expect(JSON.stringify(error.details)).not.toContain('jane@example.com');
       expect(error.message).not.toContain('jane@example.com');
@@ -513,8 +550,7 @@ describe('auth0Source', () => {
         '"data":{"object":{"user_id":"u1","__proto__":{"isAdmin":true},' +
         '"user_metadata":{"__proto__":{"address":"evil"},"constructor":{"prototype":{"x":1}}}}}}';
       const payload: unknown = JSON.parse(body);
-      source.validate(payload);
-      const outcome = await source.toChanges(payload, requestOf({}), contextOf());
+      const outcome = await deliver(source, payload);
       expect(outcome.changes[0]?.attributes).toEqual({});
       expect(outcome.changes[0]?.subject).toEqual({ externalId: 'u1' });
       const probe: Record<string, unknown> = {};

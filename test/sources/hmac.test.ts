@@ -343,19 +343,41 @@ const nestedPayload = () => ({
   user: { id: 'u1', email: 'u1@example.com' },
 });
 
-describe('hmacSource.validate', () => {
+const parse = (payload: unknown, src = source, headers: Record<string, string> = {}) =>
+  src.parse(payload, request(headers, ''));
+
+describe('hmacSource.parse', () => {
   const valid = nestedPayload;
 
-  it('accepts the fixture payload with the demo options', () => {
-    expect(() => demo.validate(JSON.parse(fixture.body))).not.toThrow();
-    expect(() => demo.validate({ ...JSON.parse(fixture.body), extra: 1 })).toThrow(
+  it('returns the payload the configured schema accepted', () => {
+    const payload = JSON.parse(fixture.body);
+    expect(parse(payload, demo)).toEqual({ payload });
+    expect(() => parse({ ...payload, extra: 1 }, demo)).toThrow(
       expect.objectContaining({ code: 'PAYLOAD_INVALID' }),
     );
   });
 
+  it('returns the configured headers it will use', () => {
+    const payload = JSON.parse(fixture.body);
+    expect(parse(payload, demo, fixture.headers)).toEqual({
+      payload,
+      eventIdHeader: fixture.headers['x-event-id'],
+    });
+    const timed = hmacSource.prepare(
+      connection({
+        ...nestedOptions,
+        eventTypeHeader: 'x-event-type',
+        timestampHeader: 'x-ts',
+      }),
+    );
+    expect(parse(valid(), timed, { 'x-event-type': 'user.created', 'x-ts': '1700000000' })).toEqual(
+      { payload: valid(), eventTypeHeader: 'user.created', sentAtMs: 1_700_000_000_000 },
+    );
+  });
+
   it('accepts extra fields the configured schema allows', () => {
-    expect(() => source.validate(valid())).not.toThrow();
-    expect(() => source.validate({ ...valid(), extra: [1, 2] })).not.toThrow();
+    const extra = { ...valid(), extra: [1, 2] };
+    expect(parse(extra).payload).toBe(extra);
   });
 
   it.each([
@@ -367,7 +389,7 @@ describe('hmacSource.validate', () => {
     ['an invalid email', { ...valid(), user: { id: 'u', email: 'not-an-email' } }, '/user/email'],
     ['an invalid date-time', { ...valid(), occurred_at: 'yesterday' }, '/occurred_at'],
   ])('throws PAYLOAD_INVALID for %s', (_label, payload, path) => {
-    expect(() => source.validate(payload)).toThrow(
+    expect(() => parse(payload)).toThrow(
       expect.objectContaining({
         code: 'PAYLOAD_INVALID',
         statusCode: 400,
@@ -375,19 +397,108 @@ describe('hmacSource.validate', () => {
       }),
     );
   });
+
+  describe('caps echoed header values at 256 characters', () => {
+    const headed = hmacSource.prepare(
+      connection({
+        payloadSchema: { type: 'object' },
+        fields: { externalId: 'user.id' },
+        eventIdHeader: 'X-GitHub-Delivery',
+        eventTypeHeader: 'X-Event-Type',
+      }),
+    );
+    const long = `d${'x'.repeat(256)}`;
+
+    it.each(['x-github-delivery', 'x-event-type'])('refuses a longer %s, naming it', (name) => {
+      let thrown: unknown;
+      try {
+        parse({ user: { id: 'u1' } }, headed, { [name]: long });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toMatchObject({
+        code: 'PAYLOAD_INVALID',
+        statusCode: 400,
+        details: [{ path: `/headers/${name}`, message: expect.any(String) }],
+      });
+      expect(JSON.stringify(thrown)).not.toContain(long);
+      expect(() => parse({ user: { id: 'u1' } }, headed, { [name]: long.slice(1) })).not.toThrow();
+    });
+  });
 });
 
 describe('hmacSource.toChanges', () => {
-  const deliver = (
+  const deliver = async (
     payload: unknown,
     src = source,
     headers: Record<string, string> = {},
     body = '',
-  ) => src.toChanges(payload, request(headers, body), context());
+  ) => {
+    const inbound = request(headers, body);
+    return src.toChanges(src.parse(payload, inbound), inbound, context());
+  };
   const user = (fields: Record<string, unknown>) => ({
     id: 'evt_1',
     type: 'user.updated',
     user: { id: 'u1', ...fields },
+  });
+
+  it('takes the parsed delivery as it is, without validating again', async () => {
+    // No `user`: the schema would refuse it, toChanges trusts what it is given.
+    const given = { id: 'evt_9', type: 'user.updated', user_id: 'u9' };
+    expect(() => parse(given)).toThrow(expect.objectContaining({ code: 'PAYLOAD_INVALID' }));
+    const flat = hmacSource.prepare(
+      connection({ ...nestedOptions, fields: { externalId: 'user_id', eventId: 'id' } }),
+    );
+    const outcome = await flat.toChanges({ payload: given }, request({}, ''), context());
+    expect(outcome.changes[0]).toMatchObject({ eventId: 'evt_9', subject: { externalId: 'u9' } });
+  });
+
+  it.each([
+    ['eventId', { externalId: 'user.id', eventId: 'id' }],
+    ['eventType', { externalId: 'user.id', eventType: 'type' }],
+  ])('caps the %s an expression yields at 256 characters', async (name, fields) => {
+    const yielding = hmacSource.prepare(connection({ payloadSchema: { type: 'object' }, fields }));
+    const long = `e${'x'.repeat(256)}`;
+    const error = await deliver({ id: long, type: long, user: { id: 'u1' } }, yielding).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toMatchObject({
+      code: 'PAYLOAD_INVALID',
+      statusCode: 400,
+      details: [{ path: `fields.${name}`, message: expect.any(String) }],
+    });
+    expect(JSON.stringify(error)).not.toContain(long);
+    const ok = await deliver(
+      { id: long.slice(1), type: long.slice(1), user: { id: 'u1' } },
+      yielding,
+    );
+    expect(ok.changes).toHaveLength(1);
+  });
+
+  describe('with a recursive expression', () => {
+    const failing = (expression: string) =>
+      hmacSource.prepare(
+        connection({ payloadSchema: { type: 'object' }, fields: { externalId: expression } }),
+      );
+
+    it('refuses tail recursion (stopped by the time limit) with PAYLOAD_INVALID', async () => {
+      const loop = failing('($f := function($n){ $f($n+1) }; $f(0))');
+      await expect(deliver({}, loop)).rejects.toMatchObject({
+        code: 'PAYLOAD_INVALID',
+        statusCode: 400,
+        details: [{ path: 'fields.externalId', message: 'could not be evaluated (D1012)' }],
+      });
+    });
+
+    it('refuses deep recursion (stopped by the stack limit) with PAYLOAD_INVALID', async () => {
+      const deep = failing('($f := function($n){ 1 + $f($n+1) }; $f(0))');
+      await expect(deliver({}, deep)).rejects.toMatchObject({
+        code: 'PAYLOAD_INVALID',
+        details: [{ path: 'fields.externalId', message: 'could not be evaluated (D1011)' }],
+      });
+    });
   });
 
   it('maps the fixture to one canonical change with the demo options', async () => {
@@ -617,13 +728,8 @@ describe('hmacSource.toChanges', () => {
     const payload = JSON.parse(
       '{"id":"e","type":"user.updated","__proto__":{"polluted":true},"user":{"id":"u1","__proto__":{"polluted":true}}}',
     );
-    expect(() => source.validate(payload)).not.toThrow();
     const { changes } = await deliver(payload);
     expect(changes[0]?.subject).toEqual({ externalId: 'u1' });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  });
-
-  it('throws PAYLOAD_INVALID when called with an invalid payload', async () => {
-    await expect(deliver({ id: 'e' })).rejects.toMatchObject({ code: 'PAYLOAD_INVALID' });
   });
 });

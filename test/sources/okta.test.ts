@@ -5,7 +5,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Connection } from '../../lib/config/types.ts';
 import { AdapterError } from '../../lib/errors.ts';
 import type { SecretRef, SecretSource } from '../../lib/secrets/types.ts';
-import { oktaOptionsSchema, oktaSource } from '../../lib/sources/okta/index.ts';
+import { oktaSource } from '../../lib/sources/okta/index.ts';
+import type { OktaEventHook } from '../../lib/sources/okta/schema.ts';
 import type { InboundRequest, PreparedSource, SourceContext } from '../../lib/sources/types.ts';
 import { type FakeOkta, oktaUser, startFakeOkta } from '../helpers/fake-okta.ts';
 
@@ -131,6 +132,14 @@ const hook = (events: unknown[], overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+/** The runtime's order: parse once, then toChanges with what parse returned. */
+const deliver = async (
+  source: PreparedSource<OktaEventHook>,
+  payload: unknown,
+  context: SourceContext = contextOf(),
+  request: InboundRequest = requestOf({}),
+) => source.toChanges(source.parse(payload, request), request, context);
+
 const catchError = async (promise: Promise<unknown>): Promise<AdapterError> => {
   const error = await promise.then(
     () => undefined,
@@ -193,8 +202,10 @@ describe('oktaSource', () => {
   describe('prepare', () => {
     it('exports a closed options schema', () => {
       expect(oktaSource.type).toBe('okta');
-      expect(oktaSource.optionsSchema).toBe(oktaOptionsSchema);
-      expect(oktaOptionsSchema).toMatchObject({ type: 'object', additionalProperties: false });
+      expect(oktaSource.optionsSchema).toMatchObject({
+        type: 'object',
+        additionalProperties: false,
+      });
     });
 
     it.each([
@@ -295,6 +306,29 @@ describe('oktaSource', () => {
       expect(reply?.statusCode).toBe(200);
     });
 
+    it('refuses a challenge longer than 256 characters instead of echoing it', async () => {
+      const long = 'Q'.repeat(257);
+      const error = await catchError(
+        Promise.resolve(
+          prepare().handshake?.(
+            requestOf({ 'x-okta-verification-challenge': long }, 'GET'),
+            contextOf(),
+          ),
+        ),
+      );
+      expect(error).toMatchObject({
+        code: 'PAYLOAD_INVALID',
+        statusCode: 400,
+        details: [{ path: '/headers/x-okta-verification-challenge', message: expect.any(String) }],
+      });
+      expect(JSON.stringify(error.details)).not.toContain(long);
+      const reply = await prepare().handshake?.(
+        requestOf({ 'x-okta-verification-challenge': long.slice(1) }, 'GET'),
+        contextOf(),
+      );
+      expect(reply?.body).toEqual({ verification: long.slice(1) });
+    });
+
     it('throws 400 PAYLOAD_INVALID without a challenge header', async () => {
       for (const headers of [{}, { 'x-okta-verification-challenge': '' }]) {
         const error = await catchError(
@@ -367,8 +401,7 @@ describe('oktaSource', () => {
     it('fetches the profile from the Users API and maps it', async () => {
       const source = prepare();
       const payload = hook([logEvent()]);
-      source.validate(payload);
-      const outcome = await source.toChanges(payload, requestOf({}), contextOf());
+      const outcome = await deliver(source, payload);
       expect(outcome.ignored).toEqual([]);
       expect(outcome.changes).toEqual([
         {
@@ -414,7 +447,7 @@ describe('oktaSource', () => {
         logEvent({ uuid: 'e3', published: '2024-05-01T10:00:01.000Z' }),
         logEvent({ uuid: 'e4', eventType: 'user.lifecycle.create' }),
       ]);
-      const outcome = await prepare().toChanges(payload, requestOf({}), contextOf());
+      const outcome = await deliver(prepare(), payload);
       expect(outcome.changes.map((change) => [change.eventId, change.subject.externalId])).toEqual([
         ['e1', '00u1abcd2EFGH3ijk4l5'],
         ['e2', '00u2other'],
@@ -439,10 +472,13 @@ describe('oktaSource', () => {
         }),
         { ...logEvent({ uuid: 'e3' }), target: null },
       ]);
-      const outcome = await prepare().toChanges(payload, requestOf({}), contextOf(secrets));
+      const outcome = await deliver(prepare(), payload, contextOf(secrets));
       expect(outcome.changes).toEqual([]);
-      expect(outcome.ignored.map((ignored) => ignored.eventId)).toEqual(['e1', 'e2', 'e3']);
-      for (const ignored of outcome.ignored) expect(ignored.reason).toBeTruthy();
+      expect(outcome.ignored).toEqual([
+        { eventId: 'e1', eventType: 'user.session.start', reason: 'event_type_not_handled' },
+        { eventId: 'e2', eventType: 'user.account.update_profile', reason: 'no_user_in_event' },
+        { eventId: 'e3', eventType: 'user.account.update_profile', reason: 'no_user_in_event' },
+      ]);
       expect(okta.requests).toEqual([]);
       expect(secrets.reads).not.toContain('okta-api');
     });
@@ -459,7 +495,7 @@ describe('oktaSource', () => {
           ],
         }),
       ]);
-      const outcome = await prepare().toChanges(payload, requestOf({}), contextOf());
+      const outcome = await deliver(prepare(), payload);
       expect(outcome.changes.map((change) => change.subject.externalId)).toEqual([
         '00u1abcd2EFGH3ijk4l5',
       ]);
@@ -471,24 +507,20 @@ describe('oktaSource', () => {
         logEvent({ uuid: 'e1' }),
         logEvent({ uuid: 'e2', eventType: 'group.user_membership.add' }),
       ]);
-      const outcome = await source.toChanges(payload, requestOf({}), contextOf());
+      const outcome = await deliver(source, payload);
       expect(outcome.changes.map((change) => change.eventId)).toEqual(['e2']);
       expect(outcome.ignored.map((ignored) => ignored.eventId)).toEqual(['e1']);
     });
 
     it('falls back to the delivery id plus index, and to eventTime, when fields are missing', async () => {
       const { uuid: _u, published: _p, ...bare } = logEvent();
-      const outcome = await prepare().toChanges(
-        hook([logEvent({ uuid: 'x' }), bare]),
-        requestOf({}),
-        contextOf(),
-      );
+      const outcome = await deliver(prepare(), hook([logEvent({ uuid: 'x' }), bare]));
       expect(outcome.changes[1]).toMatchObject({
         eventId: '3f6e0c8e-5b7a-4c5e-9d0e-2a1b3c4d5e6f:1',
         occurredAt: '2024-05-01T10:00:02.120Z',
       });
       const { eventTime: _t, ...noTime } = hook([bare]);
-      const late = await prepare().toChanges(noTime, requestOf({}), contextOf());
+      const late = await deliver(prepare(), noTime);
       expect(late.changes[0]?.occurredAt).toBe(new Date(NOW).toISOString());
     });
 
@@ -497,13 +529,13 @@ describe('oktaSource', () => {
         logEvent({ uuid: 'gone', userId: '00u9deleted' }),
         logEvent({ uuid: 'here' }),
       ]);
-      const outcome = await prepare().toChanges(payload, requestOf({}), contextOf());
+      const outcome = await deliver(prepare(), payload);
       expect(outcome.changes.map((change) => change.eventId)).toEqual(['here']);
       expect(outcome.ignored).toEqual([
         {
           eventId: 'gone',
           eventType: 'user.account.update_profile',
-          reason: 'user no longer exists at source',
+          reason: 'user_not_found_at_source',
         },
       ]);
     });
@@ -516,9 +548,7 @@ describe('oktaSource', () => {
       [503, 'SOURCE_UNAVAILABLE', 503],
     ] as const)('maps a Users API %i to %s', async (status, code, statusCode) => {
       okta.behave(status);
-      const error = await catchError(
-        prepare().toChanges(hook([logEvent()]), requestOf({}), contextOf()),
-      );
+      const error = await catchError(deliver(prepare(), hook([logEvent()])));
       expect(error).toMatchObject({ code, statusCode });
       if (code === 'SOURCE_UNAVAILABLE') expect(error.headers).toEqual({ 'retry-after': '5' });
       expect(error.message).not.toContain(API_TOKEN);
@@ -526,9 +556,7 @@ describe('oktaSource', () => {
 
     it('treats a wrong API token as SOURCE_REJECTED', async () => {
       const secrets = secretsOf({ hook: HOOK_SECRET, 'okta-api': 'revoked-token' });
-      const error = await catchError(
-        prepare().toChanges(hook([logEvent()]), requestOf({}), contextOf(secrets)),
-      );
+      const error = await catchError(deliver(prepare(), hook([logEvent()]), contextOf(secrets)));
       expect(error).toMatchObject({ code: 'SOURCE_REJECTED', statusCode: 502 });
       expect(error.message).not.toContain('revoked-token');
     });
@@ -540,18 +568,14 @@ describe('oktaSource', () => {
         logEvent({ uuid: 'e1' }),
         logEvent({ uuid: 'e2', userId: '00u2other' }),
       ]);
-      const error = await catchError(prepare().toChanges(payload, requestOf({}), contextOf()));
+      const error = await catchError(deliver(prepare(), payload));
       expect(error).toMatchObject({ code: 'SOURCE_UNAVAILABLE', statusCode: 503 });
     });
 
     it('gives up with SOURCE_UNAVAILABLE when Okta is too slow', async () => {
       okta.behave('slow');
       const error = await catchError(
-        prepare({ usersApiTimeoutMs: 50 }).toChanges(
-          hook([logEvent()]),
-          requestOf({}),
-          contextOf(),
-        ),
+        deliver(prepare({ usersApiTimeoutMs: 50 }), hook([logEvent()])),
       );
       expect(error).toMatchObject({ code: 'SOURCE_UNAVAILABLE', statusCode: 503 });
       expect(error.headers).toEqual({ 'retry-after': '5' });
@@ -560,9 +584,9 @@ describe('oktaSource', () => {
     it('stops when the caller aborts', async () => {
       okta.behave('slow');
       const controller = new AbortController();
-      const pending = prepare({ usersApiTimeoutMs: 60_000 }).toChanges(
+      const pending = deliver(
+        prepare({ usersApiTimeoutMs: 60_000 }),
         hook([logEvent()]),
-        requestOf({}),
         contextOf(defaultSecrets(), { signal: controller.signal }),
       );
       controller.abort();
@@ -576,17 +600,13 @@ describe('oktaSource', () => {
       const { port } = closed.address() as AddressInfo;
       await new Promise<void>((resolve) => closed.close(() => resolve()));
       const source = oktaSource.prepare(connectionOf({ orgUrl: `http://127.0.0.1:${port}` }));
-      const error = await catchError(
-        source.toChanges(hook([logEvent()]), requestOf({}), contextOf()),
-      );
+      const error = await catchError(deliver(source, hook([logEvent()])));
       expect(error).toMatchObject({ code: 'SOURCE_UNAVAILABLE', statusCode: 503 });
     });
 
     it('reports a body that is not a user as SOURCE_REJECTED', async () => {
       okta.behave('not-json');
-      const notJson = await catchError(
-        prepare().toChanges(hook([logEvent()]), requestOf({}), contextOf()),
-      );
+      const notJson = await catchError(deliver(prepare(), hook([logEvent()])));
       expect(notJson).toMatchObject({ code: 'SOURCE_REJECTED' });
       okta.behave('ok');
       okta.users.set('00u1abcd2EFGH3ijk4l5', {
@@ -594,9 +614,7 @@ describe('oktaSource', () => {
         status: 'ACTIVE',
         profile: 'x',
       } as never);
-      const wrongShape = await catchError(
-        prepare().toChanges(hook([logEvent()]), requestOf({}), contextOf()),
-      );
+      const wrongShape = await catchError(deliver(prepare(), hook([logEvent()])));
       expect(wrongShape).toMatchObject({ code: 'SOURCE_REJECTED' });
     });
 
@@ -615,9 +633,7 @@ describe('oktaSource', () => {
       const { port } = redirector.address() as AddressInfo;
       try {
         const source = oktaSource.prepare(connectionOf({ orgUrl: `http://127.0.0.1:${port}` }));
-        const error = await catchError(
-          source.toChanges(hook([logEvent()]), requestOf({}), contextOf()),
-        );
+        const error = await catchError(deliver(source, hook([logEvent()])));
         expect(error).toMatchObject({ code: 'SOURCE_REJECTED' });
         expect(elsewhere).toEqual([]);
       } finally {
@@ -628,11 +644,7 @@ describe('oktaSource', () => {
 
     it('URL-encodes the user id', async () => {
       okta.users.set('00u/..?x=1#y', oktaUser('00u/..?x=1#y'));
-      const outcome = await prepare().toChanges(
-        hook([logEvent({ userId: '00u/..?x=1#y' })]),
-        requestOf({}),
-        contextOf(),
-      );
+      const outcome = await deliver(prepare(), hook([logEvent({ userId: '00u/..?x=1#y' })]));
       expect(outcome.changes).toHaveLength(1);
       expect(okta.requests[0]?.path).toBe('/api/v1/users/00u%2F..%3Fx%3D1%23y');
     });
@@ -664,19 +676,11 @@ describe('oktaSource', () => {
           '00u3fallback',
           oktaUser('00u3fallback', { streetAddress: null, ...profile }),
         );
-        const outcome = await prepare().toChanges(
-          hook([logEvent({ userId: '00u3fallback' })]),
-          requestOf({}),
-          contextOf(),
-        );
+        const outcome = await deliver(prepare(), hook([logEvent({ userId: '00u3fallback' })]));
         expect(outcome.changes[0]?.attributes).toMatchObject(expected);
       }
       okta.users.set('00u4empty', { id: '00u4empty', status: 'ACTIVE', profile: { login: 7 } });
-      const empty = await prepare().toChanges(
-        hook([logEvent({ userId: '00u4empty' })]),
-        requestOf({}),
-        contextOf(),
-      );
+      const empty = await deliver(prepare(), hook([logEvent({ userId: '00u4empty' })]));
       expect(empty.changes[0]?.attributes).toEqual({});
       expect(empty.changes[0]?.subject).toEqual({ externalId: '00u4empty' });
     });
@@ -695,8 +699,7 @@ describe('oktaSource', () => {
       const request = fromFixture('okta.user-updated.json');
       await source.authenticate(request, contextOf());
       const payload: unknown = JSON.parse(request.rawBody.toString('utf8'));
-      source.validate(payload);
-      const outcome = await source.toChanges(payload, request, contextOf());
+      const outcome = await deliver(source, payload, contextOf(), request);
       expect(outcome.changes).toHaveLength(1);
       expect(outcome.changes[0]).toMatchObject({
         connectionId: 'okta',
@@ -707,8 +710,8 @@ describe('oktaSource', () => {
     });
   });
 
-  describe('validate (bad input corpus)', () => {
-    let source: PreparedSource;
+  describe('parse (bad input corpus)', () => {
+    let source: PreparedSource<OktaEventHook>;
     beforeAll(() => {
       source = prepare();
     });
@@ -764,7 +767,7 @@ describe('oktaSource', () => {
     ];
 
     it.each(corpus)('rejects %s with 400 PAYLOAD_INVALID and paths', (_case, body) => {
-      const error = catchSync(() => source.validate(JSON.parse(body())));
+      const error = catchSync(() => source.parse(JSON.parse(body()), requestOf({})));
       expect(error).toMatchObject({ code: 'PAYLOAD_INVALID', statusCode: 400, expose: true });
       expect(Array.isArray(error.details)).toBe(true);
       for (const detail of error.details as unknown[]) {
@@ -772,18 +775,56 @@ describe('oktaSource', () => {
       }
     });
 
-    it('rejects invalid payloads in toChanges too, before any Users API call', async () => {
-      const error = await catchError(
-        source.toChanges({ eventType: 'x' }, requestOf({}), contextOf()),
+    it.each([
+      ['eventId', (id: string) => hook([logEvent()], { eventId: id }), '/eventId'],
+      ['a uuid', (id: string) => hook([logEvent({ uuid: id })]), '/data/events/0/uuid'],
+      [
+        'a User target id',
+        (id: string) => hook([logEvent({ userId: id })]),
+        '/data/events/0/target/0/id',
+      ],
+    ])('caps %s at 256 characters, naming the field and not quoting it', (_case, build, path) => {
+      const longId = `id${'x'.repeat(255)}`;
+      const error = catchSync(() => source.parse(build(longId), requestOf({})));
+      expect(error).toMatchObject({ code: 'PAYLOAD_INVALID', statusCode: 400 });
+      expect(error.details).toContainEqual({ path, message: expect.any(String) });
+      expect(JSON.stringify(error.details)).not.toContain(longId);
+      expect(() => source.parse(build(longId.slice(1)), requestOf({}))).not.toThrow();
+    });
+
+    it('gets the hook parse returned and does not validate it again', async () => {
+      const payload = hook([logEvent()]);
+      const parsed = source.parse(payload, requestOf({}));
+      expect(parsed).toBe(payload);
+      expect(parsed.data.events[0]?.uuid).toBe('a1b2c3d4-0000-11ef-8000-0123456789ab');
+      // An empty event type: parse() would refuse it, toChanges trusts what it is given.
+      const given: OktaEventHook = {
+        eventType: 'com.okta.event_hook',
+        eventId: 'given',
+        data: {
+          events: [{ uuid: 'e-empty', eventType: '', target: [{ id: '00u1', type: 'User' }] }],
+        },
+      };
+      expect(() => source.parse(given, requestOf({}))).toThrow(
+        expect.objectContaining({ code: 'PAYLOAD_INVALID' }),
       );
+      const outcome = await source.toChanges(given, requestOf({}), contextOf());
+      expect(outcome).toEqual({
+        changes: [],
+        ignored: [{ eventId: 'e-empty', eventType: '', reason: 'event_type_not_handled' }],
+      });
+    });
+
+    it('refuses an invalid payload in parse, before any Users API call', async () => {
+      const error = await catchError(deliver(source, { eventType: 'x' }));
       expect(error).toMatchObject({ code: 'PAYLOAD_INVALID', statusCode: 400 });
       expect(okta.requests).toEqual([]);
     });
 
     it('accepts an empty batch and a null target', async () => {
-      source.validate(hook([]));
-      source.validate(hook([{ ...logEvent(), target: null }]));
-      const outcome = await source.toChanges(hook([]), requestOf({}), contextOf());
+      const nullTarget = hook([{ ...logEvent(), target: null }]);
+      expect(source.parse(nullTarget, requestOf({}))).toBe(nullTarget);
+      const outcome = await deliver(source, hook([]));
       expect(outcome).toEqual({ changes: [], ignored: [] });
     });
 
@@ -798,8 +839,7 @@ describe('oktaSource', () => {
         ),
       });
       const payload: unknown = JSON.parse(body);
-      source.validate(payload);
-      const outcome = await source.toChanges(payload, requestOf({}), contextOf());
+      const outcome = await deliver(source, payload);
       expect(outcome.changes[0]?.attributes).toEqual({ userName: 'jane@example.com' });
       const probe: Record<string, unknown> = {};
       expect(probe.polluted).toBeUndefined();

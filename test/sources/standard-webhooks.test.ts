@@ -370,9 +370,23 @@ const userEvent = (data: Record<string, unknown>, extra: Record<string, unknown>
   ...extra,
 });
 
-describe('standardWebhooksSource.validate', () => {
-  it('accepts the fixture payload', () => {
-    expect(() => source.validate(JSON.parse(fixture.body))).not.toThrow();
+const DELIVERY_HEADERS = {
+  'svix-id': 'msg_1',
+  'svix-timestamp': '1735689600',
+  'svix-signature': 'v1,x',
+};
+const delivered = request(DELIVERY_HEADERS, '');
+const parse = (payload: unknown, src = source) => src.parse(payload, delivered);
+
+describe('standardWebhooksSource.parse', () => {
+  it('returns the typed delivery: id and time from the headers, user from data', () => {
+    const payload = JSON.parse(fixture.body);
+    expect(source.parse(payload, fromEvent(fixture))).toEqual({
+      eventId: 'msg_2demoAliceUserUpdated01',
+      event: payload,
+      user: payload.data,
+      sentAtMs: Number(fixture.headers['svix-timestamp']) * 1000,
+    });
   });
 
   it.each([
@@ -402,21 +416,19 @@ describe('standardWebhooksSource.validate', () => {
       '/timestamp',
     ],
   ])('throws PAYLOAD_INVALID for %s', (_label, payload, path) => {
-    let thrown: unknown;
-    try {
-      source.validate(payload);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toMatchObject({ code: 'PAYLOAD_INVALID', statusCode: 400 });
-    expect((thrown as { details: { path: string }[] }).details).toEqual(
-      expect.arrayContaining([expect.objectContaining({ path })]),
+    expect(() => parse(payload)).toThrow(
+      expect.objectContaining({
+        code: 'PAYLOAD_INVALID',
+        statusCode: 400,
+        details: expect.arrayContaining([expect.objectContaining({ path })]),
+      }),
     );
   });
 
   it('reports every error at once', () => {
-    expect(() => source.validate(userEvent({ id: 1, username: 2 }))).toThrow(
+    expect(() => parse(userEvent({ id: 1, username: 2 }))).toThrow(
       expect.objectContaining({
+        code: 'PAYLOAD_INVALID',
         details: expect.arrayContaining([
           expect.objectContaining({ path: '/data/id' }),
           expect.objectContaining({ path: '/data/username' }),
@@ -426,29 +438,79 @@ describe('standardWebhooksSource.validate', () => {
   });
 
   it('accepts extra fields and nulls the sender may add', () => {
-    expect(() =>
-      source.validate(
-        userEvent({ username: null, last_name: null, new_field: { any: 'thing' } }, { extra: 1 }),
-      ),
-    ).not.toThrow();
+    const payload = userEvent(
+      { username: null, last_name: null, new_field: { any: 'thing' } },
+      { extra: 1 },
+    );
+    expect(parse(payload)).toMatchObject({ event: payload, user: payload.data });
   });
 
   it('does not require a user in event types it ignores', () => {
-    expect(() => source.validate({ type: 'session.created', data: { id: 5 } })).not.toThrow();
+    const payload = { type: 'session.created', data: { id: 5 } };
+    expect(parse(payload)).toEqual({
+      eventId: 'msg_1',
+      event: payload,
+      sentAtMs: 1_735_689_600_000,
+    });
+  });
+
+  it('throws SIGNATURE_INVALID when called without the webhook headers', () => {
+    expect(() => source.parse(userEvent({}), request({}, ''))).toThrow(
+      expect.objectContaining({
+        code: 'SIGNATURE_INVALID',
+        details: { reason: 'missing_headers' },
+      }),
+    );
+  });
+
+  describe('caps the event id at 256 characters', () => {
+    const longId = `msg_${'x'.repeat(253)}`;
+
+    it.each(['svix-id', 'webhook-id'])('refuses a longer %s, naming the header', (name) => {
+      const headers = { ...vectorHeaders(), [name]: longId };
+      let thrown: unknown;
+      try {
+        source.parse(userEvent({}), request(headers, ''));
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toMatchObject({
+        code: 'PAYLOAD_INVALID',
+        statusCode: 400,
+        details: [{ path: `/headers/${name}`, message: expect.any(String) }],
+      });
+      expect(JSON.stringify(thrown)).not.toContain(longId);
+      expect((thrown as Error).message).not.toContain(longId);
+    });
+
+    it('accepts exactly 256 characters', () => {
+      const id = longId.slice(1);
+      const headers = { ...vectorHeaders(), 'svix-id': id };
+      expect(source.parse(userEvent({}), request(headers, ''))).toMatchObject({ eventId: id });
+    });
+
+    it('verifies the signature over a long id first, then refuses it in parse', async () => {
+      const signature = signStandardWebhook(SECRET, longId, TS, PAYLOAD);
+      const signed = request(
+        { 'svix-id': longId, 'svix-timestamp': String(TS), 'svix-signature': signature },
+        PAYLOAD,
+      );
+      await expect(source.authenticate(signed, context(TS * 1000))).resolves.toBeUndefined();
+      expect(() => source.parse(JSON.parse(PAYLOAD), signed)).toThrow(
+        expect.objectContaining({ code: 'PAYLOAD_INVALID' }),
+      );
+    });
   });
 });
 
 describe('standardWebhooksSource.toChanges', () => {
-  const deliver = (payload: unknown, src = source, nowMs = 1_735_689_600_000) =>
-    src.toChanges(
-      payload,
-      request({ 'svix-id': 'msg_1', 'svix-timestamp': '1735689600', 'svix-signature': 'v1,x' }, ''),
-      context(nowMs),
-    );
+  const deliver = async (payload: unknown, src = source, nowMs = 1_735_689_600_000) =>
+    src.toChanges(src.parse(payload, delivered), delivered, context(nowMs));
 
   it('maps the fixture to one canonical change', async () => {
     const payload = JSON.parse(fixture.body);
-    const outcome = await source.toChanges(payload, fromEvent(fixture), context(0));
+    const inbound = fromEvent(fixture);
+    const outcome = await source.toChanges(source.parse(payload, inbound), inbound, context(0));
     expect(outcome).toEqual({
       ignored: [],
       changes: [
@@ -479,6 +541,21 @@ describe('standardWebhooksSource.toChanges', () => {
     });
   });
 
+  it('takes the parsed delivery as it is, without validating again', async () => {
+    // data without a user id: parse() would refuse it, toChanges trusts what it is given.
+    const event = { type: 'user.updated', data: {} };
+    expect(() => parse(event)).toThrow(expect.objectContaining({ code: 'PAYLOAD_INVALID' }));
+    const outcome = await source.toChanges(
+      { eventId: 'msg_given', event, user: { id: 'user_9' } },
+      request({}, ''),
+      context(1_735_689_600_000),
+    );
+    expect(outcome.changes[0]).toMatchObject({
+      eventId: 'msg_given',
+      subject: { externalId: 'user_9' },
+      occurredAt: '2025-01-01T00:00:00.000Z',
+    });
+  });
   it('leaves out what the user does not have', async () => {
     const { changes } = await deliver(
       userEvent({
@@ -522,8 +599,10 @@ describe('standardWebhooksSource.toChanges', () => {
       connection({ eventTypes: ['user.created', 'user.deleted'] }),
     );
     const updated = await deliver(userEvent({}), onlyCreated);
-    expect(updated.changes).toEqual([]);
-    expect(updated.ignored).toHaveLength(1);
+    expect(updated).toEqual({
+      changes: [],
+      ignored: [{ eventId: 'msg_1', eventType: 'user.updated', reason: 'event_type_not_handled' }],
+    });
     const deleted = await deliver(
       { type: 'user.deleted', data: { id: 'user_9', deleted: true } },
       onlyCreated,
@@ -537,15 +616,10 @@ describe('standardWebhooksSource.toChanges', () => {
         '"public_metadata":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},' +
         '"prototype":1,"plan":"pro"}}}',
     );
-    expect(() => source.validate(payload)).not.toThrow();
     const { changes } = await deliver(payload);
     const custom = changes[0]?.attributes.custom;
     expect(custom).toEqual({ plan: 'pro' });
     expect(Object.getPrototypeOf(custom)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  });
-
-  it('throws PAYLOAD_INVALID when called with an invalid payload', async () => {
-    await expect(deliver(userEvent({ id: 1 }))).rejects.toMatchObject({ code: 'PAYLOAD_INVALID' });
   });
 });

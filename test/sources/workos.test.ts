@@ -223,10 +223,14 @@ const userEvent = (data: Record<string, unknown>, extra: Record<string, unknown>
   ...extra,
 });
 
-describe('workosSource.validate', () => {
-  it('accepts the fixture payload and the vector payload', () => {
-    expect(() => source.validate(JSON.parse(fixture.body))).not.toThrow();
-    expect(() => source.validate(JSON.parse(VECTOR_BODY))).not.toThrow();
+const parse = (payload: unknown, src = source) => src.parse(payload, request({}, ''));
+
+describe('workosSource.parse', () => {
+  it('returns the typed event and its directory user', () => {
+    const payload = JSON.parse(fixture.body);
+    expect(parse(payload)).toEqual({ event: payload, user: payload.data });
+    const vector = JSON.parse(VECTOR_BODY);
+    expect(parse(vector)).toEqual({ event: vector, user: vector.data });
   });
 
   it.each([
@@ -251,7 +255,7 @@ describe('workosSource.validate', () => {
     ],
     ['a numeric updated_at', userEvent({ updated_at: 1e300 }), '/data/updated_at'],
   ])('throws PAYLOAD_INVALID for %s', (_label, payload, path) => {
-    expect(() => source.validate(payload)).toThrow(
+    expect(() => parse(payload)).toThrow(
       expect.objectContaining({
         code: 'PAYLOAD_INVALID',
         statusCode: 400,
@@ -261,15 +265,46 @@ describe('workosSource.validate', () => {
   });
 
   it('does not require a directory user in event types it ignores', () => {
-    expect(() =>
-      source.validate({ id: 'e', event: 'dsync.group.user_added', data: { user: {}, group: {} } }),
-    ).not.toThrow();
+    const payload = { id: 'e', event: 'dsync.group.user_added', data: { user: {}, group: {} } };
+    expect(parse(payload)).toEqual({ event: payload });
+  });
+
+  it('caps the event id at 256 characters, naming the field and not quoting it', () => {
+    const longId = `event_${'x'.repeat(251)}`;
+    let thrown: unknown;
+    try {
+      parse(userEvent({}, { id: longId }));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({
+      code: 'PAYLOAD_INVALID',
+      statusCode: 400,
+      details: [{ path: '/id', message: expect.any(String) }],
+    });
+    expect(JSON.stringify(thrown)).not.toContain(longId);
+    expect(parse(userEvent({}, { id: longId.slice(1) })).event.id).toHaveLength(256);
   });
 });
 
 describe('workosSource.toChanges', () => {
-  const deliver = (payload: unknown, src = source) =>
-    src.toChanges(payload, request({}, ''), context(1_735_689_600_000));
+  const deliver = async (payload: unknown, src = source) =>
+    src.toChanges(parse(payload, src), request({}, ''), context(1_735_689_600_000));
+
+  it('takes the parsed delivery as it is, without validating again', async () => {
+    // data without a user id: parse() would refuse it, toChanges trusts what it is given.
+    const event = { id: 'event_given', event: 'dsync.user.updated', data: {} };
+    expect(() => parse(event)).toThrow(expect.objectContaining({ code: 'PAYLOAD_INVALID' }));
+    const outcome = await source.toChanges(
+      { event, user: { id: 'directory_user_9' } },
+      request({}, ''),
+      context(1_735_689_600_000),
+    );
+    expect(outcome.changes[0]).toMatchObject({
+      eventId: 'event_given',
+      subject: { externalId: 'directory_user_9' },
+    });
+  });
 
   it('maps the fixture to one canonical change', async () => {
     const payload = JSON.parse(fixture.body);
@@ -349,7 +384,9 @@ describe('workosSource.toChanges', () => {
     });
     const created = workosSource.prepare(connection({ eventTypes: ['dsync.user.created'] }));
     const { ignored } = await deliver(userEvent({}), created);
-    expect(ignored).toHaveLength(1);
+    expect(ignored).toEqual([
+      { eventId: 'event_01', eventType: 'dsync.user.updated', reason: 'event_type_not_handled' },
+    ]);
   });
 
   it('keeps __proto__ keys from polluting prototypes', async () => {
@@ -357,7 +394,6 @@ describe('workosSource.toChanges', () => {
       '{"id":"e","event":"dsync.user.created","data":{"id":"u","__proto__":{"polluted":true},' +
         '"custom_attributes":{"__proto__":{"polluted":true},"constructor":"x","cost_center":"42"}}}',
     );
-    expect(() => source.validate(payload)).not.toThrow();
     const { changes } = await deliver(payload);
     expect(changes[0]?.attributes.custom).toEqual({ cost_center: '42' });
     expect(Object.getPrototypeOf(changes[0]?.attributes.custom)).toBe(Object.prototype);

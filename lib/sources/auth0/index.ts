@@ -16,7 +16,7 @@ export { auth0OptionsSchema };
 
 const DEFAULT_EVENT_TYPES = ['user.created', 'user.updated'];
 
-const prepareAuth0 = (connection: Connection): PreparedSource => {
+const prepareAuth0 = (connection: Connection): PreparedSource<Auth0Event> => {
   const options = readOptions(validateAuth0Options, connection.options ?? {}, connection.id);
   const signing = connection.secrets.signing;
   if (signing.length < 1 || signing.length > 2) {
@@ -31,23 +31,19 @@ const prepareAuth0 = (connection: Connection): PreparedSource => {
   };
   const mapping = { connectionId: connection.id, eventTypes };
 
-  const parse = (payload: unknown): Auth0Event => {
-    assertPayload(validateEvent, payload);
-    return payload;
-  };
-
   return {
     authenticate: (request, context) => authenticateAuth0(auth, request, context.secrets),
-    validate: (payload) => {
-      parse(payload);
+    // One schema, conditional on the type; it also caps the event id's length.
+    parse: (payload) => {
+      assertPayload(validateEvent, payload);
+      return payload;
     },
-    toChanges: async (payload, _request, context) =>
-      auth0ToChanges(mapping, parse(payload), context.now),
+    toChanges: async (event, _request, context) => auth0ToChanges(mapping, event, context.now),
   };
 };
 
 /** Auth0 Event Streams, webhook destination (identity-sources.md §4.1). */
-export const auth0Source: SourceDefinition = {
+export const auth0Source: SourceDefinition<Auth0Event> = {
   type: 'auth0',
   optionsSchema: auth0OptionsSchema,
   prepare: prepareAuth0,

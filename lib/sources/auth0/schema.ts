@@ -1,4 +1,5 @@
 import type { ValidateFunction } from 'ajv';
+import { SENDER_ID_SCHEMA } from '../shared/sender-id.ts';
 import { createAjv, EVENT_TYPES_OPTION } from '../shared/validation.ts';
 
 /**
@@ -91,7 +92,7 @@ const buildEventSchema = (mappedTypes: readonly string[]) => ({
     { required: ['spec_version'], properties: { spec_version: { type: 'string' } } },
   ],
   properties: {
-    id: { type: 'string', minLength: 1, maxLength: 256 },
+    id: SENDER_ID_SCHEMA,
     type: { type: 'string', minLength: 1, maxLength: 256 },
     specversion: { type: 'string' },
     spec_version: { type: 'string' },

@@ -47,15 +47,15 @@ export const auth0ToChanges = (
   const eventType = normaliseAuth0Type(event.type);
   const base = { eventId: event.id, eventType };
   if (event.a0purpose === 'test') {
-    return { changes: [], ignored: [{ ...base, reason: 'test event' }] };
+    return { changes: [], ignored: [{ ...base, reason: 'test_event' }] };
   }
   if (!settings.eventTypes.has(eventType)) {
-    return { changes: [], ignored: [{ ...base, reason: 'event type not subscribed' }] };
+    return { changes: [], ignored: [{ ...base, reason: 'event_type_not_handled' }] };
   }
   const user = event.data?.object;
   if (user === undefined) {
-    // Unreachable after validate(): the schema requires the user for mapped types.
-    return { changes: [], ignored: [{ ...base, reason: 'event has no user object' }] };
+    // Unreachable after parse(): the schema requires the user for mapped types.
+    return { changes: [], ignored: [{ ...base, reason: 'no_user_in_event' }] };
   }
   const attributes = attributesOf(user);
   const subject = definedOnly({

@@ -1,10 +1,13 @@
-import jsonata from 'jsonata';
 import { ConfigError } from '../../errors.ts';
+import {
+  type CompiledExpression,
+  compileExpression,
+  expressionErrorCode,
+} from '../../expression.ts';
 import { payloadInvalid } from '../shared/validation.ts';
 import type { HmacFieldName } from './schema.ts';
 
-type Expression = ReturnType<typeof jsonata>;
-export type CompiledFields = Partial<Record<HmacFieldName, Expression>>;
+export type CompiledFields = Partial<Record<HmacFieldName, CompiledExpression>>;
 export type FieldValues = Partial<Record<HmacFieldName, string | number>>;
 
 /** Compiled once per connection; a syntax error is a deployment error, not a bad delivery. */
@@ -15,20 +18,22 @@ export const compileFields = (
   const compiled: CompiledFields = {};
   for (const [name, source] of Object.entries(fields) as [HmacFieldName, string][]) {
     try {
-      compiled[name] = jsonata(source);
+      compiled[name] = compileExpression(source);
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
       throw new ConfigError(`Connection "${connectionId}" has an invalid JSONata expression`, {
         cause: error,
-        details: { field: `fields.${name}`, code },
+        details: { field: `fields.${name}`, code: expressionErrorCode(error) },
       });
     }
   }
   return compiled;
 };
 
+/** The detail path names the configured field (`fields.email`): the expression, not the payload. */
+export const fieldPath = (name: HmacFieldName): string => `fields.${name}`;
+
 export const fieldInvalid = (name: HmacFieldName, message: string) =>
-  payloadInvalid([{ path: '', message: `fields.${name} ${message}` }]);
+  payloadInvalid([{ path: fieldPath(name), message }]);
 
 /**
  * Strings pass; numbers and booleans become strings (ids are often numeric); birthdate and
@@ -49,16 +54,15 @@ export const evaluateFields = async (
   compiled: CompiledFields,
   payload: unknown,
 ): Promise<FieldValues> => {
-  const entries = Object.entries(compiled) as [HmacFieldName, Expression][];
+  const entries = Object.entries(compiled) as [HmacFieldName, CompiledExpression][];
   const results = await Promise.all(
     entries.map(async ([name, expression]) => {
       let value: unknown;
       try {
         value = await expression.evaluate(payload);
       } catch (error) {
-        // JSONata's message may quote payload values; only its code is passed on.
-        const code = (error as { code?: unknown }).code;
-        throw fieldInvalid(name, `could not be evaluated (${String(code ?? 'error')})`);
+        // Including a recursive expression stopped by EXPRESSION_LIMITS (D1011 / D1012).
+        throw fieldInvalid(name, `could not be evaluated (${expressionErrorCode(error)})`);
       }
       return [name, coerce(name, value)] as const;
     }),

@@ -1,13 +1,15 @@
 import type { Connection } from '../../config/types.ts';
 import { ConfigError } from '../../errors.ts';
 import { readSigningSecrets } from '../shared/crypto.ts';
+import { checkSenderId } from '../shared/sender-id.ts';
 import { assertPayload, readOptions } from '../shared/validation.ts';
-import { header } from '../shared/values.ts';
+import { definedOnly, header } from '../shared/values.ts';
 import type { InboundRequest, PreparedSource, SourceDefinition } from '../types.ts';
 import { compileFields, evaluateFields } from './fields.ts';
 import {
   compilePayloadSchema,
   HMAC_DEFAULTS,
+  type HmacDelivery,
   hmacOptionsSchema,
   validateOptions,
 } from './schema.ts';
@@ -16,7 +18,7 @@ import { hmacEnvelope, hmacToChange } from './to-changes.ts';
 
 const TIMESTAMP = /^\d{1,15}$/;
 
-const prepare = (connection: Connection): PreparedSource => {
+const prepare = (connection: Connection): PreparedSource<HmacDelivery> => {
   const options = readOptions(validateOptions, connection.options, connection.id);
   if (options.toleranceSeconds !== undefined && options.timestampHeader === undefined) {
     throw new ConfigError(
@@ -39,6 +41,12 @@ const prepare = (connection: Connection): PreparedSource => {
   const optionalHeader = (request: InboundRequest, name: string | undefined) =>
     name === undefined ? undefined : header(request, name);
 
+  /** A header the change echoes (event id, event type): capped, named by its header in a 400. */
+  const senderHeader = (request: InboundRequest, name: string | undefined) => {
+    const value = optionalHeader(request, name);
+    return value === undefined ? undefined : checkSenderId(value, `/headers/${name}`);
+  };
+
   return {
     async authenticate(request, context) {
       const signature = header(request, signatureHeader);
@@ -56,17 +64,31 @@ const prepare = (connection: Connection): PreparedSource => {
       });
     },
 
-    validate(payload) {
+    parse(payload, request) {
+      const eventIdHeaderValue = senderHeader(request, eventIdHeader);
+      const eventTypeHeaderValue = senderHeader(request, eventTypeHeader);
       assertPayload(validatePayload, payload);
+      const timestamp = optionalHeader(request, timestampHeader);
+      return {
+        payload,
+        ...definedOnly({
+          eventIdHeader: eventIdHeaderValue,
+          eventTypeHeader: eventTypeHeaderValue,
+          sentAtMs:
+            timestamp !== undefined && TIMESTAMP.test(timestamp)
+              ? Number(timestamp) * 1000
+              : undefined,
+        }),
+      };
     },
 
-    async toChanges(payload, request, context) {
-      assertPayload(validatePayload, payload);
-      const values = await evaluateFields(fields, payload);
+    async toChanges(parsed, request, context) {
+      // Ids and types from expressions are only known now; hmacEnvelope caps them.
+      const values = await evaluateFields(fields, parsed.payload);
       const envelope = hmacEnvelope({
         values,
-        eventIdHeader: optionalHeader(request, eventIdHeader),
-        eventTypeHeader: optionalHeader(request, eventTypeHeader),
+        eventIdHeader: parsed.eventIdHeader,
+        eventTypeHeader: parsed.eventTypeHeader,
         rawBody: request.rawBody,
       });
       // The allow-list only applies when the sender names a type; the default is not filtered.
@@ -82,16 +104,12 @@ const prepare = (connection: Connection): PreparedSource => {
           ],
         };
       }
-      const timestamp = optionalHeader(request, timestampHeader);
       const change = hmacToChange({
         connectionId: connection.id,
         envelope,
         values,
-        payload,
-        deliveredAtMs:
-          timestamp !== undefined && TIMESTAMP.test(timestamp)
-            ? Number(timestamp) * 1000
-            : context.now(),
+        payload: parsed.payload,
+        deliveredAtMs: parsed.sentAtMs ?? context.now(),
       });
       return { changes: [change], ignored: [] };
     },
@@ -99,7 +117,7 @@ const prepare = (connection: Connection): PreparedSource => {
 };
 
 /** Any sender that signs the raw body with HMAC-SHA256 (GitHub style, Keycloak extensions…). */
-export const hmacSource: SourceDefinition = {
+export const hmacSource: SourceDefinition<HmacDelivery> = {
   type: 'hmac',
   optionsSchema: hmacOptionsSchema,
   prepare,

@@ -41,6 +41,16 @@ export interface HmacOptions {
   eventTypes?: string[];
 }
 
+/** What `parse` returns: the payload the configured schema accepted, and the headers it may use. */
+export interface HmacDelivery {
+  payload: unknown;
+  /** `eventIdHeader` / `eventTypeHeader` values, at most MAX_SENDER_ID_LENGTH long. */
+  eventIdHeader?: string;
+  eventTypeHeader?: string;
+  /** The signed timestamp header, in ms, when one is configured and well-formed. */
+  sentAtMs?: number;
+}
+
 // RFC 9110 token characters; API Gateway lower-cases names, so lookups lower-case them too.
 const headerName = { type: 'string', pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", maxLength: 100 };
 const expression = { type: 'string', minLength: 1, maxLength: 2000 };

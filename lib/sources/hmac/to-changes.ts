@@ -1,7 +1,8 @@
 import type { CanonicalAttributes, UserChange, UserSubject } from '../../change.ts';
 import { sha256Hex } from '../shared/crypto.ts';
+import { checkSenderId } from '../shared/sender-id.ts';
 import { definedOnly, nonEmpty, toIsoTime } from '../shared/values.ts';
-import { type FieldValues, fieldInvalid } from './fields.ts';
+import { type FieldValues, fieldInvalid, fieldPath } from './fields.ts';
 import { HMAC_DEFAULTS } from './schema.ts';
 
 export interface HmacEnvelope {
@@ -12,6 +13,7 @@ export interface HmacEnvelope {
 
 export interface HmacEnvelopeInput {
   values: FieldValues;
+  /** Header values, already length-checked by parse(). */
   eventIdHeader: string | undefined;
   eventTypeHeader: string | undefined;
   rawBody: Uint8Array;
@@ -20,16 +22,22 @@ export interface HmacEnvelopeInput {
 const asText = (value: string | number | undefined): string | undefined =>
   typeof value === 'number' ? String(value) : nonEmpty(value);
 
+/** An id or type an expression yielded; both are echoed and logged, so both are capped. */
+const fromField = (values: FieldValues, name: 'eventId' | 'eventType'): string | undefined => {
+  const text = asText(values[name]);
+  return text === undefined ? undefined : checkSenderId(text, fieldPath(name));
+};
+
 /**
  * Without an id from the payload or a header, the body hash is the id: a redelivery of the same
  * bytes dedupes, a different body is a different event.
  */
 export const hmacEnvelope = (input: HmacEnvelopeInput): HmacEnvelope => ({
   eventId:
-    asText(input.values.eventId) ??
+    fromField(input.values, 'eventId') ??
     nonEmpty(input.eventIdHeader) ??
     `sha256:${sha256Hex(input.rawBody)}`,
-  eventType: asText(input.values.eventType) ?? nonEmpty(input.eventTypeHeader),
+  eventType: fromField(input.values, 'eventType') ?? nonEmpty(input.eventTypeHeader),
 });
 
 export interface HmacChangeInput {

@@ -1,6 +1,7 @@
 import { SignatureError, ValidationError } from '../../errors.ts';
 import type { SecretRef, SecretSource } from '../../secrets/types.ts';
 import { matchesStaticSecret } from '../shared/crypto.ts';
+import { checkSenderId } from '../shared/sender-id.ts';
 import { header } from '../shared/values.ts';
 import type { InboundRequest, SourceReply } from '../types.ts';
 import type { OktaVerification } from './schema.ts';
@@ -48,5 +49,7 @@ export const answerOktaChallenge = async (
       details: [{ path: `/headers/${CHALLENGE_HEADER}`, message: 'is required' }],
     });
   }
+  // Okta's challenge is short; a long one would be echoed back and logged verbatim.
+  checkSenderId(verification, `/headers/${CHALLENGE_HEADER}`);
   return { statusCode: 200, body: { verification } };
 };

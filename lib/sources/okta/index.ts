@@ -52,7 +52,7 @@ const parseOrgUrl = (value: string, connectionId: string): string => {
   return url.origin;
 };
 
-const prepareOkta = (connection: Connection): PreparedSource => {
+const prepareOkta = (connection: Connection): PreparedSource<OktaEventHook> => {
   const options = readOptions(validateOktaOptions, connection.options ?? {}, connection.id);
   const orgUrl = parseOrgUrl(options.orgUrl, connection.id);
   const { signing, apiToken } = connection.secrets;
@@ -75,19 +75,16 @@ const prepareOkta = (connection: Connection): PreparedSource => {
   };
   const timeoutMs = options.usersApiTimeoutMs ?? DEFAULT_USERS_API_TIMEOUT_MS;
 
-  const parse = (payload: unknown): OktaEventHook => {
-    assertPayload(validateOktaEventHook, payload);
-    return payload;
-  };
-
   return {
     handshake: (request, context) => answerOktaChallenge(auth, request, context.secrets),
     authenticate: (request, context) => authenticateOkta(auth, request, context.secrets),
-    validate: (payload) => {
-      parse(payload);
+    // The schema also caps eventId, each uuid and each User target id.
+    parse: (payload) => {
+      assertPayload(validateOktaEventHook, payload);
+      return payload;
     },
-    toChanges: async (payload, _request, context) => {
-      const triage = triageOktaEvents(mapping, parse(payload), context.now);
+    toChanges: async (hook, _request, context) => {
+      const triage = triageOktaEvents(mapping, hook, context.now);
       if (triage.userIds.length === 0) return oktaToChanges(mapping, triage, new Map());
       const users = await fetchOktaUsers(triage.userIds, {
         orgUrl,
@@ -102,7 +99,7 @@ const prepareOkta = (connection: Connection): PreparedSource => {
 };
 
 /** Okta Event Hooks: one-time GET challenge, static header secret, thin events (§2). */
-export const oktaSource: SourceDefinition = {
+export const oktaSource: SourceDefinition<OktaEventHook> = {
   type: 'okta',
   optionsSchema: oktaOptionsSchema,
   prepare: prepareOkta,

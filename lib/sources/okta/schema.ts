@@ -1,4 +1,5 @@
 import type { ValidateFunction } from 'ajv';
+import { SENDER_ID_SCHEMA } from '../shared/sender-id.ts';
 import { createAjv, EVENT_TYPES_OPTION } from '../shared/validation.ts';
 
 /** Okta Event Hooks envelope and the Users API user (identity-sources.md §2). */
@@ -73,7 +74,7 @@ const targetSchema = {
   then: {
     type: 'object',
     required: ['id'],
-    properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+    properties: { id: SENDER_ID_SCHEMA },
   },
 } as const;
 
@@ -81,7 +82,7 @@ const logEventSchema = {
   type: 'object',
   required: ['eventType'],
   properties: {
-    uuid: { type: 'string', minLength: 1, maxLength: 256 },
+    uuid: SENDER_ID_SCHEMA,
     published: { type: 'string' },
     eventType: { type: 'string', minLength: 1, maxLength: 256 },
     target: { type: ['array', 'null'], items: targetSchema },
@@ -93,7 +94,7 @@ const oktaEventHookSchema = {
   required: ['eventType', 'eventId', 'data'],
   properties: {
     eventType: { const: 'com.okta.event_hook' },
-    eventId: { type: 'string', minLength: 1, maxLength: 256 },
+    eventId: SENDER_ID_SCHEMA,
     eventTime: { type: 'string' },
     data: {
       type: 'object',

@@ -41,12 +41,12 @@ export const triageOktaEvents = (
     const eventId = event.uuid ?? `${hook.eventId}:${index}`;
     const eventType = event.eventType;
     if (!settings.eventTypes.has(eventType)) {
-      ignored.push({ eventId, eventType, reason: 'event type not subscribed' });
+      ignored.push({ eventId, eventType, reason: 'event_type_not_handled' });
       return;
     }
     const userId = userTargetId(event);
     if (userId === undefined) {
-      ignored.push({ eventId, eventType, reason: 'event has no User target' });
+      ignored.push({ eventId, eventType, reason: 'no_user_in_event' });
       return;
     }
     const occurredAt =
@@ -94,7 +94,7 @@ export const oktaToChanges = (
       ignored.push({
         eventId: event.eventId,
         eventType: event.eventType,
-        reason: 'user no longer exists at source',
+        reason: 'user_not_found_at_source',
       });
       continue;
     }

@@ -1,12 +1,12 @@
 import type { Connection } from '../../config/types.ts';
 import { SignatureError } from '../../errors.ts';
 import { readSigningSecrets } from '../shared/crypto.ts';
+import { checkSenderId } from '../shared/sender-id.ts';
 import { assertPayload, readOptions } from '../shared/validation.ts';
 import type { PreparedSource, SourceDefinition } from '../types.ts';
 import {
-  type ClerkEvent,
-  type ClerkUser,
   STANDARD_WEBHOOKS_DEFAULTS,
+  type StandardWebhooksDelivery,
   standardWebhooksOptionsSchema,
   validateClerkEvent,
   validateClerkUser,
@@ -15,18 +15,12 @@ import {
 import { readStandardWebhookHeaders, verifyStandardWebhook } from './signature.ts';
 import { clerkUserToChange } from './to-changes.ts';
 
-const prepare = (connection: Connection): PreparedSource => {
+const TIMESTAMP = /^\d{1,15}$/;
+
+const prepare = (connection: Connection): PreparedSource<StandardWebhooksDelivery> => {
   const options = readOptions(validateOptions, connection.options, connection.id);
   const toleranceSeconds = options.toleranceSeconds ?? STANDARD_WEBHOOKS_DEFAULTS.toleranceSeconds;
   const eventTypes = new Set<string>(options.eventTypes ?? STANDARD_WEBHOOKS_DEFAULTS.eventTypes);
-
-  // Only handled event types must carry a user: ignored ones (session.created…) have other data.
-  const parse = (payload: unknown): { event: ClerkEvent; user?: ClerkUser } => {
-    assertPayload(validateClerkEvent, payload);
-    if (!eventTypes.has(payload.type)) return { event: payload };
-    assertPayload(validateClerkUser, payload.data, '/data');
-    return { event: payload, user: payload.data };
-  };
 
   return {
     async authenticate(request, context) {
@@ -42,12 +36,7 @@ const prepare = (connection: Connection): PreparedSource => {
       });
     },
 
-    validate(payload) {
-      parse(payload);
-    },
-
-    async toChanges(payload, request, context) {
-      const { event, user } = parse(payload);
+    parse(payload, request) {
       const headers = readStandardWebhookHeaders(request);
       // authenticate() has already required the headers; this only guards a misuse.
       if (headers === undefined) {
@@ -55,7 +44,21 @@ const prepare = (connection: Connection): PreparedSource => {
           details: { reason: 'missing_headers' },
         });
       }
-      const eventId = headers.id;
+      // The id is signed, so it was read for the signature; it is refused before anything echoes it.
+      const eventId = checkSenderId(headers.id, `/headers/${headers.idHeader}`);
+      const sentAtMs = TIMESTAMP.test(headers.timestamp)
+        ? Number(headers.timestamp) * 1000
+        : undefined;
+      const delivery = (event: StandardWebhooksDelivery['event']): StandardWebhooksDelivery =>
+        sentAtMs === undefined ? { eventId, event } : { eventId, event, sentAtMs };
+      assertPayload(validateClerkEvent, payload);
+      // Only handled event types must carry a user: ignored ones (session.created…) have other data.
+      if (!eventTypes.has(payload.type)) return delivery(payload);
+      assertPayload(validateClerkUser, payload.data, '/data');
+      return { ...delivery(payload), user: payload.data };
+    },
+
+    async toChanges({ eventId, event, user, sentAtMs }, _request, context) {
       if (user === undefined) {
         return {
           changes: [],
@@ -67,9 +70,7 @@ const prepare = (connection: Connection): PreparedSource => {
         eventId,
         event,
         user,
-        deliveredAtMs: /^\d{1,15}$/.test(headers.timestamp)
-          ? Number(headers.timestamp) * 1000
-          : context.now(),
+        deliveredAtMs: sentAtMs ?? context.now(),
       });
       return { changes: [change], ignored: [] };
     },
@@ -77,7 +78,7 @@ const prepare = (connection: Connection): PreparedSource => {
 };
 
 /** Standard Webhooks / Svix deliveries, with Clerk's user events as the payload. */
-export const standardWebhooksSource: SourceDefinition = {
+export const standardWebhooksSource: SourceDefinition<StandardWebhooksDelivery> = {
   type: 'standard-webhooks',
   optionsSchema: standardWebhooksOptionsSchema,
   prepare,

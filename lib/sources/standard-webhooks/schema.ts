@@ -27,6 +27,17 @@ export interface ClerkEvent {
   timestamp?: number;
 }
 
+/** What `parse` returns: the checked envelope, the user (handled types only) and the headers used. */
+export interface StandardWebhooksDelivery {
+  /** `svix-id` / `webhook-id`, at most MAX_SENDER_ID_LENGTH long. */
+  eventId: string;
+  event: ClerkEvent;
+  /** Present exactly when the event type is one the connection maps. */
+  user?: ClerkUser;
+  /** The signed `*-timestamp` header, in ms; the fallback for occurredAt. */
+  sentAtMs?: number;
+}
+
 /** The subset of Clerk's UserJSON the mapping reads. Clerk sends many more fields. */
 export interface ClerkUser {
   id: string;

@@ -9,6 +9,8 @@ const TIMESTAMP = /^\d{1,15}$/;
 
 export interface StandardWebhookHeaders {
   id: string;
+  /** Which header carried the id, so a refusal can name it. */
+  idHeader: 'svix-id' | 'webhook-id';
   /** Unix seconds, as sent. */
   timestamp: string;
   signature: string;
@@ -23,11 +25,12 @@ export const readStandardWebhookHeaders = (
 ): StandardWebhookHeaders | undefined => {
   const pick = (name: string) =>
     header(request, `svix-${name}`) ?? header(request, `webhook-${name}`);
-  const id = pick('id');
+  const svixId = header(request, 'svix-id');
+  const id = svixId ?? header(request, 'webhook-id');
   const timestamp = pick('timestamp');
   const signature = pick('signature');
   if (id === undefined || timestamp === undefined || signature === undefined) return undefined;
-  return { id, timestamp, signature };
+  return { id, idHeader: svixId === undefined ? 'webhook-id' : 'svix-id', timestamp, signature };
 };
 
 /** `whsec_<base64>` or bare base64 → key bytes. A broken secret is a deployment error. */

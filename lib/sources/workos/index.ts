@@ -8,25 +8,16 @@ import {
   validateWorkosEvent,
   validateWorkosUser,
   WORKOS_DEFAULTS,
-  type WorkosDirectoryUser,
-  type WorkosEvent,
+  type WorkosDelivery,
   workosOptionsSchema,
 } from './schema.ts';
 import { verifyWorkos, WORKOS_SIGNATURE_HEADER } from './signature.ts';
 import { workosUserToChange } from './to-changes.ts';
 
-const prepare = (connection: Connection): PreparedSource => {
+const prepare = (connection: Connection): PreparedSource<WorkosDelivery> => {
   const options = readOptions(validateOptions, connection.options, connection.id);
   const toleranceSeconds = options.toleranceSeconds ?? WORKOS_DEFAULTS.toleranceSeconds;
   const eventTypes = new Set<string>(options.eventTypes ?? WORKOS_DEFAULTS.eventTypes);
-
-  // Only handled event types must carry a directory user (dsync.group.* carry groups).
-  const parse = (payload: unknown): { event: WorkosEvent; user?: WorkosDirectoryUser } => {
-    assertPayload(validateWorkosEvent, payload);
-    if (!eventTypes.has(payload.event)) return { event: payload };
-    assertPayload(validateWorkosUser, payload.data, '/data');
-    return { event: payload, user: payload.data };
-  };
 
   return {
     async authenticate(request, context) {
@@ -40,12 +31,16 @@ const prepare = (connection: Connection): PreparedSource => {
       });
     },
 
-    validate(payload) {
-      parse(payload);
+    // The event id's length limit is part of the event schema.
+    parse(payload) {
+      assertPayload(validateWorkosEvent, payload);
+      // Only handled event types must carry a directory user (dsync.group.* carry groups).
+      if (!eventTypes.has(payload.event)) return { event: payload };
+      assertPayload(validateWorkosUser, payload.data, '/data');
+      return { event: payload, user: payload.data };
     },
 
-    async toChanges(payload, _request, context) {
-      const { event, user } = parse(payload);
+    async toChanges({ event, user }, _request, context) {
       if (user === undefined) {
         return {
           changes: [],
@@ -66,7 +61,7 @@ const prepare = (connection: Connection): PreparedSource => {
 };
 
 /** WorkOS Directory Sync webhooks (`WorkOS-Signature`, timestamps in ms). */
-export const workosSource: SourceDefinition = {
+export const workosSource: SourceDefinition<WorkosDelivery> = {
   type: 'workos',
   optionsSchema: workosOptionsSchema,
   prepare,

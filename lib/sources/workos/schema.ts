@@ -1,3 +1,4 @@
+import { SENDER_ID_SCHEMA } from '../shared/sender-id.ts';
 import { createAjv, EVENT_TYPES_OPTION, TOLERANCE_SECONDS_OPTION } from '../shared/validation.ts';
 
 export const WORKOS_DEFAULTS = {
@@ -26,6 +27,12 @@ export interface WorkosEvent {
   created_at?: string;
 }
 
+/** What `parse` returns: the checked event and, for handled types only, its directory user. */
+export interface WorkosDelivery {
+  event: WorkosEvent;
+  user?: WorkosDirectoryUser;
+}
+
 /** The Directory User fields the mapping reads; WorkOS sends more (raw_attributes, state…). */
 export interface WorkosDirectoryUser {
   id: string;
@@ -45,7 +52,7 @@ const eventSchema = {
   type: 'object',
   required: ['id', 'event', 'data'],
   properties: {
-    id: { type: 'string', minLength: 1, maxLength: 200 },
+    id: SENDER_ID_SCHEMA,
     event: { type: 'string', minLength: 1, maxLength: 200 },
     data: { type: 'object' },
     created_at: { type: 'string' },

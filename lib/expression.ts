@@ -1,0 +1,71 @@
+import jsonata from 'jsonata';
+
+/**
+ * Every JSONata expression comes from config, so it is trusted, but a recursive one must fail the
+ * delivery in milliseconds rather than hang it past the sender's timeout. `stack` stops deep
+ * recursion; `timeout` stops tail recursion, which JSONata runs as a loop that never deepens the
+ * stack. Both are checked between evaluation steps, not inside a single built-in function call.
+ */
+export const EXPRESSION_LIMITS = { timeout: 500, stack: 200 } as const;
+
+/** JSONata codes: a letter for the phase (S syntax, T type, D dynamic, U…) and four digits. */
+const JSONATA_CODE = /^[A-Z]\d{4}$/;
+
+/** What callers report when a failure carries no JSONata code (e.g. a bug inside JSONata). */
+export const UNKNOWN_EXPRESSION_CODE = 'unknown';
+
+/**
+ * A JSONata failure reduced to its code. Neither JSONata's message nor its error object is kept
+ * (not even as `cause`), so logging this error cannot leak what the expression was evaluated on.
+ * Callers turn it into their own AdapterError (CONFIG_INVALID, PAYLOAD_INVALID, MAPPING_INVALID).
+ */
+export class ExpressionError extends Error {
+  override readonly name = 'ExpressionError';
+  readonly jsonataCode: string;
+
+  constructor(phase: 'compile' | 'evaluate', jsonataCode: string) {
+    super(`JSONata ${phase} failed (${jsonataCode})`);
+    this.jsonataCode = jsonataCode;
+  }
+}
+
+/**
+ * The JSONata code of a failure (`S0201`, `D1011`, …), or `unknown`. Safe to log and to put in a
+ * response: it is never the message, which may quote input values (D3030 quotes the value it
+ * could not cast), and input values are personal data.
+ */
+export const expressionErrorCode = (error: unknown): string => {
+  if (error instanceof ExpressionError) return error.jsonataCode;
+  const code = typeof error === 'object' && error !== null ? Reflect.get(error, 'code') : undefined;
+  return typeof code === 'string' && JSONATA_CODE.test(code) ? code : UNKNOWN_EXPRESSION_CODE;
+};
+
+export interface CompiledExpression {
+  /** Rejects with ExpressionError when evaluation fails or hits EXPRESSION_LIMITS. */
+  evaluate(input: unknown): Promise<unknown>;
+}
+
+/**
+ * Compiles once (at cold start) with EXPRESSION_LIMITS; throws ExpressionError on a syntax error.
+ *
+ * @example
+ * const expression = compileExpression('user.email');
+ * await expression.evaluate({ user: { email: 'a@example.com' } }); // 'a@example.com'
+ */
+export const compileExpression = (source: string): CompiledExpression => {
+  let compiled: jsonata.Expression;
+  try {
+    compiled = jsonata(source, { ...EXPRESSION_LIMITS });
+  } catch (error) {
+    throw new ExpressionError('compile', expressionErrorCode(error));
+  }
+  return {
+    async evaluate(input) {
+      try {
+        return await compiled.evaluate(input);
+      } catch (error) {
+        throw new ExpressionError('evaluate', expressionErrorCode(error));
+      }
+    },
+  };
+};
