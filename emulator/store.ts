@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { CiamUser, MemberMap } from '../lib/ciam/types.ts';
+import { codePointLength, INDEXED_ATTRIBUTE_MAX_CHARS } from '../lib/ciam/update-user-fields.ts';
 import { ApiError } from './api-error.ts';
 import type { Seed, SeedUser, SeedUserGroup } from './seed.ts';
 
 /** Default phone rule: E.164 or a mainland 11-digit mobile number (reference §4.3, [U]). */
 export const DEFAULT_PHONE_REGEX = '^(?:\\+[1-9]\\d{6,14}|1\\d{10})$';
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const INDEXED_MAX = 512;
 const PAGE_SIZE_MAX = 1000;
 
 const INDEXED = [
@@ -83,7 +83,6 @@ const maskEmail = (email: string): string => {
 
 const lowerFirst = (key: string): string => key.charAt(0).toLowerCase() + key.slice(1);
 const upperFirst = (key: string): string => key.charAt(0).toUpperCase() + key.slice(1);
-const codeLength = (value: string): number => [...value].length;
 
 type Params = Record<string, unknown>;
 const str = (params: Params, key: string): string | undefined =>
@@ -277,10 +276,10 @@ export class CiamStore implements StoreView {
     }
     for (const field of INDEXED) {
       const value = str(params, field);
-      if (value !== undefined && codeLength(value) > INDEXED_MAX) {
+      if (value !== undefined && codePointLength(value) > INDEXED_ATTRIBUTE_MAX_CHARS) {
         fail(
           'FailedOperation.IndexedAttributeTooLong',
-          `indexedAttribute can contain up to ${INDEXED_MAX} characters: ${field}.`,
+          `indexedAttribute can contain up to ${INDEXED_ATTRIBUTE_MAX_CHARS} characters: ${field}.`,
         );
       }
     }

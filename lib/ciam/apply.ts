@@ -1,7 +1,6 @@
 import type { UserChange } from '../change.ts';
-import type { Connection } from '../config/types.ts';
 import { isAdapterError } from '../errors.ts';
-import type { UserResolver } from './resolve.ts';
+import type { ResolvableConnection, UserResolver } from './resolve.ts';
 import type { CallOptions, CiamApi, UpdateUserDraft } from './types.ts';
 
 /** A change that passed mapping: ready to be applied once its CIAM user is known. */
@@ -27,7 +26,7 @@ export interface ApplyDeps {
  */
 export const applyUpdate = async (
   deps: ApplyDeps,
-  connection: Pick<Connection, 'id' | 'userStoreId' | 'resolve'>,
+  connection: ResolvableConnection,
   planned: PlannedUpdate,
   options: CallOptions = {},
 ): Promise<AppliedUpdate> => {

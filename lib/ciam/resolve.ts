@@ -1,17 +1,24 @@
 import type { UserChange } from '../change.ts';
 import type { Connection } from '../config/types.ts';
 import { AdapterError } from '../errors.ts';
+import { normalisePhone, type PhoneOptions, toPhoneRegion } from './phone.ts';
 import type { CallOptions, CiamApi, CiamUser } from './types.ts';
+
+/**
+ * What resolution reads of a connection. `mapping` supplies the phone region and format, so a
+ * lookup by phone uses the value the mapping writes into PhoneNumber.
+ */
+export type ResolvableConnection = Pick<Connection, 'id' | 'userStoreId' | 'resolve' | 'mapping'>;
 
 export interface UserResolver {
   /** The CIAM UserId the change applies to. USER_NOT_FOUND / USER_AMBIGUOUS are permanent. */
   resolve(
-    connection: Pick<Connection, 'id' | 'userStoreId' | 'resolve'>,
+    connection: ResolvableConnection,
     change: UserChange,
     options?: CallOptions,
   ): Promise<string>;
   /** Drop a cached lookup, e.g. when CIAM says the cached user no longer exists. */
-  forget(connection: Pick<Connection, 'userStoreId' | 'resolve'>, change: UserChange): void;
+  forget(connection: Omit<ResolvableConnection, 'id'>, change: UserChange): void;
 }
 
 export interface UserResolverOptions {
@@ -28,10 +35,31 @@ interface LookupKey {
   value: string;
 }
 
-const lookupKey = (
-  connection: Pick<Connection, 'userStoreId' | 'resolve'>,
-  change: UserChange,
-): LookupKey => {
+const phoneOptions = ({ mapping }: Pick<Connection, 'mapping'>): PhoneOptions => {
+  const options: PhoneOptions = {};
+  // An unsupported region never gets this far: compileMapping refuses it at cold start.
+  const region =
+    mapping.defaultPhoneRegion === undefined
+      ? undefined
+      : toPhoneRegion(mapping.defaultPhoneRegion);
+  if (region !== undefined) options.defaultRegion = region;
+  if (mapping.phoneFormat !== undefined) options.format = mapping.phoneFormat;
+  return options;
+};
+
+/** The subject's phone as the mapping writes it, so `+65 8123 4567` finds `+6581234567`. */
+const lookupPhone = (connection: Pick<Connection, 'mapping'>, phone: string | undefined) => {
+  const result = normalisePhone(phone, phoneOptions(connection));
+  if (!result.ok) {
+    // The same number would fail the mapping too; no lookup can find a user by it.
+    throw new AdapterError('USER_NOT_FOUND', 'The event carries no usable phone number', {
+      details: { resolveBy: 'phone', reason: result.reason },
+    });
+  }
+  return result.value;
+};
+
+const lookupKey = (connection: Omit<ResolvableConnection, 'id'>, change: UserChange): LookupKey => {
   const strategy = connection.resolve;
   const subject = change.subject;
   let value: string | undefined;
@@ -44,7 +72,7 @@ const lookupKey = (
       value = subject.email?.trim().toLowerCase();
       break;
     case 'phone':
-      value = subject.phone?.trim();
+      value = lookupPhone(connection, subject.phone);
       break;
     case 'indexedAttribute':
       value = subject.externalId;

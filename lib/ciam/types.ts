@@ -1,42 +1,14 @@
 /** CIAM API 2022-03-31 shapes used by the adapter (reference/tencent-cloud-api.md §4). */
 
-export interface MemberMap {
-  Name: string;
-  Value: string;
-  Type?: string;
-}
+import type { MemberMap, UpdateUserRequest } from './update-user-fields.ts';
 
-export type IndexedAttributeField =
-  | 'IndexedAttribute1'
-  | 'IndexedAttribute2'
-  | 'IndexedAttribute3'
-  | 'IndexedAttribute4'
-  | 'IndexedAttribute5';
-
-export interface UpdateUserRequest {
-  UserId: string;
-  UserStoreId: string;
-  UserName?: string;
-  PhoneNumber?: string;
-  Email?: string;
-  Nickname?: string;
-  Address?: string;
-  UserGroup?: string[];
-  /** Epoch milliseconds. */
-  Birthdate?: number;
-  CustomizationAttributes?: MemberMap[];
-  IndexedAttribute1?: string;
-  IndexedAttribute2?: string;
-  IndexedAttribute3?: string;
-  IndexedAttribute4?: string;
-  IndexedAttribute5?: string;
-  UserOrg?: string[];
-}
-
-/** What mapping produces: everything but the CIAM UserId, which user resolution supplies. */
-export type UpdateUserDraft = Omit<UpdateUserRequest, 'UserId'>;
-
-export type UpdateUserField = Exclude<keyof UpdateUserRequest, 'UserId' | 'UserStoreId'>;
+// UpdateUser's shapes are derived from the one field table in update-user-fields.ts.
+export type {
+  MemberMap,
+  UpdateUserDraft,
+  UpdateUserField,
+  UpdateUserRequest,
+} from './update-user-fields.ts';
 
 export interface CiamUser {
   UserId?: string;

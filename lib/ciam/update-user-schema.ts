@@ -1,56 +1,28 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type ErrorCode, ValidationError } from '../errors.ts';
 import type { UpdateUserDraft, UpdateUserRequest } from './types.ts';
+import { updateUserProperties } from './update-user-fields.ts';
 
-const text = { type: 'string' } as const;
-// Tencent rejects longer values with FailedOperation.IndexedAttributeTooLong; fail before the call.
-const indexed = { type: 'string', maxLength: 512 } as const;
-const strings = { type: 'array', items: text } as const;
-
-const draftProperties = {
-  UserStoreId: { type: 'string', minLength: 1 },
-  UserName: text,
-  PhoneNumber: text,
-  Email: text,
-  Nickname: text,
-  Address: text,
-  UserGroup: strings,
-  // Epoch milliseconds (reference/tencent-cloud-api.md §4.3).
-  Birthdate: { type: 'integer' },
-  CustomizationAttributes: {
-    type: 'array',
-    items: {
-      type: 'object',
-      required: ['Name', 'Value'],
-      additionalProperties: false,
-      properties: { Name: text, Value: text, Type: text },
-    },
-  },
-  IndexedAttribute1: indexed,
-  IndexedAttribute2: indexed,
-  IndexedAttribute3: indexed,
-  IndexedAttribute4: indexed,
-  IndexedAttribute5: indexed,
-  UserOrg: strings,
-} as const;
-
-/** CIAM 2022-03-31 UpdateUser request body (JSON Schema draft-07). */
+/**
+ * CIAM 2022-03-31 UpdateUser request body (JSON Schema draft-07), from UPDATE_USER_FIELDS.
+ * Tencent answers UnknownParameter for unknown fields; `additionalProperties: false` catches
+ * typos in mappings here instead.
+ */
 export const updateUserRequestSchema = {
   type: 'object',
-  required: ['UserId', 'UserStoreId'],
-  // Tencent answers UnknownParameter for unknown fields; catch typos in mappings here instead.
   additionalProperties: false,
-  properties: { UserId: { type: 'string', minLength: 1 }, ...draftProperties },
-} as const;
+  ...updateUserProperties(() => true),
+};
 
-const updateUserDraftSchema = {
+/** What mapping produces: the request without the UserId that user resolution adds. */
+export const updateUserDraftSchema = {
   type: 'object',
-  required: ['UserStoreId'],
   additionalProperties: false,
-  properties: draftProperties,
-} as const;
+  ...updateUserProperties((from) => from !== 'resolver'),
+};
 
-const ajv = new Ajv({ allErrors: true });
+// `unicode: true` (ajv's default, spelt out): maxLength counts code points, as codePointLength does.
+const ajv = new Ajv({ allErrors: true, unicode: true });
 const validateRequest = ajv.compile<UpdateUserRequest>(updateUserRequestSchema);
 const validateDraft = ajv.compile<UpdateUserDraft>(updateUserDraftSchema);
 

@@ -1,8 +1,9 @@
-import { UPDATE_USER_FIELDS } from '../mapping/index.ts';
+import {
+  DEFAULT_PHONE_FORMAT,
+  MAPPABLE_FIELDS,
+  PHONE_FORMATS,
+} from '../ciam/update-user-fields.ts';
 import type { SourceType } from './types.ts';
-
-/** The UpdateUser fields a mapping may set or omit (everything but UserId and UserStoreId). */
-export const MAPPABLE_FIELDS = UPDATE_USER_FIELDS;
 
 export const CONNECTION_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 
@@ -52,6 +53,12 @@ const mapping = {
       type: 'string',
       pattern: '^[A-Z]{2}$',
       description: 'ISO 3166-1 alpha-2 region for phone numbers without a country code.',
+    },
+    phoneFormat: {
+      enum: [...PHONE_FORMATS],
+      default: DEFAULT_PHONE_FORMAT,
+      description:
+        'How PhoneNumber is written and looked up: "e164" (+6581234567) or "international" (+65 81234567).',
     },
     fields: {
       type: 'object',

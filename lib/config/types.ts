@@ -1,4 +1,4 @@
-import type { UpdateUserField } from '../ciam/types.ts';
+import type { PhoneFormat, UpdateUserField } from '../ciam/update-user-fields.ts';
 import type { SecretRef } from '../secrets/types.ts';
 
 export type SourceType = 'standard-webhooks' | 'workos' | 'auth0' | 'okta' | 'hmac';
@@ -12,6 +12,11 @@ export type ResolveStrategy =
 export interface MappingConfig {
   /** Region for numbers without a country code (libphonenumber-js), e.g. `SG`. */
   defaultPhoneRegion?: string;
+  /**
+   * How PhoneNumber is written, and looked up when resolving by phone: `e164` (default,
+   * `+6581234567`) or `international` (`+65 81234567`).
+   */
+  phoneFormat?: PhoneFormat;
   /**
    * Per-field JSONata overrides, evaluated against `{ change, attributes, raw, subject }`.
    * An expression that yields `undefined` leaves the field out of the request.

@@ -1,7 +1,8 @@
 import jsonata from 'jsonata';
-import { isSupportedCountry } from 'libphonenumber-js/min';
 import type { CanonicalAttributes, UserChange } from '../change.ts';
+import { toPhoneRegion } from '../ciam/phone.ts';
 import type { UpdateUserDraft, UpdateUserField } from '../ciam/types.ts';
+import { isMappableField, MAPPABLE_FIELDS, PHONE_FORMATS } from '../ciam/update-user-fields.ts';
 import type { Connection } from '../config/types.ts';
 import { ConfigError, ValidationError } from '../errors.ts';
 import { type NormaliseOptions, normaliseField } from './normalise.ts';
@@ -10,31 +11,6 @@ export interface Mapper {
   /** Throws ValidationError `MAPPING_INVALID` (422), details `[{ field, reason }]`, listing every bad field. */
   map(change: UserChange): Promise<UpdateUserDraft>;
 }
-
-// A Record, so the compiler refuses a missing or unknown field; its key order is the request's.
-const FIELD_SET: Record<UpdateUserField, true> = {
-  UserName: true,
-  PhoneNumber: true,
-  Email: true,
-  Nickname: true,
-  Address: true,
-  UserGroup: true,
-  Birthdate: true,
-  CustomizationAttributes: true,
-  IndexedAttribute1: true,
-  IndexedAttribute2: true,
-  IndexedAttribute3: true,
-  IndexedAttribute4: true,
-  IndexedAttribute5: true,
-  UserOrg: true,
-};
-
-/** The UpdateUser fields `mapping.fields` and `mapping.omit` may name (all but UserId, UserStoreId). */
-export const UPDATE_USER_FIELDS: readonly UpdateUserField[] = Object.freeze(
-  Object.keys(FIELD_SET) as UpdateUserField[],
-);
-
-const isUpdateUserField = (name: string): name is UpdateUserField => Object.hasOwn(FIELD_SET, name);
 
 // Expressions come from trusted config, but a recursive one must fail the change, not hang a
 // synchronous delivery whose sender gives up after a few seconds.
@@ -104,27 +80,31 @@ export function compileMapping(
   const problem = (path: string, reason: string) => problems.push({ connectionId, path, reason });
 
   const options: NormaliseOptions = {
+    phone: mapping.phoneFormat === undefined ? {} : { format: mapping.phoneFormat },
     customAttributeType: mapping.customAttributeType ?? 'STRING',
   };
   if (options.customAttributeType.trim() === '') {
     problem('mapping.customAttributeType', 'must not be blank');
   }
+  if (mapping.phoneFormat !== undefined && !PHONE_FORMATS.includes(mapping.phoneFormat)) {
+    problem('mapping.phoneFormat', `not one of ${PHONE_FORMATS.join(', ')}`);
+  }
   if (mapping.defaultPhoneRegion !== undefined) {
-    const region = mapping.defaultPhoneRegion.toUpperCase();
-    if (isSupportedCountry(region)) options.defaultPhoneRegion = region;
+    const region = toPhoneRegion(mapping.defaultPhoneRegion);
+    if (region !== undefined) options.phone.defaultRegion = region;
     else problem('mapping.defaultPhoneRegion', 'not a supported ISO 3166-1 alpha-2 region');
   }
 
   const omit = new Set<UpdateUserField>();
   for (const field of mapping.omit ?? []) {
-    if (isUpdateUserField(field)) omit.add(field);
+    if (isMappableField(field)) omit.add(field);
     else problem('mapping.omit', 'names a field that is not an overridable UpdateUser field');
   }
 
   const overrides = new Map<UpdateUserField, jsonata.Expression>();
   for (const [field, expression] of Object.entries(mapping.fields ?? {})) {
     const path = `mapping.fields.${field}`;
-    if (!isUpdateUserField(field)) {
+    if (!isMappableField(field)) {
       problem(path, 'not an overridable UpdateUser field');
     } else if (typeof expression !== 'string') {
       problem(path, 'expected a JSONata expression string');
@@ -144,7 +124,7 @@ export function compileMapping(
   }
 
   // `omit` wins over an override of the same field: "never sent" is the stronger statement.
-  const fields = UPDATE_USER_FIELDS.filter((field) => !omit.has(field));
+  const fields = MAPPABLE_FIELDS.filter((field) => !omit.has(field));
 
   return {
     async map(change) {

@@ -1,12 +1,6 @@
-// The `min` metadata (~80 kB) instead of `max` (~150 kB): every byte is parsed on a Lambda cold
-// start, and `max` only adds per-country digit patterns that `isPossible()` does not need.
-import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
-import type {
-  IndexedAttributeField,
-  MemberMap,
-  UpdateUserDraft,
-  UpdateUserField,
-} from '../ciam/types.ts';
+import { normalisePhone, type PhoneOptions } from '../ciam/phone.ts';
+import type { MemberMap, UpdateUserDraft, UpdateUserField } from '../ciam/types.ts';
+import { codePointLength, maxCharsOf } from '../ciam/update-user-fields.ts';
 
 /**
  * A normaliser's answer. `value: undefined` means "leave the field out of the request".
@@ -15,13 +9,10 @@ import type {
 export type Normalised<T> = { ok: true; value: T | undefined } | { ok: false; reason: string };
 
 export interface NormaliseOptions {
-  /** Already checked with `isSupportedCountry` by `compileMapping`. */
-  defaultPhoneRegion?: CountryCode;
+  /** PhoneNumber's region (checked by `compileMapping`) and format; resolution uses the same. */
+  phone: PhoneOptions;
   customAttributeType: string;
 }
-
-/** CIAM answers `FailedOperation.IndexedAttributeTooLong` above this (tencent-cloud-api.md §4.1). */
-const INDEXED_ATTRIBUTE_MAX_LENGTH = 512;
 
 // Keys that would reach Object.prototype if a consumer rebuilt an object from the Names.
 const UNSAFE_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
@@ -35,9 +26,6 @@ const ISO_DATE =
 
 const ok = <T>(value: T | undefined): Normalised<T> => ({ ok: true, value });
 const fail = <T>(reason: string): Normalised<T> => ({ ok: false, reason });
-
-const isIndexedAttribute = (field: UpdateUserField): field is IndexedAttributeField =>
-  field.startsWith('IndexedAttribute');
 
 /** Strings are trimmed and blanks dropped (never send ''); finite numbers become strings. */
 const normaliseText = (value: unknown): Normalised<string> => {
@@ -60,30 +48,6 @@ const normaliseStringList = (value: unknown): Normalised<string[]> => {
   }
   // An empty list is left out rather than sent: whether CIAM clears the field on [] is undocumented.
   return ok(out.size === 0 ? undefined : [...out]);
-};
-
-/** To E.164. Numbers without a country code need `defaultPhoneRegion`. */
-export const normalisePhone = (value: unknown, defaultRegion?: CountryCode): Normalised<string> => {
-  const text = normaliseText(value);
-  if (!text.ok || text.value === undefined) return text;
-  // extract: false refuses text around the number instead of guessing which part is the phone.
-  const parsed = parsePhoneNumberFromString(text.value, {
-    ...(defaultRegion === undefined ? {} : { defaultCountry: defaultRegion }),
-    extract: false,
-  });
-  if (parsed === undefined) {
-    return fail(
-      defaultRegion === undefined
-        ? 'not a phone number in international format (no defaultPhoneRegion configured)'
-        : 'not a phone number',
-    );
-  }
-  // isPossible (length) rather than isValid: `min` metadata has no digit patterns, and digit
-  // validation rejects newly allocated ranges until the library is upgraded.
-  if (!parsed.isPossible()) return fail('not a possible phone number');
-  // E.164 has no extension; dropping it silently would change the number the user gave.
-  if (parsed.ext !== undefined) return fail('phone numbers with an extension are not supported');
-  return ok(parsed.number);
 };
 
 const utcMidnight = (year: number, month: number, day: number): number | undefined => {
@@ -233,7 +197,7 @@ export const normaliseField = <F extends UpdateUserField>(
   let result: Normalised<unknown>;
   switch (field) {
     case 'PhoneNumber':
-      result = normalisePhone(value, options.defaultPhoneRegion);
+      result = normalisePhone(value, options.phone);
       break;
     case 'Birthdate':
       result = normaliseBirthdate(value);
@@ -247,16 +211,17 @@ export const normaliseField = <F extends UpdateUserField>(
       break;
     default:
       result = normaliseText(value);
-      // Refused, not truncated: a cut external id would silently match the wrong user later.
-      // `length` counts UTF-16 units, never fewer than the characters a server could count.
-      if (
-        isIndexedAttribute(field) &&
-        result.ok &&
-        typeof result.value === 'string' &&
-        result.value.length > INDEXED_ATTRIBUTE_MAX_LENGTH
-      ) {
-        result = fail(`longer than ${INDEXED_ATTRIBUTE_MAX_LENGTH} characters`);
-      }
+  }
+  // Refused, not truncated: a cut external id would silently match the wrong user later. Code
+  // points, as the request schema (ajv) and CIAM count them.
+  const max = maxCharsOf(field);
+  if (
+    max !== undefined &&
+    result.ok &&
+    typeof result.value === 'string' &&
+    codePointLength(result.value) > max
+  ) {
+    result = fail(`longer than ${max} characters`);
   }
   return result as Normalised<NonNullable<UpdateUserDraft[F]>>;
 };

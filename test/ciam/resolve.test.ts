@@ -1,11 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadSeed } from '../../emulator/server.ts';
 import type { UserChange } from '../../lib/change.ts';
 import { applyUpdate } from '../../lib/ciam/apply.ts';
 import { createCiamClient } from '../../lib/ciam/client.ts';
-import { createUserResolver } from '../../lib/ciam/resolve.ts';
-import type { CiamApi } from '../../lib/ciam/types.ts';
-import type { Connection, ResolveStrategy } from '../../lib/config/types.ts';
+import { createUserResolver, type ResolvableConnection } from '../../lib/ciam/resolve.ts';
+import type { CiamApi, ListUserByPropertyRequest } from '../../lib/ciam/types.ts';
+import type { MappingConfig, ResolveStrategy } from '../../lib/config/types.ts';
+import { compileMapping } from '../../lib/mapping/index.ts';
 import { createTencentClient } from '../../lib/tencent/client.ts';
 import { UpstreamError } from '../../lib/tencent/errors.ts';
 import { EMULATOR_CREDENTIALS, useEmulator } from '../helpers/emulator.ts';
@@ -31,10 +33,12 @@ const ciam = (): CiamApi =>
 
 const connection = (
   resolve: ResolveStrategy,
-): Pick<Connection, 'id' | 'userStoreId' | 'resolve'> => ({
+  mapping: MappingConfig = {},
+): ResolvableConnection => ({
   id: 'test',
   userStoreId: 'local-store',
   resolve,
+  mapping,
 });
 
 const change = (subject: UserChange['subject']): UserChange => ({
@@ -68,6 +72,32 @@ describe('user resolver', () => {
     await expect(
       resolver.resolve(connection({ by: 'phone' }), change({ phone: '+6581234568' })),
     ).resolves.toBe('demo-user-2');
+  });
+
+  it('looks a phone up in the E.164 form the mapping writes', async () => {
+    const resolver = createUserResolver({ ciam: ciam(), now: Date.now });
+    // Stored as +6581234567 (emulator/seed.json).
+    await expect(
+      resolver.resolve(connection({ by: 'phone' }), change({ phone: '+65 8123 4567' })),
+    ).resolves.toBe('demo-user-1');
+    await expect(
+      resolver.resolve(
+        connection({ by: 'phone' }, { defaultPhoneRegion: 'SG' }),
+        change({ phone: ' 8123-4568 ' }),
+      ),
+    ).resolves.toBe('demo-user-2');
+  });
+
+  it('answers USER_NOT_FOUND without a lookup for a phone the mapping would refuse', async () => {
+    const resolver = createUserResolver({ ciam: ciam(), now: Date.now });
+    for (const phone of ['81234567', 'not a phone', '+65 8123 4567 ext. 12']) {
+      const error = await resolver
+        .resolve(connection({ by: 'phone' }), change({ phone }))
+        .catch((reason: unknown) => reason);
+      expect(error).toMatchObject({ code: 'USER_NOT_FOUND', details: { resolveBy: 'phone' } });
+      expect(JSON.stringify(error) + String(error)).not.toContain('8123');
+    }
+    expect(lookups()).toBe(0);
   });
 
   it('takes the CIAM user id from the change without any lookup', async () => {
@@ -113,8 +143,11 @@ describe('user resolver', () => {
     await resolver.resolve(byIndex, change({ externalId: 'ext-bob' }));
     expect(lookups()).toBe(2);
 
-    await expect(resolver.resolve(byIndex, change({ externalId: 'ext-x' }))).rejects.toThrow();
-    await expect(resolver.resolve(byIndex, change({ externalId: 'ext-x' }))).rejects.toThrow();
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      await expect(
+        resolver.resolve(byIndex, change({ externalId: 'ext-x' })),
+      ).rejects.toMatchObject({ code: 'USER_NOT_FOUND' });
+    }
     expect(lookups()).toBe(4);
   });
 
@@ -125,6 +158,73 @@ describe('user resolver', () => {
     resolver.forget(byIndex, change({ externalId: 'ext-bob' }));
     await resolver.resolve(byIndex, change({ externalId: 'ext-bob' }));
     expect(lookups()).toBe(2);
+  });
+});
+
+describe('user resolver by phone, with a fake CIAM', () => {
+  const recording = (stored: Record<string, string>) => {
+    const sent: string[] = [];
+    const fake: Pick<CiamApi, 'describeUser' | 'listUserByProperty'> = {
+      describeUser: async () => ({ Total: 0, Content: [], RequestId: 'r' }),
+      listUserByProperty: async (request: ListUserByPropertyRequest) => {
+        sent.push(request.PropertyValue);
+        const userId = stored[request.PropertyValue];
+        return { Users: userId === undefined ? [] : [{ UserId: userId }], RequestId: 'r' };
+      },
+    };
+    return { sent, resolver: createUserResolver({ ciam: fake, now: Date.now }) };
+  };
+
+  it('looks up the international form when the mapping writes it', async () => {
+    const { sent, resolver } = recording({ '+65 81234567': 'u-intl' });
+    const byPhone = connection({ by: 'phone' }, { phoneFormat: 'international' });
+    await expect(resolver.resolve(byPhone, change({ phone: '+6581234567' }))).resolves.toBe(
+      'u-intl',
+    );
+    expect(sent).toEqual(['+65 81234567']);
+  });
+
+  it('caches by the normalised phone, so spellings of one number share an entry', async () => {
+    const { sent, resolver } = recording({ '+6581234567': 'u-1' });
+    const byPhone = connection({ by: 'phone' });
+    await resolver.resolve(byPhone, change({ phone: '+65 8123 4567' }));
+    await resolver.resolve(byPhone, change({ phone: '+6581234567' }));
+    expect(sent).toEqual(['+6581234567']);
+  });
+
+  it('sends the value the mapping writes into PhoneNumber, for either format', async () => {
+    const phones = fc.oneof(
+      fc.constantFrom('+65 8123 4567', '8123 4567', '+86 138 0000 0000', '138-0000-0000'),
+      fc
+        .tuple(fc.constantFrom('+1', '+44', '+65', '+86', ''), fc.stringMatching(/^\d{7,11}$/))
+        .map(([code, digits]) => `${code} ${digits}`),
+    );
+    const mappings = fc.record(
+      {
+        phoneFormat: fc.constantFrom('e164' as const, 'international' as const),
+        defaultPhoneRegion: fc.constantFrom('SG', 'CN', 'gb'),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(phones, mappings, async (phone, mapping) => {
+        const byPhone = connection({ by: 'phone' }, mapping);
+        const mapped = await compileMapping(byPhone)
+          .map({ ...change({ phone }), attributes: { phone } })
+          .then(
+            (draft) => draft.PhoneNumber,
+            () => undefined,
+          );
+        const { sent, resolver } = recording({});
+        const resolved = await resolver
+          .resolve(byPhone, change({ phone }))
+          .catch((error: { code: string }) => error.code);
+        // A phone the mapping refuses is never looked up; any other is looked up as written.
+        expect(resolved).toBe('USER_NOT_FOUND');
+        expect(sent).toEqual(mapped === undefined ? [] : [mapped]);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -76,6 +76,7 @@ describe('config/load', () => {
           resolve: { by: 'indexedAttribute', index: 3, cacheTtlSeconds: 0 },
           mapping: {
             defaultPhoneRegion: 'SG',
+            phoneFormat: 'international',
             fields: {
               Nickname: 'change.attributes.givenName',
               IndexedAttribute3: 'subject.externalId',
@@ -165,17 +166,52 @@ describe('config/load', () => {
     expect(paths).toEqual(['/connections/1/secrets/signing', '/connections/2/secrets/signing']);
   });
 
-  it('validates the mapping omit list and phone region', () => {
+  it('validates the mapping omit list, phone region and phone format', () => {
     const json = minimal();
     json.connections.push({
       ...clerk(),
       id: 'm',
-      mapping: { omit: ['UserStoreId'], defaultPhoneRegion: 'sg' },
+      mapping: { omit: ['UserStoreId'], defaultPhoneRegion: 'sg', phoneFormat: 'national' },
     });
-    const paths = problemsOf(() => parseConfig(json, contractOptionSchemas)).map((p) => p.path);
-    expect(paths.sort()).toEqual([
+    const problems = problemsOf(() => parseConfig(json, contractOptionSchemas));
+    expect(problems.map((p) => p.path).sort()).toEqual([
       '/connections/1/mapping/defaultPhoneRegion',
       '/connections/1/mapping/omit/0',
+      '/connections/1/mapping/phoneFormat',
+    ]);
+    expect(problems.find((p) => p.path.endsWith('phoneFormat'))?.message).toBe(
+      'must be one of "e164", "international"',
+    );
+  });
+
+  it('takes either phone format and leaves it unset by default', () => {
+    const json = minimal();
+    json.connections.push(
+      { ...clerk(), id: 'e', mapping: { phoneFormat: 'e164' } },
+      { ...clerk(), id: 'i', mapping: { phoneFormat: 'international' } },
+    );
+    const config = parseConfig(json, contractOptionSchemas);
+    expect(config.connections.map((c) => c.mapping.phoneFormat)).toEqual([
+      undefined,
+      'e164',
+      'international',
+    ]);
+  });
+
+  it('lets a mapping name the fields a mapping sets, not UserId or UserStoreId', () => {
+    const json = minimal();
+    json.connections.push(
+      {
+        ...clerk(),
+        id: 'ok',
+        mapping: { fields: { IndexedAttribute5: 'raw.id', UserOrg: 'raw.org' }, omit: ['Email'] },
+      },
+      { ...clerk(), id: 'bad', mapping: { fields: { UserStoreId: '"s"' }, omit: ['UserId'] } },
+    );
+    const paths = problemsOf(() => parseConfig(json, contractOptionSchemas)).map((p) => p.path);
+    expect(paths.sort()).toEqual([
+      '/connections/2/mapping/fields',
+      '/connections/2/mapping/omit/0',
     ]);
   });
 

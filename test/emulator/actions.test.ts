@@ -124,6 +124,11 @@ describe('emulator CIAM actions', () => {
         'FailedOperation.IndexedAttributeTooLong',
       ],
       [
+        'an indexed attribute exceeds 512 code points',
+        { ...alice, IndexedAttribute1: '😀'.repeat(513) },
+        'FailedOperation.IndexedAttributeTooLong',
+      ],
+      [
         'the phone has no country code',
         { ...alice, PhoneNumber: '81234567' },
         'FailedOperation.AttributeFormatError',
@@ -153,6 +158,13 @@ describe('emulator CIAM actions', () => {
       expect(
         await codeOf('UpdateUser', { ...alice, IndexedAttribute5: 'x'.repeat(512) }),
       ).toBeUndefined();
+    });
+
+    it('counts indexed attribute characters as code points: 512 astral ones fit', async () => {
+      // 1024 UTF-16 units, 512 characters.
+      const astral = '😀'.repeat(512);
+      expect(await codeOf('UpdateUser', { ...alice, IndexedAttribute1: astral })).toBeUndefined();
+      expect(original('demo-user-1')?.IndexedAttribute1).toBe(astral);
     });
   });
 

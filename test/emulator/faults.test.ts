@@ -51,7 +51,11 @@ describe('emulator fault injection', () => {
 
   it('drops the connection without an answer', async () => {
     emulator().faults.configure({ script: ['drop'] });
-    await expect(call('UpdateUser', { ...alice, Nickname: 'dropped' })).rejects.toThrow();
+    // undici reports a connection closed without an answer as `TypeError: fetch failed`.
+    await expect(call('UpdateUser', { ...alice, Nickname: 'dropped' })).rejects.toMatchObject({
+      name: 'TypeError',
+      message: 'fetch failed',
+    });
     expect(emulator().store.getUser(STORE, 'demo-user-1')?.Nickname).toBeUndefined();
     expect(emulator().calls.at(-1)).toMatchObject({ action: 'UpdateUser', code: 'drop' });
   });
@@ -107,12 +111,22 @@ describe('emulator fault injection', () => {
     expect(errorCode((await call('DescribeUserById', alice)).Response)).toBeUndefined();
   });
 
-  it('rejects malformed fault options', () => {
-    expect(() => emulator().faults.configure({ rates: { InternalError: 2 } })).toThrow();
-    expect(() => emulator().faults.configure({ script: ['not a code'] })).toThrow();
-    expect(() =>
-      emulator().faults.configure({ rates: { InternalError: 0.6, drop: 0.6 } }),
-    ).toThrow();
+  it('rejects malformed fault options with CONFIG_INVALID', () => {
+    const thrown = (options: unknown): unknown => {
+      try {
+        emulator().faults.configure(options as never);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    for (const options of [
+      { rates: { InternalError: 2 } },
+      { script: ['not a code'] },
+      { rates: { InternalError: 0.6, drop: 0.6 } },
+    ]) {
+      expect(thrown(options)).toMatchObject({ name: 'ConfigError', code: 'CONFIG_INVALID' });
+    }
   });
 
   it('applies faults passed at start-up', async () => {

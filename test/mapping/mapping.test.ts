@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CanonicalAttributes, UserChange, UserSubject } from '../../lib/change.ts';
+import { MAPPABLE_FIELDS } from '../../lib/ciam/update-user-fields.ts';
 import type { MappingConfig } from '../../lib/config/types.ts';
 import { ValidationError } from '../../lib/errors.ts';
-import { compileMapping, UPDATE_USER_FIELDS } from '../../lib/mapping/index.ts';
+import { compileMapping } from '../../lib/mapping/index.ts';
 
 const STORE = 'store-1';
 
@@ -176,6 +177,16 @@ describe('mapping', () => {
         UserOrg: ['org_1'],
         CustomizationAttributes: [{ Name: 'plan', Value: 'pro', Type: 'STRING' }],
       });
+    });
+
+    it('writes the international phone form when phoneFormat says so', async () => {
+      const mapper = compileMapping(
+        connection({ phoneFormat: 'international', defaultPhoneRegion: 'CN' }),
+      );
+      expect((await mapper.map(clerkChange)).PhoneNumber).toBe('+65 81234567');
+      expect((await mapper.map(auth0Change)).PhoneNumber).toBe('+86 13800000000');
+      const e164 = compileMapping(connection({ phoneFormat: 'e164' }));
+      expect((await e164.map(clerkChange)).PhoneNumber).toBe('+6581234567');
     });
 
     it('picks the nickname, then the display name, then the given and family names', async () => {
@@ -377,6 +388,18 @@ describe('mapping', () => {
       ]);
     });
 
+    it('counts IndexedAttribute characters as code points: 512 astral ones fit, 513 do not', async () => {
+      const mapper = compileMapping(connection({ fields: { IndexedAttribute4: 'raw.value' } }));
+      const astral = '😀'.repeat(512);
+      const ok = await mapper.map(makeChange({}, { value: astral }));
+      expect(ok.IndexedAttribute4).toBe(astral);
+      const error = await mapError(mapper.map(makeChange({}, { value: `${astral}😀` })));
+      expect(error).toMatchObject({
+        code: 'MAPPING_INVALID',
+        details: [{ field: 'IndexedAttribute4', reason: 'longer than 512 characters' }],
+      });
+    });
+
     it('keeps a 512-character IndexedAttribute and refuses 513', async () => {
       const mapper = compileMapping(connection({ fields: { IndexedAttribute4: 'raw.value' } }));
       const ok = await mapper.map(makeChange({}, { value: 'a'.repeat(512) }));
@@ -472,6 +495,7 @@ describe('mapping', () => {
       const error = configError({
         defaultPhoneRegion: 'XX',
         customAttributeType: ' ',
+        phoneFormat: 'national' as never,
         omit: ['UserId' as never],
         fields: { UserStoreId: '"x"', Nickname: 42 as never, Address: '"unterminated' } as never,
       });
@@ -487,16 +511,9 @@ describe('mapping', () => {
           'mapping.fields.Nickname',
           'mapping.fields.UserStoreId',
           'mapping.omit',
+          'mapping.phoneFormat',
         ].sort(),
       );
-    });
-
-    it('lists every overridable field once, without UserId or UserStoreId', () => {
-      expect(new Set(UPDATE_USER_FIELDS).size).toBe(14);
-      expect(UPDATE_USER_FIELDS).not.toContain('UserId');
-      expect(UPDATE_USER_FIELDS).not.toContain('UserStoreId');
-      expect(UPDATE_USER_FIELDS).toContain('IndexedAttribute5');
-      expect(Object.isFrozen(UPDATE_USER_FIELDS)).toBe(true);
     });
   });
 
@@ -560,7 +577,7 @@ describe('mapping', () => {
           } catch (error) {
             expect(error).toMatchObject({ code: 'MAPPING_INVALID', statusCode: 422 });
             for (const item of (error as ValidationError).details as { field: string }[]) {
-              expect(UPDATE_USER_FIELDS).toContain(item.field);
+              expect(MAPPABLE_FIELDS).toContain(item.field);
             }
             return;
           }
@@ -568,9 +585,9 @@ describe('mapping', () => {
           expect(hasBlankOrUndefined(draft)).toBe(false);
           for (const index of [1, 2, 3, 4, 5]) {
             const value = draft[`IndexedAttribute${index}`];
-            expect(value === undefined || (typeof value === 'string' && value.length <= 512)).toBe(
-              true,
-            );
+            expect(
+              value === undefined || (typeof value === 'string' && [...value].length <= 512),
+            ).toBe(true);
           }
           if (draft.Birthdate !== undefined) {
             expect(Number.isSafeInteger(draft.Birthdate)).toBe(true);

@@ -3,61 +3,11 @@ import {
   normaliseBirthdate,
   normaliseCustomAttributes,
   normaliseField,
-  normalisePhone,
 } from '../../lib/mapping/normalise.ts';
 
-const options = { customAttributeType: 'STRING' };
+const options = { phone: {}, customAttributeType: 'STRING' };
 
 describe('mapping/normalise', () => {
-  describe('normalisePhone', () => {
-    it('formats international numbers as E.164', () => {
-      expect(normalisePhone('+65 8123 4567')).toEqual({ ok: true, value: '+6581234567' });
-      expect(normalisePhone('+86 138 0000 0000')).toEqual({ ok: true, value: '+8613800000000' });
-      expect(normalisePhone('  +1 (415) 555-2671 ')).toEqual({ ok: true, value: '+14155552671' });
-    });
-
-    it('uses the default region for national numbers', () => {
-      expect(normalisePhone('81234567', 'SG')).toEqual({ ok: true, value: '+6581234567' });
-      expect(normalisePhone('138 0000 0000', 'CN')).toEqual({ ok: true, value: '+8613800000000' });
-      // An explicit country code wins over the default region.
-      expect(normalisePhone('+86 138 0000 0000', 'SG')).toEqual({
-        ok: true,
-        value: '+8613800000000',
-      });
-    });
-
-    it('refuses national numbers when no default region is configured', () => {
-      expect(normalisePhone('81234567')).toMatchObject({ ok: false });
-    });
-
-    it('refuses text that is not a possible phone number', () => {
-      for (const value of [
-        'not a phone',
-        '12345',
-        '+6512',
-        '+999 1234567',
-        'Phone: +6581234567',
-        '+65 8123 4567 ext. 12',
-        true,
-        { number: '+6581234567' },
-      ]) {
-        expect(normalisePhone(value, 'SG')).toMatchObject({ ok: false });
-      }
-    });
-
-    it('leaves absent and blank phones out', () => {
-      expect(normalisePhone(undefined)).toEqual({ ok: true, value: undefined });
-      expect(normalisePhone(null)).toEqual({ ok: true, value: undefined });
-      expect(normalisePhone('   ')).toEqual({ ok: true, value: undefined });
-    });
-
-    it('never puts the value into the reason', () => {
-      const result = normalisePhone('+65 9999 0000 999 999 999');
-      expect(result.ok).toBe(false);
-      expect(JSON.stringify(result)).not.toContain('9999');
-    });
-  });
-
   describe('normaliseBirthdate', () => {
     it('turns a date into epoch ms at UTC midnight', () => {
       expect(normaliseBirthdate('1990-05-01')).toEqual({ ok: true, value: Date.UTC(1990, 4, 1) });
@@ -265,6 +215,19 @@ describe('mapping/normalise', () => {
       expect(normaliseField('UserGroup', { id: 'g' }, options)).toMatchObject({ ok: false });
     });
 
+    it('counts IndexedAttribute characters as code points: 512 astral ones fit, 513 do not', () => {
+      const astral = '😀'.repeat(512);
+      expect(astral).toHaveLength(1024);
+      expect(normaliseField('IndexedAttribute2', astral, options)).toEqual({
+        ok: true,
+        value: astral,
+      });
+      expect(normaliseField('IndexedAttribute2', `${astral}😀`, options)).toEqual({
+        ok: false,
+        reason: 'longer than 512 characters',
+      });
+    });
+
     it('accepts IndexedAttribute values of 512 characters and refuses 513', () => {
       expect(normaliseField('IndexedAttribute1', 'x'.repeat(512), options)).toEqual({
         ok: true,
@@ -288,8 +251,14 @@ describe('mapping/normalise', () => {
 
     it('routes phones, birthdates and custom attributes to their normalisers', () => {
       expect(
-        normaliseField('PhoneNumber', '81234567', { ...options, defaultPhoneRegion: 'SG' }),
+        normaliseField('PhoneNumber', '81234567', { ...options, phone: { defaultRegion: 'SG' } }),
       ).toEqual({ ok: true, value: '+6581234567' });
+      expect(
+        normaliseField('PhoneNumber', '+65 8123 4567', {
+          ...options,
+          phone: { format: 'international' },
+        }),
+      ).toEqual({ ok: true, value: '+65 81234567' });
       expect(normaliseField('Birthdate', '1990-05-01', options)).toEqual({
         ok: true,
         value: Date.UTC(1990, 4, 1),
