@@ -37,8 +37,7 @@ export class RateLimitedError extends AdapterError {
 
   constructor(retryAfterMs: number) {
     super('UPSTREAM_RATE_LIMITED', `Rate limit reached; retry in ${retryAfterMs} ms`, {
-      statusCode: 429,
-      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
       details: { retryAfterMs },
     });
     this.retryAfterMs = retryAfterMs;

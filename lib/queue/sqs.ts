@@ -6,7 +6,6 @@ import {
   SendMessageCommand,
   type SQSClient,
   StartMessageMoveTaskCommand,
-  // biome-ignore lint/style/noRestrictedImports: this file is the SQS adapter, the one SDK touchpoint.
 } from '@aws-sdk/client-sqs';
 import { AdapterError } from '../errors.ts';
 import { QueueError, type QueuePort } from './types.ts';

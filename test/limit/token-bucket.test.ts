@@ -121,7 +121,7 @@ describe('limit/token-bucket', () => {
       code: 'UPSTREAM_RATE_LIMITED',
       statusCode: 429,
       retryAfterMs: 200,
-      headers: { 'Retry-After': '1' },
+      headers: { 'retry-after': '1' },
     });
     await time.advanceBy(1000);
     // The refused caller took no place in the queue: d is served right after b.
