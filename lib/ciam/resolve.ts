@@ -14,11 +14,11 @@ export interface UserResolver {
   /** The CIAM UserId the change applies to. USER_NOT_FOUND / USER_AMBIGUOUS are permanent. */
   resolve(
     connection: ResolvableConnection,
-    change: UserChange,
+    change: Pick<UserChange, 'subject'>,
     options?: CallOptions,
   ): Promise<string>;
   /** Drop a cached lookup, e.g. when CIAM says the cached user no longer exists. */
-  forget(connection: Omit<ResolvableConnection, 'id'>, change: UserChange): void;
+  forget(connection: Omit<ResolvableConnection, 'id'>, change: Pick<UserChange, 'subject'>): void;
 }
 
 export interface UserResolverOptions {
@@ -59,7 +59,10 @@ const lookupPhone = (connection: Pick<Connection, 'mapping'>, phone: string | un
   return result.value;
 };
 
-const lookupKey = (connection: Omit<ResolvableConnection, 'id'>, change: UserChange): LookupKey => {
+const lookupKey = (
+  connection: Omit<ResolvableConnection, 'id'>,
+  change: Pick<UserChange, 'subject'>,
+): LookupKey => {
   const strategy = connection.resolve;
   const subject = change.subject;
   let value: string | undefined;

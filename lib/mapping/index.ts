@@ -1,20 +1,16 @@
-import jsonata from 'jsonata';
 import type { CanonicalAttributes, UserChange } from '../change.ts';
 import { toPhoneRegion } from '../ciam/phone.ts';
 import type { UpdateUserDraft, UpdateUserField } from '../ciam/types.ts';
 import { isMappableField, MAPPABLE_FIELDS, PHONE_FORMATS } from '../ciam/update-user-fields.ts';
 import type { Connection } from '../config/types.ts';
 import { ConfigError, ValidationError } from '../errors.ts';
+import { type CompiledExpression, compileExpression, expressionErrorCode } from '../expression.ts';
 import { type NormaliseOptions, normaliseField } from './normalise.ts';
 
 export interface Mapper {
   /** Throws ValidationError `MAPPING_INVALID` (422), details `[{ field, reason }]`, listing every bad field. */
   map(change: UserChange): Promise<UpdateUserDraft>;
 }
-
-// Expressions come from trusted config, but a recursive one must fail the change, not hang a
-// synchronous delivery whose sender gives up after a few seconds.
-const JSONATA_GUARDRAILS = { timeout: 500, stack: 200 };
 
 interface Problem {
   field: string;
@@ -57,13 +53,6 @@ const defaultValue = (field: UpdateUserField, attributes: CanonicalAttributes): 
   }
 };
 
-// JSONata errors are plain objects whose `message` may quote input values (e.g. D3030 quotes the
-// value it could not cast), so only the code is kept.
-const jsonataCode = (error: unknown): string => {
-  const code = typeof error === 'object' && error !== null ? Reflect.get(error, 'code') : undefined;
-  return typeof code === 'string' && /^[A-Z]\d{4}$/.test(code) ? code : 'unknown';
-};
-
 /**
  * Compiles a connection's mapping once (cold start). Invalid configuration throws ConfigError
  * `CONFIG_INVALID` with details `[{ connectionId, path, reason }]` for every problem found.
@@ -101,7 +90,7 @@ export function compileMapping(
     else problem('mapping.omit', 'names a field that is not an overridable UpdateUser field');
   }
 
-  const overrides = new Map<UpdateUserField, jsonata.Expression>();
+  const overrides = new Map<UpdateUserField, CompiledExpression>();
   for (const [field, expression] of Object.entries(mapping.fields ?? {})) {
     const path = `mapping.fields.${field}`;
     if (!isMappableField(field)) {
@@ -110,9 +99,9 @@ export function compileMapping(
       problem(path, 'expected a JSONata expression string');
     } else {
       try {
-        overrides.set(field, jsonata(expression, JSONATA_GUARDRAILS));
+        overrides.set(field, compileExpression(expression));
       } catch (error) {
-        problem(path, `invalid JSONata (${jsonataCode(error)})`);
+        problem(path, `invalid JSONata (${expressionErrorCode(error)})`);
       }
     }
   }
@@ -145,7 +134,10 @@ export function compileMapping(
           try {
             value = await expression.evaluate(input);
           } catch (error) {
-            invalid.push({ field, reason: `JSONata evaluation failed (${jsonataCode(error)})` });
+            invalid.push({
+              field,
+              reason: `JSONata evaluation failed (${expressionErrorCode(error)})`,
+            });
             continue;
           }
         }
