@@ -7,6 +7,8 @@ import type { CiamApi } from './ciam/types.ts';
 import { loadConfig } from './config/load.ts';
 import type { AdapterConfig } from './config/types.ts';
 import { metricsOutcome, type RecordOutcome } from './metrics.ts';
+import { createSqsQueue, type SqsQueueOptions } from './queue/sqs.ts';
+import type { QueuePort } from './queue/types.ts';
 import { createFileSecretSource } from './secrets/file.ts';
 import {
   createSecretsManagerSource,
@@ -30,6 +32,11 @@ export interface RuntimeOverrides {
   secrets?: SecretSource;
   /** The Secrets Manager SDK client, e.g. one `aws-sdk-client-mock` fakes. */
   secretsManagerClient?: SecretsManagerSourceOptions['client'];
+  /** The SQS SDK client, e.g. one `aws-sdk-client-mock` fakes. */
+  sqsClient?: SqsQueueOptions['client'];
+  /** Ready queues (the local FIFO queue of `npm start`); otherwise SQS from QUEUE_URL / DLQ_URL. */
+  queue?: QueuePort;
+  deadLetterQueue?: QueuePort;
   logger?: Logger;
   recordOutcome?: RecordOutcome;
 }
@@ -43,11 +50,24 @@ export interface Runtime {
   tencent: TencentClient;
   ciam: CiamApi;
   resolver: UserResolver;
+  /** The FIFO queue of queued delivery; undefined when none is configured. */
+  queue: QueuePort | undefined;
+  deadLetterQueue: QueuePort | undefined;
   logger: Logger;
   recordOutcome: RecordOutcome;
 }
 
 const SERVICE_NAME = 'ciam-webhook-adapter';
+
+const chooseQueue = (
+  url: string | undefined,
+  given: QueuePort | undefined,
+  client: SqsQueueOptions['client'],
+): QueuePort | undefined => {
+  if (given !== undefined) return given;
+  if (url === undefined || url === '') return undefined;
+  return createSqsQueue({ queueUrl: url, ...(client === undefined ? {} : { client }) });
+};
 
 const chooseSecrets = (env: RuntimeEnv, overrides: RuntimeOverrides, now: () => number) => {
   if (overrides.secrets !== undefined) return overrides.secrets;
@@ -92,6 +112,8 @@ export const createRuntime = (env: RuntimeEnv, overrides: RuntimeOverrides = {})
     tencent,
     ciam,
     resolver: createUserResolver({ ciam, now }),
+    queue: chooseQueue(env.QUEUE_URL, overrides.queue, overrides.sqsClient),
+    deadLetterQueue: chooseQueue(env.DLQ_URL, overrides.deadLetterQueue, overrides.sqsClient),
     logger: overrides.logger ?? new Logger({ serviceName: SERVICE_NAME }),
     recordOutcome:
       overrides.recordOutcome ?? metricsOutcome(new Metrics({ serviceName: SERVICE_NAME })),

@@ -1,49 +1,157 @@
 import type { UserChange } from '../change.ts';
-import { isAdapterError } from '../errors.ts';
+import { AdapterError, isAdapterError } from '../errors.ts';
 import type { ResolvableConnection, UserResolver } from './resolve.ts';
-import type { CallOptions, CiamApi, UpdateUserDraft } from './types.ts';
+import type {
+  CallOptions,
+  CiamApi,
+  CiamUser,
+  UpdateUserDraft,
+  UpdateUserRequest,
+} from './types.ts';
+import {
+  eventKeyOf,
+  formatWatermark,
+  judge,
+  mergeCustomAttributes,
+  readWatermark,
+  type Watermark,
+} from './watermark.ts';
+
+/** What applying needs of a change: who it is about, and when and as which event it happened. */
+export type ChangeRef = Pick<UserChange, 'eventId' | 'eventType' | 'occurredAt' | 'subject'>;
 
 /** A change that passed mapping: ready to be applied once its CIAM user is known. */
 export interface PlannedUpdate {
-  change: UserChange;
+  change: ChangeRef;
   draft: UpdateUserDraft;
 }
 
 export interface AppliedUpdate {
+  status: 'applied';
   eventId: string;
   userId: string;
   requestId: string;
 }
 
-export interface ApplyDeps {
-  ciam: Pick<CiamApi, 'updateUser'>;
-  resolver: UserResolver;
+/** Not written because the user already holds this change or a newer one. */
+export interface SkippedUpdate {
+  status: 'ignored';
+  eventId: string;
+  userId: string;
+  reason: 'stale' | 'duplicate';
 }
 
+export type ApplyResult = AppliedUpdate | SkippedUpdate;
+
+/** The stale-event guard of a connection: the custom attribute holding its watermark. */
+export interface OrderGuard {
+  attribute: string;
+  /** `Type` sent with the attribute (the mapping's customAttributeType). */
+  type: string;
+}
+
+export type ApplyTarget = ResolvableConnection & { guard?: OrderGuard | undefined };
+
+/** Runs `task` with no other task of the same key running (inside this instance). */
+export type KeyedLock = <T>(key: string, task: () => Promise<T>) => Promise<T>;
+
+export interface ApplyDeps {
+  ciam: Pick<CiamApi, 'updateUser' | 'describeUserById'>;
+  resolver: UserResolver;
+  /** Serialises read-check-write per user; queued mode gets the same from FIFO groups. */
+  lock?: KeyedLock;
+}
+
+const unlocked: KeyedLock = (_key, task) => task();
+
+const markOf = (change: ChangeRef): Watermark => {
+  const occurredAtMs = Date.parse(change.occurredAt);
+  if (!Number.isFinite(occurredAtMs)) {
+    // Sources always set an ISO time; a bad one here is our bug, not the sender's.
+    throw new AdapterError('INTERNAL', 'The change has no valid occurredAt');
+  }
+  return { occurredAtMs, eventKey: eventKeyOf(change.eventId) };
+};
+
+const userNotFound = () =>
+  new AdapterError('USER_NOT_FOUND', 'The CIAM user no longer exists', {
+    details: { resolveBy: 'userId' },
+  });
+
 /**
- * Resolves the CIAM user and sends UpdateUser. When CIAM no longer knows a user we had cached
- * (deleted and re-created, say), the lookup is redone once before giving up.
+ * Resolves the CIAM user and sends UpdateUser. When the connection guards order, or the change
+ * writes custom attributes, the user is read first: a change older than (or the same as) the last
+ * one applied is skipped, and custom attributes are merged so none is dropped. When CIAM no longer
+ * knows a user we had cached (deleted and re-created, say), the lookup is redone once.
  */
 export const applyUpdate = async (
   deps: ApplyDeps,
-  connection: ResolvableConnection,
+  target: ApplyTarget,
   planned: PlannedUpdate,
   options: CallOptions = {},
-): Promise<AppliedUpdate> => {
+): Promise<ApplyResult> => {
   const { change, draft } = planned;
-  const send = async (userId: string): Promise<AppliedUpdate> => {
-    const response = await deps.ciam.updateUser({ ...draft, UserId: userId }, options);
-    return { eventId: change.eventId, userId, requestId: response.RequestId };
+  const lock = deps.lock ?? unlocked;
+  const mark = target.guard === undefined ? undefined : markOf(change);
+  const needsRead = target.guard !== undefined || draft.CustomizationAttributes !== undefined;
+
+  const readUser = async (userId: string): Promise<CiamUser> => {
+    const { User } = await deps.ciam.describeUserById(
+      { UserStoreId: target.userStoreId, UserId: userId },
+      options,
+    );
+    if (User === null || User === undefined) throw userNotFound();
+    return User;
   };
 
-  const userId = await deps.resolver.resolve(connection, change, options);
+  const attempt = (userId: string): Promise<ApplyResult> =>
+    lock(`${target.userStoreId}\u0000${userId}`, async () => {
+      const request: UpdateUserRequest = { ...draft, UserId: userId };
+      if (needsRead) {
+        const user = await readUser(userId);
+        const updates = [...(draft.CustomizationAttributes ?? [])];
+        if (target.guard !== undefined && mark !== undefined) {
+          const verdict = judge(mark, readWatermark(user.CustomAttributes, target.guard.attribute));
+          if (verdict !== 'newer') {
+            return { status: 'ignored', eventId: change.eventId, userId, reason: verdict };
+          }
+          updates.push({
+            Name: target.guard.attribute,
+            Value: formatWatermark(mark),
+            Type: target.guard.type,
+          });
+        }
+        request.CustomizationAttributes = mergeCustomAttributes(user.CustomAttributes, updates);
+      }
+      const response = await deps.ciam.updateUser(request, options);
+      return { status: 'applied', eventId: change.eventId, userId, requestId: response.RequestId };
+    });
+
+  const userId = await deps.resolver.resolve(target, change, options);
   try {
-    return await send(userId);
+    return await attempt(userId);
   } catch (error) {
     if (!isAdapterError(error) || error.code !== 'USER_NOT_FOUND') throw error;
-    deps.resolver.forget(connection, change);
-    const again = await deps.resolver.resolve(connection, change, options);
+    deps.resolver.forget(target, change);
+    const again = await deps.resolver.resolve(target, change, options);
     if (again === userId) throw error;
-    return send(again);
+    return attempt(again);
   }
+};
+
+/** An in-process keyed mutex: tasks of one key run one after another, in arrival order. */
+export const createKeyedLock = (): KeyedLock => {
+  const tails = new Map<string, Promise<unknown>>();
+  return async (key, task) => {
+    const previous = tails.get(key) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const tail = run.catch(() => undefined);
+    tails.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      // Drop the entry once nobody queued behind us, so the map stays as small as the in-flight set.
+      if (tails.get(key) === tail) tails.delete(key);
+    }
+  };
 };

@@ -122,7 +122,27 @@ export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object
       },
       resolve: { $ref: '#/definitions/resolve' },
       mapping: { $ref: '#/definitions/mapping', default: {} },
-      delivery: { enum: ['sync', 'queued'], default: CONFIG_DEFAULTS.connection.delivery },
+      delivery: {
+        enum: ['sync', 'queued'],
+        default: CONFIG_DEFAULTS.connection.delivery,
+        description:
+          'sync: apply inside the request and answer the outcome. queued: store in SQS FIFO, answer 202, apply in order per user.',
+      },
+      staleGuard: {
+        type: 'object',
+        description:
+          'Skip a change older than, or the same as, the last one this connection applied to the user. On by default where the source gives an event time (not for an hmac connection without fields.occurredAt or timestampHeader).',
+        additionalProperties: false,
+        properties: {
+          enabled: { type: 'boolean' },
+          attribute: {
+            type: 'string',
+            pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$',
+            description:
+              'The CIAM custom attribute holding the watermark; define it in the user store. Default adapter_watermark_<connection id>.',
+          },
+        },
+      },
       options: { type: 'object', default: {} },
     },
     allOf: sources.map((source) => {

@@ -43,6 +43,8 @@ export interface Connection {
   resolve: ResolveStrategy;
   mapping: MappingConfig;
   delivery: 'sync' | 'queued';
+  /** The stale-event guard; see lib/order.ts for the default. */
+  staleGuard?: { enabled?: boolean; attribute?: string };
   /** Source-specific options, validated against that source's `optionsSchema`. */
   options: Record<string, unknown>;
 }

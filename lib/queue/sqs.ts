@@ -4,14 +4,15 @@ import {
   type MessageAttributeValue,
   ReceiveMessageCommand,
   SendMessageCommand,
-  type SQSClient,
+  SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { AdapterError } from '../errors.ts';
 import { QueueError, type QueuePort } from './types.ts';
 
 export interface SqsQueueOptions {
-  client: SQSClient;
+  /** Default: a client for the function's own region and role. */
+  client?: SQSClient;
   queueUrl: string;
 }
 
@@ -19,7 +20,10 @@ export interface SqsQueueOptions {
 const STALE_HANDLE_ERRORS = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight']);
 
 /** QueuePort over a real SQS FIFO queue. SDK errors other than a stale handle pass through. */
-export const createSqsQueue = ({ client, queueUrl }: SqsQueueOptions): QueuePort => ({
+export const createSqsQueue = ({
+  client = new SQSClient({}),
+  queueUrl,
+}: SqsQueueOptions): QueuePort => ({
   async send(message, options = {}) {
     const attributes = Object.entries(message.attributes ?? {});
     const output = await client.send(

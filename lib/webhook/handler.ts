@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createKeyedLock } from '../ciam/apply.ts';
 import { AdapterError } from '../errors.ts';
 import {
   authenticateMiddleware,
@@ -18,11 +19,12 @@ import {
 import { jsonResponse } from '../http/response.ts';
 import { logFailure } from '../log/failures.ts';
 import type { RecordOutcome } from '../metrics.ts';
+import { createQueuedDelivery } from '../queue/producer.ts';
 import type { Runtime } from '../runtime.ts';
 import type { SecretSource } from '../secrets/types.ts';
 import { SOURCES } from '../sources/registry.ts';
 import type { SourceContext } from '../sources/types.ts';
-import { createSyncDelivery, type Deliver } from './delivery.ts';
+import { byDeliveryMode, createSyncDelivery, type Deliver } from './delivery.ts';
 import { prepareConnections } from './prepare.ts';
 import { type PreparedConnection, processWebhook } from './process.ts';
 
@@ -88,6 +90,7 @@ export const createHandler = (deps: WebhookDeps) => {
         inbound,
         sourceContext(signal),
         deps.deliver,
+        event.requestContext?.requestId,
       );
       const id = prepared.connection.id;
       for (const [name, count] of Object.entries(outcome.counts)) {
@@ -105,8 +108,20 @@ export const createHandler = (deps: WebhookDeps) => {
 
 /** The webhook function's dependencies, from the shared runtime. */
 export const webhookDeps = (runtime: Runtime): WebhookDeps => ({
-  connections: prepareConnections(runtime.config, SOURCES, { queued: false }),
-  deliver: createSyncDelivery({ ciam: runtime.ciam, resolver: runtime.resolver }),
+  connections: prepareConnections(runtime.config, SOURCES, {
+    queued: runtime.queue !== undefined,
+  }),
+  deliver: byDeliveryMode({
+    sync: createSyncDelivery({
+      ciam: runtime.ciam,
+      resolver: runtime.resolver,
+      lock: createKeyedLock(),
+    }),
+    queued:
+      runtime.queue === undefined
+        ? undefined
+        : createQueuedDelivery({ queue: runtime.queue, now: runtime.now }),
+  }),
   secrets: runtime.secrets,
   fetch: runtime.fetch,
   now: runtime.now,

@@ -50,6 +50,7 @@ export const processWebhook = async (
   request: InboundRequest,
   context: SourceContext,
   deliver: Deliver,
+  traceId?: string,
 ): Promise<WebhookOutcome> => {
   const parsed = prepared.source.parse(payload, request);
   const { changes, ignored } = await prepared.source.toChanges(parsed, request, context);
@@ -80,28 +81,28 @@ export const processWebhook = async (
     };
   }
 
-  const options = context.signal === undefined ? {} : { signal: context.signal };
-  const report: DeliveryReport = await deliver(prepared.connection, planned, options);
-  const extra = ignoredBody.length > 0 ? { ignored: ignoredBody } : {};
-  if (report.status === 'queued') {
-    return {
-      statusCode: 202,
-      body: { status: 'queued', eventIds: report.eventIds, ...extra },
-      counts: { applied: 0, queued: report.eventIds.length, ignored: ignored.length },
-      eventIds,
-      subjects,
-    };
-  }
-  const [first] = report.results;
-  const body =
-    report.results.length === 1 && first && ignoredBody.length === 0
-      ? { status: 'applied', ...first }
-      : { status: 'applied', results: report.results, ...extra };
-  return {
-    statusCode: 200,
-    body,
-    counts: { applied: report.results.length, queued: 0, ignored: ignored.length },
-    eventIds,
-    subjects,
+  const options = {
+    ...(context.signal === undefined ? {} : { signal: context.signal }),
+    ...(traceId === undefined ? {} : { traceId }),
   };
+  const report: DeliveryReport = await deliver(prepared.connection, planned, options);
+  const results = report.results.map((result, index) =>
+    // A skipped change names its event type as a source-ignored one does.
+    result.status === 'ignored'
+      ? { ...result, eventType: planned[index]?.change.eventType ?? 'unknown' }
+      : result,
+  );
+  const count = (status: string) => results.filter((result) => result.status === status).length;
+  const counts = {
+    applied: count('applied'),
+    queued: count('queued'),
+    ignored: ignored.length + count('ignored'),
+  };
+  const status = counts.queued > 0 ? 'queued' : counts.applied > 0 ? 'applied' : 'ignored';
+  const [first] = results;
+  const body =
+    results.length === 1 && first && ignoredBody.length === 0
+      ? { ...first }
+      : { status, results, ...(ignoredBody.length > 0 ? { ignored: ignoredBody } : {}) };
+  return { statusCode: counts.queued > 0 ? 202 : 200, body, counts, eventIds, subjects };
 };

@@ -240,8 +240,12 @@ describe('applyUpdate', () => {
         draft: { UserStoreId: 'local-store', Nickname: 'B' },
       },
     );
-    expect(applied).toMatchObject({ eventId: 'evt-1', userId: 'demo-user-2' });
-    expect(applied.requestId).toMatch(/\S/);
+    expect(applied).toMatchObject({
+      status: 'applied',
+      eventId: 'evt-1',
+      userId: 'demo-user-2',
+      requestId: expect.stringMatching(/\S/),
+    });
     const { User } = await api.describeUserById({
       UserStoreId: 'local-store',
       UserId: 'demo-user-2',
@@ -253,7 +257,11 @@ describe('applyUpdate', () => {
     // In-memory fake of CiamApi: the cached user disappears, the lookup then finds a new one.
     let owner = 'old-id';
     const updated: string[] = [];
-    const fake: Pick<CiamApi, 'updateUser' | 'describeUser' | 'listUserByProperty'> = {
+    const fake: Pick<
+      CiamApi,
+      'updateUser' | 'describeUser' | 'listUserByProperty' | 'describeUserById'
+    > = {
+      describeUserById: async () => ({ User: null, RequestId: 'r' }),
       describeUser: async () => ({ Total: 1, Content: [{ UserId: owner }], RequestId: 'r' }),
       listUserByProperty: async () => ({ Users: [], RequestId: 'r' }),
       updateUser: async (request) => {
@@ -275,7 +283,12 @@ describe('applyUpdate', () => {
       change: change({ externalId: 'ext-1' }),
       draft: { UserStoreId: 'local-store' },
     });
-    expect(applied).toEqual({ eventId: 'evt-1', userId: 'new-id', requestId: 'req-2' });
+    expect(applied).toEqual({
+      status: 'applied',
+      eventId: 'evt-1',
+      userId: 'new-id',
+      requestId: 'req-2',
+    });
     expect(updated).toEqual(['new-id']);
 
     owner = 'old-id';

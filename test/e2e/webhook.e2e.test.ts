@@ -88,7 +88,15 @@ describe('webhook end to end (local server → handler → CIAM emulator)', () =
       Nickname: 'Alice Liddell',
       UserName: 'alice',
     });
-    expect(user?.CustomAttributes).toEqual([{ Name: 'tier', Value: 'gold', Type: 'STRING' }]);
+    // The mapped attribute, and the connection's watermark (event time; svix id) beside it.
+    expect(user?.CustomAttributes).toEqual([
+      { Name: 'tier', Value: 'gold', Type: 'STRING' },
+      {
+        Name: 'adapter_watermark_clerk',
+        Value: expect.stringMatching(/^v1;\d+;msg_/),
+        Type: 'STRING',
+      },
+    ]);
     expect(outcomes).toContainEqual({ connectionId: 'clerk', outcome: 'applied', count: 1 });
   });
 

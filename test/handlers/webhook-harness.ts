@@ -64,8 +64,8 @@ export interface Harness {
 
 /** CIAM as seen by the handler: every planned update applied to user `ciam-1`. */
 export const appliedDeliver: Deliver = async (_connection, updates) => ({
-  status: 'applied',
   results: updates.map((planned) => ({
+    status: 'applied' as const,
     eventId: planned.change.eventId,
     userId: 'ciam-1',
     requestId: 'req-1',

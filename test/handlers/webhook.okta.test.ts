@@ -103,8 +103,8 @@ describe('webhook handler: Okta Event Hooks', () => {
     expect(reply.body).toEqual({
       status: 'applied',
       results: [
-        { eventId: 'evt-bob', userId: 'ciam-1', requestId: 'req-1' },
-        { eventId: 'evt-dave', userId: 'ciam-1', requestId: 'req-1' },
+        { status: 'applied', eventId: 'evt-bob', userId: 'ciam-1', requestId: 'req-1' },
+        { status: 'applied', eventId: 'evt-dave', userId: 'ciam-1', requestId: 'req-1' },
       ],
     });
     expect(harness.deliveries).toHaveLength(1);
@@ -138,7 +138,7 @@ describe('webhook handler: Okta Event Hooks', () => {
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({
       status: 'applied',
-      results: [{ eventId: 'evt-bob', userId: 'ciam-1', requestId: 'req-1' }],
+      results: [{ status: 'applied', eventId: 'evt-bob', userId: 'ciam-1', requestId: 'req-1' }],
       ignored: [
         { eventId: 'evt-login', eventType: 'user.session.start', reason: expect.any(String) },
       ],

@@ -84,8 +84,11 @@ const context: SourceContext = {
 };
 
 const queue: Deliver = async (_connection, updates) => ({
-  status: 'queued',
-  eventIds: updates.map((update) => update.change.eventId),
+  results: updates.map((update) => ({
+    status: 'queued' as const,
+    eventId: update.change.eventId,
+    messageId: `m-${update.change.eventId}`,
+  })),
 });
 
 interface Case {
