@@ -59,6 +59,21 @@ export interface Runtime {
 
 const SERVICE_NAME = 'ciam-webhook-adapter';
 
+const positiveNumber = (value: string | undefined, fallback: number): number => {
+  const number = value === undefined || value === '' ? Number.NaN : Number(value);
+  return Number.isFinite(number) && number > 0 ? number : fallback;
+};
+
+/**
+ * Per-instance pacing of CIAM calls. CIAM allows 20 requests/second per action in all; the queue
+ * consumer runs 2 instances at 10/s each (serverless.yml sets CIAM_RATE_LIMIT_PER_SECOND), and a
+ * synchronous caller waits at most CIAM_RATE_LIMIT_MAX_WAIT_MS before it is answered 429.
+ */
+const rateLimitOf = (env: RuntimeEnv) => ({
+  perSecond: positiveNumber(env.CIAM_RATE_LIMIT_PER_SECOND, 20),
+  maxWaitMs: positiveNumber(env.CIAM_RATE_LIMIT_MAX_WAIT_MS, 2000),
+});
+
 const chooseQueue = (
   url: string | undefined,
   given: QueuePort | undefined,
@@ -102,6 +117,7 @@ export const createRuntime = (env: RuntimeEnv, overrides: RuntimeOverrides = {})
     endpoint: config.ciam.endpoint,
     region: config.ciam.region,
     timeoutMs: config.ciam.timeoutMs,
+    rateLimit: rateLimitOf(env),
   });
   const ciam = createCiamClient(tencent);
   return {

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors.ts';
+import { createTokenBucket, type TokenBucket } from '../limit/token-bucket.ts';
 import type { CredentialsProvider } from './credentials.ts';
 import { UpstreamError } from './errors.ts';
 import { signTc3 } from './sign.ts';
@@ -28,6 +29,12 @@ export interface TencentClientOptions {
   random?: () => number;
   /** Default `ciam-webhook-adapter/0.1.0`. */
   requestClient?: string;
+  /**
+   * Paces calls per action in this instance (CIAM allows 20 requests/second per action), so many
+   * concurrent deliveries wait their turn instead of each being refused and retried. A call that
+   * would wait longer than `maxWaitMs` fails at once with 429 UPSTREAM_RATE_LIMITED + Retry-After.
+   */
+  rateLimit?: { perSecond: number; maxWaitMs?: number };
 }
 
 export interface TencentCallOptions {
@@ -92,6 +99,21 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
   const random = options.random ?? Math.random;
   const requestClient = options.requestClient ?? 'ciam-webhook-adapter/0.1.0';
   const { fetch, now, credentials } = options;
+
+  const buckets = new Map<string, TokenBucket>();
+  const { rateLimit } = options;
+  const pace = async (action: string, signal: AbortSignal | undefined): Promise<void> => {
+    if (rateLimit === undefined) return;
+    let bucket = buckets.get(action);
+    if (bucket === undefined) {
+      bucket = createTokenBucket({ ratePerSecond: rateLimit.perSecond, now });
+      buckets.set(action, bucket);
+    }
+    await bucket.acquire({
+      ...(signal === undefined ? {} : { signal }),
+      ...(rateLimit.maxWaitMs === undefined ? {} : { maxWaitMs: rateLimit.maxWaitMs }),
+    });
+  };
 
   const aborted = (action: string, signal: AbortSignal) =>
     new UpstreamError({ upstreamCode: 'ABORTED', action, cause: signal.reason });
@@ -196,6 +218,11 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
     let refreshed = false;
     for (;;) {
       if (signal?.aborted) throw aborted(action, signal);
+      try {
+        await pace(action, signal);
+      } catch (error) {
+        throw signal?.aborted ? aborted(action, signal) : error;
+      }
       try {
         return (await attempt(action, body, signal)) as T;
       } catch (error) {
