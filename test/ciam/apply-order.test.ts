@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type ApplyTarget,
+  applyUpdate,
+  createKeyedLock,
+  type PlannedUpdate,
+} from '../../lib/ciam/apply.ts';
+import { createCiamClient } from '../../lib/ciam/client.ts';
+import { createUserResolver } from '../../lib/ciam/resolve.ts';
+import { createTencentClient } from '../../lib/tencent/client.ts';
+import { EMULATOR_CREDENTIALS, useEmulator } from '../helpers/emulator.ts';
+
+const emulator = useEmulator({ port: 0, rateLimit: 1000 }, { resetBeforeEach: true });
+
+const setup = () => {
+  const ciam = createCiamClient(
+    createTencentClient({
+      fetch,
+      now: Date.now,
+      endpoint: emulator().url,
+      credentials: { get: async () => EMULATOR_CREDENTIALS, invalidate: () => {} },
+    }),
+  );
+  return { ciam, resolver: createUserResolver({ ciam, now: Date.now }) };
+};
+
+const target: ApplyTarget = {
+  id: 'clerk',
+  userStoreId: 'local-store',
+  resolve: { by: 'indexedAttribute', index: 1 },
+  mapping: {},
+  guard: { attribute: 'adapter_watermark_clerk', type: 'STRING' },
+};
+
+const change = (eventId: string, second: number, nickname: string): PlannedUpdate => ({
+  change: {
+    eventId,
+    eventType: 'user.updated',
+    occurredAt: new Date(Date.UTC(2025, 0, 1, 0, 0, second)).toISOString(),
+    subject: { externalId: 'ext-alice' },
+  },
+  draft: { UserStoreId: 'local-store', Nickname: nickname },
+});
+
+const nickname = async (ciam: ReturnType<typeof setup>['ciam']) =>
+  (await ciam.describeUserById({ UserStoreId: 'local-store', UserId: 'demo-user-1' })).User
+    ?.Nickname;
+
+const updateCalls = () => emulator().calls.filter((call) => call.action === 'UpdateUser');
+
+describe('applyUpdate with the stale-event guard (CIAM emulator over HTTP)', () => {
+  it('skips a change older than the last applied one, without writing', async () => {
+    const deps = setup();
+    await expect(applyUpdate(deps, target, change('e2', 2, 'newer'))).resolves.toMatchObject({
+      status: 'applied',
+    });
+    await expect(applyUpdate(deps, target, change('e1', 1, 'older'))).resolves.toEqual({
+      status: 'ignored',
+      eventId: 'e1',
+      userId: 'demo-user-1',
+      reason: 'stale',
+    });
+    expect(await nickname(deps.ciam)).toBe('newer');
+    expect(updateCalls()).toHaveLength(1);
+  });
+
+  it('applies a redelivered event once, however many times it arrives', async () => {
+    const deps = setup();
+    const results = [];
+    for (let i = 0; i < 5; i += 1)
+      results.push(await applyUpdate(deps, target, change('e', 1, 'x')));
+    expect(results.map((r) => r.status)).toEqual([
+      'applied',
+      'ignored',
+      'ignored',
+      'ignored',
+      'ignored',
+    ]);
+    expect(results.slice(1).every((r) => r.status === 'ignored' && r.reason === 'duplicate')).toBe(
+      true,
+    );
+    expect(updateCalls()).toHaveLength(1);
+  });
+
+  it('ends with the newest change when concurrent deliveries race, with the per-user lock', async () => {
+    const base = setup();
+    // Slow reads: without the lock, every racer would read the same old watermark and write.
+    const ciam = {
+      ...base.ciam,
+      describeUserById: async (...args: Parameters<typeof base.ciam.describeUserById>) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return base.ciam.describeUserById(...args);
+      },
+    };
+    const deps = { ciam, resolver: base.resolver, lock: createKeyedLock() };
+    const seconds = [5, 3, 9, 1, 7, 2, 8, 4, 6];
+    await Promise.all(seconds.map((s) => applyUpdate(deps, target, change(`e${s}`, s, `n${s}`))));
+    expect(await nickname(deps.ciam)).toBe('n9');
+  });
+
+  it('keeps custom attributes the user already had when a change writes its own', async () => {
+    const deps = setup();
+    await deps.ciam.updateUser({
+      UserStoreId: 'local-store',
+      UserId: 'demo-user-1',
+      CustomizationAttributes: [{ Name: 'plan', Value: 'pro', Type: 'STRING' }],
+    });
+    const planned = change('e1', 1, 'x');
+    planned.draft.CustomizationAttributes = [{ Name: 'tier', Value: 'gold', Type: 'STRING' }];
+    await applyUpdate(deps, target, planned);
+    const { User } = await deps.ciam.describeUserById({
+      UserStoreId: 'local-store',
+      UserId: 'demo-user-1',
+    });
+    expect(User?.CustomAttributes).toEqual([
+      { Name: 'plan', Value: 'pro', Type: 'STRING' },
+      { Name: 'tier', Value: 'gold', Type: 'STRING' },
+      {
+        Name: 'adapter_watermark_clerk',
+        Value: expect.stringMatching(/^v1;\d+;e1$/),
+        Type: 'STRING',
+      },
+    ]);
+  });
+
+  it('without a guard and without custom attributes, writes at once (one call, no read)', async () => {
+    const deps = setup();
+    const { guard: _guard, ...unguarded } = target;
+    await applyUpdate(deps, unguarded, change('e1', 1, 'a'));
+    await applyUpdate(deps, unguarded, change('e0', 0, 'b'));
+    expect(await nickname(deps.ciam)).toBe('b');
+    expect(emulator().calls.filter((c) => c.action === 'DescribeUserById')).toHaveLength(1);
+  });
+});
+
+describe('createKeyedLock', () => {
+  it('runs tasks of one key one after another and other keys alongside', async () => {
+    const lock = createKeyedLock();
+    const log: string[] = [];
+    const task = (name: string, key: string) =>
+      lock(key, async () => {
+        log.push(`start ${name}`);
+        await new Promise((resolve) => setImmediate(resolve));
+        log.push(`end ${name}`);
+      });
+    await Promise.all([task('a1', 'a'), task('a2', 'a'), task('b1', 'b')]);
+    expect(log.indexOf('end a1')).toBeLessThan(log.indexOf('start a2'));
+    expect(log.indexOf('start b1')).toBeLessThan(log.indexOf('end a1'));
+  });
+
+  it('goes on with the next task after one fails', async () => {
+    const lock = createKeyedLock();
+    const failed = lock('k', async () => {
+      throw new Error('boom');
+    });
+    await expect(failed).rejects.toThrow('boom');
+    await expect(lock('k', async () => 'next')).resolves.toBe('next');
+  });
+});
