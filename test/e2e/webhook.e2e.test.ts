@@ -282,4 +282,53 @@ describe('webhook end to end (local server → handler → CIAM emulator)', () =
     const res = await fetch(`${stack.server.url}/health`);
     expect(res.status).toBe(200);
   });
+
+  it('answers an older change than the one applied 200 ignored "stale", and never writes it', async () => {
+    const newer = clerkUserUpdated({
+      first_name: 'Newer',
+      last_name: '',
+      updated_at: 1_800_000_002_000,
+    });
+    const older = clerkUserUpdated({
+      first_name: 'Older',
+      last_name: '',
+      updated_at: 1_800_000_001_000,
+    });
+    expect((await post('clerk', newer, clerkHeaders(newer))).status).toBe(200);
+    const res = await post('clerk', older, clerkHeaders(older));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      status: 'ignored',
+      reason: 'stale',
+      eventType: 'user.updated',
+      userId: 'demo-user-1',
+    });
+    expect((await describeUser('demo-user-1'))?.Nickname).toBe('Newer');
+    expect(apiCalls()).toBe(1);
+    expect(outcomes).toContainEqual({ connectionId: 'clerk', outcome: 'ignored', count: 1 });
+  });
+
+  it('applies one delivery sent five times once, the copies answered "duplicate"', async () => {
+    const body = clerkUserUpdated();
+    const headers = clerkHeaders(body);
+    const statuses: unknown[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const res = await post('clerk', body, headers);
+      statuses.push(
+        ((await res.json()) as { status: string; reason?: string }).reason ?? 'applied',
+      );
+    }
+    expect(statuses).toEqual(['applied', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
+    expect(apiCalls()).toBe(1);
+  });
+
+  it('ends on the newest change when 30 deliveries for one user arrive concurrently', async () => {
+    const times = Array.from({ length: 30 }, (_, i) => 1_800_000_000_000 + ((i * 7) % 30) * 1000);
+    const bodies = times.map((t) =>
+      clerkUserUpdated({ first_name: `T${t}`, last_name: '', updated_at: t }),
+    );
+    const answers = await Promise.all(bodies.map((b) => post('clerk', b, clerkHeaders(b))));
+    expect(answers.every((res) => res.status === 200)).toBe(true);
+    expect((await describeUser('demo-user-1'))?.Nickname).toBe(`T${Math.max(...times)}`);
+  });
 });
