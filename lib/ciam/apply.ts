@@ -31,6 +31,11 @@ export interface AppliedUpdate {
   eventId: string;
   userId: string;
   requestId: string;
+  /**
+   * An earlier attempt of this write timed out or lost its connection and may still land later,
+   * over a newer change. Queued delivery holds the user's group until it must have landed.
+   */
+  lateWritePossible?: true;
 }
 
 /** Not written because the user already holds this change or a newer one. */
@@ -123,8 +128,20 @@ export const applyUpdate = async (
         }
         request.CustomizationAttributes = mergeCustomAttributes(user.CustomAttributes, updates);
       }
-      const response = await deps.ciam.updateUser(request, options);
-      return { status: 'applied', eventId: change.eventId, userId, requestId: response.RequestId };
+      let uncertain = false;
+      const response = await deps.ciam.updateUser(request, {
+        ...options,
+        onUncertainAttempt: () => {
+          uncertain = true;
+        },
+      });
+      return {
+        status: 'applied',
+        eventId: change.eventId,
+        userId,
+        requestId: response.RequestId,
+        ...(uncertain ? { lateWritePossible: true as const } : {}),
+      };
     });
 
   const userId = await deps.resolver.resolve(target, change, options);

@@ -95,6 +95,11 @@ export interface UserPageResponse {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * Told when an attempt was sent but its outcome is unknown (timed out, connection dropped) and
+   * the call went on: that attempt may still land later, after this call has returned.
+   */
+  onUncertainAttempt?: () => void;
 }
 
 /** The CIAM operations the adapter uses; `lib/ciam/client.ts` implements it over TC3 + fetch. */

@@ -39,7 +39,12 @@ export interface TencentClientOptions {
 
 export interface TencentCallOptions {
   signal?: AbortSignal;
+  /** Called when an attempt may have reached Tencent unanswered (TIMEOUT, NETWORK) and is retried. */
+  onUncertainAttempt?: () => void;
 }
+
+// Sent, but no answer: Tencent may have applied it, and may still apply it after we move on.
+const UNCERTAIN = new Set(['TIMEOUT', 'NETWORK']);
 
 export interface TencentClient {
   /** Resolves to the whole `Response` object (including `RequestId`) or throws UpstreamError. */
@@ -236,6 +241,7 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
           continue;
         }
         if (error.retryClass !== 'retryable' || retries + 1 >= maxAttempts) throw error;
+        if (UNCERTAIN.has(error.upstreamCode)) callOptions.onUncertainAttempt?.();
         await backoff(retries, signal);
         retries += 1;
       }

@@ -12,11 +12,12 @@ import { EMULATOR_CREDENTIALS, useEmulator } from '../helpers/emulator.ts';
 
 const emulator = useEmulator({ port: 0, rateLimit: 1000 }, { resetBeforeEach: true });
 
-const setup = () => {
+const setup = (timeoutMs = 5000) => {
   const ciam = createCiamClient(
     createTencentClient({
       fetch,
       now: Date.now,
+      timeoutMs,
       endpoint: emulator().url,
       credentials: { get: async () => EMULATOR_CREDENTIALS, invalidate: () => {} },
     }),
@@ -130,6 +131,26 @@ describe('applyUpdate with the stale-event guard (CIAM emulator over HTTP)', () 
     await applyUpdate(deps, unguarded, change('e0', 0, 'b'));
     expect(await nickname(deps.ciam)).toBe('b');
     expect(emulator().calls.filter((c) => c.action === 'DescribeUserById')).toHaveLength(1);
+  });
+});
+
+describe('applyUpdate when an attempt times out but lands late', () => {
+  it('reports lateWritePossible when a retried attempt may still be written', async () => {
+    const deps = setup(150);
+    emulator().faults.configure({
+      script: [{ kind: 'latency', latencyMs: 400 }],
+      actions: ['UpdateUser'],
+    });
+    const result = await applyUpdate(deps, target, change('e1', 1, 'slow'));
+    expect(result).toMatchObject({ status: 'applied', lateWritePossible: true });
+  });
+
+  it('does not report it when every attempt was answered', async () => {
+    const deps = setup();
+    emulator().faults.configure({ script: ['InternalError'], actions: ['UpdateUser'] });
+    const result = await applyUpdate(deps, target, change('e1', 1, 'x'));
+    expect(result).toMatchObject({ status: 'applied' });
+    expect(result).not.toHaveProperty('lateWritePossible');
   });
 });
 
