@@ -71,9 +71,17 @@ describe('local API Gateway stand-in', () => {
   });
 
   it('answers 404 for routes API Gateway would not route, and 500 when the handler throws', async () => {
-    expect((await fetch(`${server.url}/other`, { method: 'POST' })).status).toBe(404);
+    const other = await fetch(`${server.url}/other`, { method: 'POST' });
+    expect({ status: other.status, body: await other.json() }).toEqual({
+      status: 404,
+      body: { message: 'Not Found' },
+    });
     expect((await fetch(`${server.url}/webhooks/a/b`, { method: 'POST' })).status).toBe(404);
-    expect((await send('/webhooks/boom', Buffer.from('{}'), [])).status).toBe(500);
+    // API Gateway's own answer when the function fails, not the adapter's error format.
+    expect(await send('/webhooks/boom', Buffer.from('{}'), [])).toEqual({
+      status: 500,
+      body: '{"message":"Internal Server Error"}',
+    });
   });
 
   it('reports health from the readiness check', async () => {
