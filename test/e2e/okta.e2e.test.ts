@@ -96,6 +96,7 @@ describe('Okta Event Hooks end to end (local server → handler → fake Okta + 
       body: fixtureBody(),
     });
     expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ code: 'SIGNATURE_INVALID' });
     expect(okta.requests.length).toBe(before);
     expect(stack.emulator.calls).toHaveLength(0);
   });

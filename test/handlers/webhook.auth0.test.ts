@@ -1,18 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  auth0Event,
-  base64Encoded,
-  fixturePayload,
-  withHeaders,
-  withoutHeaders,
-} from '../helpers/events.ts';
-import {
-  type BadInput,
-  commonBadInputs,
-  expectRefused,
-  type Harness,
-  startHarness,
-} from './webhook-harness.ts';
+import { auth0Event, fixturePayload, withHeaders } from '../helpers/events.ts';
+import { type BadInput, expectRefused, type Harness, startHarness } from './webhook-harness.ts';
 
 let harness: Harness;
 beforeAll(async () => {
@@ -32,19 +20,15 @@ const payloadWith = (
   return { ...payload, ...envelope, data: { object: { ...data.object, ...user } } };
 };
 
+// Shared with every source (status codes, 401/400/413/415 tables, ignored events, base64,
+// methods, routing): source-contract.test.ts. Here: Auth0's mapping, type spellings and the
+// Authorization schemes it refuses.
 describe('webhook handler: Auth0 Event Streams', () => {
   it('applies user.updated with the bearer token and maps profile and user_metadata', async () => {
     const reply = await harness.invoke(auth0Event());
 
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({
-      status: 'applied',
-      eventId: EVENT_ID,
-      userId: 'ciam-1',
-      requestId: 'req-1',
-    });
     const planned = harness.deliveries[0]?.updates[0];
-    expect(harness.deliveries).toHaveLength(1);
     expect(planned?.change).toMatchObject({
       connectionId: 'auth0',
       eventId: EVENT_ID,
@@ -61,7 +45,6 @@ describe('webhook handler: Auth0 Event Streams', () => {
       Address: '1 Example Rd, Singapore',
       Birthdate: Date.parse('1990-05-17T00:00:00.000Z'),
     });
-    expect(harness.outcomes).toEqual([{ connectionId: 'auth0', outcome: 'applied', count: 1 }]);
   });
 
   it('accepts the prefixed type spelling (com.auth0.user.updated, spec_version)', async () => {
@@ -73,27 +56,24 @@ describe('webhook handler: Auth0 Event Streams', () => {
     expect(harness.deliveries[0]?.updates[0]?.change.eventType).toBe('user.updated');
   });
 
-  it('applies a base64-encoded body', async () => {
-    const reply = await harness.invoke(base64Encoded(auth0Event()));
+  it('ignores a test event (a0purpose: test) of a handled type without delivering', async () => {
+    const reply = await harness.invoke(
+      auth0Event(payloadWith({}, { id: 'evt_test', a0purpose: 'test' })),
+    );
     expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ status: 'applied', eventId: EVENT_ID });
-  });
-
-  it.each([
-    ['an unsubscribed type', { id: 'evt_deleted', type: 'user.deleted', specversion: '1.0' }],
-    ['a test event', payloadWith({}, { id: 'evt_deleted', a0purpose: 'test' })],
-  ])('ignores %s without delivering', async (_name, payload) => {
-    const reply = await harness.invoke(auth0Event(payload));
-    expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ status: 'ignored', eventId: 'evt_deleted' });
+    // reason values: see test/sources
+    expect(reply.body).toEqual({
+      status: 'ignored',
+      eventId: 'evt_test',
+      eventType: 'user.updated',
+      reason: expect.any(String),
+    });
     expect(harness.deliveries).toHaveLength(0);
     expect(harness.outcomes).toEqual([{ connectionId: 'auth0', outcome: 'ignored', count: 1 }]);
   });
 
   describe('refuses unauthenticated requests with 401 SIGNATURE_INVALID', () => {
     const cases: Array<[string, () => ReturnType<typeof auth0Event>]> = [
-      ['with another token', () => auth0Event(undefined, { secret: 'not-the-token' })],
-      ['with no Authorization', () => withoutHeaders(auth0Event(), 'authorization')],
       [
         'with the token but no scheme',
         () => withHeaders(auth0Event(), { authorization: 'demo-auth0-token' }),
@@ -124,14 +104,6 @@ describe('webhook handler: Auth0 Event Streams', () => {
 
   describe('refuses bad input with a 4xx code and never delivers', () => {
     const cases: BadInput[] = [
-      ...commonBadInputs((body) => auth0Event(body)),
-      {
-        name: 'wrong types',
-        event: () => auth0Event(payloadWith({ email: 42, nickname: ['a'] })),
-        status: 400,
-        code: 'PAYLOAD_INVALID',
-        paths: ['/data/object/email', '/data/object/nickname'],
-      },
       {
         name: 'a user.updated without the user',
         event: () =>

@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  base64Encoded,
   clerkEvent,
   DEMO_SECRETS,
   fixturePayload,
   tamper,
+  withHeaders,
   withoutHeaders,
 } from '../helpers/events.ts';
 import {
   type BadInput,
-  commonBadInputs,
   expectRefused,
   type Harness,
   NOW,
@@ -25,29 +24,24 @@ beforeEach(() => harness.reset());
 
 const signed = (body?: Parameters<typeof clerkEvent>[0]) => clerkEvent(body, { now: NOW });
 
+/** A well-formed v1 signature that no secret of the connection produced. */
+const OTHER_SIGNATURE = `v1,${Buffer.alloc(32, 7).toString('base64')}`;
+
 /** The fixture's user.updated with `data` fields replaced. */
 const userUpdated = (data: Record<string, unknown>, envelope: Record<string, unknown> = {}) => {
   const payload = fixturePayload('clerk.user-updated');
   return { ...payload, ...envelope, data: { ...(payload.data as object), ...data } };
 };
 
+// Shared with every source (status codes, 401/400/413/415 tables, ignored events, base64,
+// methods, routing): source-contract.test.ts. Here: Clerk's mapping and svix headers.
 describe('webhook handler: Clerk (standard-webhooks)', () => {
   it('applies a signed user.updated and maps primary email/phone, names and public_metadata', async () => {
     const reply = await harness.invoke(signed());
 
     expect(reply.status).toBe(200);
-    expect(reply.headers['content-type']).toBe('application/json');
-    expect(reply.body).toEqual({
-      status: 'applied',
-      eventId: 'msg_2demoAliceUserUpdated01',
-      userId: 'ciam-1',
-      requestId: 'req-1',
-    });
-    expect(harness.deliveries).toHaveLength(1);
-    const [call] = harness.deliveries;
-    expect(call?.connection.id).toBe('clerk');
-    expect(call?.updates).toHaveLength(1);
-    const planned = call?.updates[0];
+    expect(harness.deliveries[0]?.updates).toHaveLength(1);
+    const planned = harness.deliveries[0]?.updates[0];
     expect(planned?.change).toMatchObject({
       connectionId: 'clerk',
       eventId: 'msg_2demoAliceUserUpdated01',
@@ -67,7 +61,6 @@ describe('webhook handler: Clerk (standard-webhooks)', () => {
         { Name: 'tier', Value: 'gold', Type: 'STRING' },
       ],
     });
-    expect(harness.outcomes).toEqual([{ connectionId: 'clerk', outcome: 'applied', count: 1 }]);
   });
 
   it('picks the primary email by id even when it is not first in the list', async () => {
@@ -78,27 +71,14 @@ describe('webhook handler: Clerk (standard-webhooks)', () => {
     expect(harness.deliveries[0]?.updates[0]?.draft.Email).toBe('alice.old@example.org');
   });
 
-  it('verifies a base64-encoded body over the decoded bytes and applies it', async () => {
-    const event = base64Encoded(signed());
-    expect(event.isBase64Encoded).toBe(true);
-    const reply = await harness.invoke(event);
-    expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ status: 'applied', eventId: 'msg_2demoAliceUserUpdated01' });
-    expect(harness.deliveries[0]?.updates[0]?.draft.Email).toBe('alice@example.com');
-  });
-
-  it('ignores an event type it does not handle without delivering', async () => {
+  it('accepts a svix-signature listing several signatures when one of them matches', async () => {
+    const event = signed();
+    const valid = event.headers['svix-signature'] ?? '';
     const reply = await harness.invoke(
-      signed({ type: 'session.created', object: 'event', data: { id: 'sess_1' } }),
+      withHeaders(event, { 'svix-signature': `${OTHER_SIGNATURE} v2,unknown ${valid}` }),
     );
     expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({
-      status: 'ignored',
-      eventId: 'msg_2demoAliceUserUpdated01',
-      eventType: 'session.created',
-    });
-    expect(harness.deliveries).toHaveLength(0);
-    expect(harness.outcomes).toEqual([{ connectionId: 'clerk', outcome: 'ignored', count: 1 }]);
+    expect(reply.body).toMatchObject({ status: 'applied' });
   });
 
   it('drops __proto__ from public_metadata and leaves Object.prototype alone', async () => {
@@ -125,20 +105,20 @@ describe('webhook handler: Clerk (standard-webhooks)', () => {
 
   describe('refuses unauthenticated requests with 401 SIGNATURE_INVALID', () => {
     const cases: Array<[string, () => ReturnType<typeof clerkEvent>]> = [
-      [
-        'signed with another secret',
-        () => clerkEvent(undefined, { now: NOW, secret: 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }),
-      ],
-      ['with no svix-signature', () => withoutHeaders(signed(), 'svix-signature')],
       ['with no svix-id', () => withoutHeaders(signed(), 'svix-id')],
       ['with no svix-timestamp', () => withoutHeaders(signed(), 'svix-timestamp')],
-      ['with a tampered body', () => tamper(signed())],
-      ['with a tampered base64 body', () => tamper(base64Encoded(signed()))],
-      ['signed 6 minutes ago (stale)', () => clerkEvent(undefined, { now: NOW - 360_000 })],
-      ['signed 6 minutes ahead (future)', () => clerkEvent(undefined, { now: NOW + 360_000 })],
+      [
+        'with several signatures none of which matches',
+        () =>
+          withHeaders(signed(), { 'svix-signature': `${OTHER_SIGNATURE} v1,${'A'.repeat(44)}` }),
+      ],
       [
         'with another svix-id than the one signed',
-        () => ({ ...signed(), headers: { ...signed().headers, 'svix-id': 'msg_other' } }),
+        () => withHeaders(signed(), { 'svix-id': 'msg_other' }),
+      ],
+      [
+        'with the svix-timestamp changed after signing',
+        () => withHeaders(signed(), { 'svix-timestamp': String(Math.floor(NOW / 1000) - 1) }),
       ],
     ];
     it.each(cases)('%s', async (_name, event) => {
@@ -159,14 +139,6 @@ describe('webhook handler: Clerk (standard-webhooks)', () => {
 
   describe('refuses bad input with a 4xx code and never delivers', () => {
     const cases: BadInput[] = [
-      ...commonBadInputs((body) => signed(body)),
-      {
-        name: 'wrong types',
-        event: () => signed(userUpdated({ first_name: 42, email_addresses: 'alice@example.com' })),
-        status: 400,
-        code: 'PAYLOAD_INVALID',
-        paths: ['/data/first_name', '/data/email_addresses'],
-      },
       {
         name: 'a missing data object',
         event: () => signed({ type: 'user.updated', object: 'event' }),

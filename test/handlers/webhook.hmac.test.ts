@@ -1,18 +1,14 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  base64Encoded,
   fixturePayload,
-  HMAC_SCHEME,
   hmacEvent,
   loadFixture,
-  tamper,
   withHeaders,
   withoutHeaders,
 } from '../helpers/events.ts';
 import {
   type BadInput,
-  commonBadInputs,
   expectRefused,
   type Harness,
   HMAC_TS_CONNECTION,
@@ -52,19 +48,15 @@ const payloadWith = (fields: Record<string, unknown>) => ({
   ...fields,
 });
 
+// Shared with every source (status codes, 401/400/413/415 tables, ignored events, base64,
+// methods, routing, replay window): source-contract.test.ts. Here: field expressions, the
+// signature header format and the optional timestamp header.
 describe('webhook handler: generic HMAC', () => {
   it('applies a signed body mapped by the connection fields', async () => {
     const reply = await harness.invoke(signed());
 
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({
-      status: 'applied',
-      eventId: EVENT_ID,
-      userId: 'ciam-1',
-      requestId: 'req-1',
-    });
     const planned = harness.deliveries[0]?.updates[0];
-    expect(harness.deliveries).toHaveLength(1);
     expect(planned?.change).toMatchObject({
       connectionId: 'hmac',
       eventId: EVENT_ID,
@@ -78,7 +70,6 @@ describe('webhook handler: generic HMAC', () => {
       PhoneNumber: '+6591234563',
       Nickname: 'Carol Núñez',
     });
-    expect(harness.outcomes).toEqual([{ connectionId: 'hmac', outcome: 'applied', count: 1 }]);
   });
 
   it('verifies the unchanged fixture event (non-ASCII body) as sent', async () => {
@@ -94,12 +85,6 @@ describe('webhook handler: generic HMAC', () => {
     expect(reply.body.eventId).toBe(`sha256:${createHash('sha256').update(body).digest('hex')}`);
   });
 
-  it('verifies a base64-encoded body over the decoded bytes and applies it', async () => {
-    const reply = await harness.invoke(base64Encoded(signed()));
-    expect(reply.status).toBe(200);
-    expect(harness.deliveries[0]?.updates[0]?.draft.Nickname).toBe('Carol Núñez');
-  });
-
   it('applies a timestamped delivery and dates the change by the signed timestamp', async () => {
     const at = Math.floor(NOW / 1000) - 60;
     const reply = await harness.invoke(
@@ -113,29 +98,9 @@ describe('webhook handler: generic HMAC', () => {
     );
   });
 
-  it('ignores an event type the connection does not handle without delivering', async () => {
-    const reply = await harness.invoke(
-      withHeaders(timestamped(), { [HMAC_TYPE_HEADER]: 'user.deleted' }),
-    );
-    expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({
-      status: 'ignored',
-      eventId: EVENT_ID,
-      eventType: 'user.deleted',
-    });
-    expect(harness.deliveries).toHaveLength(0);
-    expect(harness.outcomes).toEqual([
-      { connectionId: HMAC_TS_CONNECTION, outcome: 'ignored', count: 1 },
-    ]);
-  });
-
   describe('refuses unauthenticated requests with 401 SIGNATURE_INVALID', () => {
     const header = 'x-hub-signature-256';
     const cases: Array<[string, () => ReturnType<typeof hmacEvent>]> = [
-      ['signed with another secret', () => hmacEvent(undefined, { secret: 'other-secret' })],
-      ['with no signature header', () => withoutHeaders(signed(), header)],
-      ['with a tampered body', () => tamper(signed())],
-      ['with a tampered base64 body', () => tamper(base64Encoded(signed()))],
       [
         'without the sha256= prefix',
         () =>
@@ -155,8 +120,6 @@ describe('webhook handler: generic HMAC', () => {
         () => withHeaders(signed(), { [header]: signed().headers[header]?.slice(0, -2) ?? '' }),
       ],
       ['with the timestamp header missing', () => withoutHeaders(timestamped(), HMAC_TS_HEADER)],
-      ['signed 6 minutes ago (stale)', () => timestamped(undefined, { now: NOW - 360_000 })],
-      ['signed 6 minutes ahead (future)', () => timestamped(undefined, { now: NOW + 360_000 })],
       [
         'with the timestamp changed after signing',
         () => withHeaders(timestamped(), { [HMAC_TS_HEADER]: String(Math.floor(NOW / 1000) - 1) }),
@@ -179,20 +142,12 @@ describe('webhook handler: generic HMAC', () => {
         withHeaders(event, { [header]: `sha256=${value.slice(7).toUpperCase()}` }),
       );
       expect(reply.status).toBe(200);
-      expect(HMAC_SCHEME.encoding).toBe('hex');
+      expect(reply.body).toMatchObject({ status: 'applied', eventId: EVENT_ID });
     });
   });
 
   describe('refuses bad input with a 4xx code and never delivers', () => {
     const cases: BadInput[] = [
-      ...commonBadInputs((body) => signed(body)),
-      {
-        name: 'wrong types',
-        event: () => signed(payloadWith({ email: 42, name: { first: 'Carol' } })),
-        status: 400,
-        code: 'PAYLOAD_INVALID',
-        paths: ['/email', '/name'],
-      },
       {
         name: 'a missing id',
         event: () => signed({ email: 'carol@example.com' }),

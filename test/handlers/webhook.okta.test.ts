@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  base64Encoded,
   fixturePayload,
   oktaChallengeEvent,
   oktaEvent,
   withHeaders,
-  withMethod,
   withoutHeaders,
 } from '../helpers/events.ts';
 import { oktaUser } from '../helpers/fake-okta.ts';
 import {
   type BadInput,
-  commonBadInputs,
   expectRefused,
   type Harness,
   OKTA_API_TOKEN,
@@ -53,17 +50,13 @@ const hookWith = (
   };
 };
 
+// Shared with every source (status codes, 401/400/413/415 tables, ignored events, base64,
+// methods, routing): source-contract.test.ts. Here: the Users API, batches, the GET handshake.
 describe('webhook handler: Okta Event Hooks', () => {
   it('fetches the profile from the Users API and applies it', async () => {
     const reply = await harness.invoke(oktaEvent());
 
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({
-      status: 'applied',
-      eventId: FIXTURE_UUID,
-      userId: 'ciam-1',
-      requestId: 'req-1',
-    });
     expect(harness.okta.requests).toEqual([
       expect.objectContaining({
         method: 'GET',
@@ -86,7 +79,6 @@ describe('webhook handler: Okta Event Hooks', () => {
       PhoneNumber: '+6591234562',
       Nickname: 'Bob Baker',
     });
-    expect(harness.outcomes).toEqual([{ connectionId: 'okta', outcome: 'applied', count: 1 }]);
   });
 
   it('applies a batch of two events in order and answers with a results array', async () => {
@@ -151,20 +143,6 @@ describe('webhook handler: Okta Event Hooks', () => {
     );
   });
 
-  it('ignores an unsubscribed event type without calling Okta or delivering', async () => {
-    const reply = await harness.invoke(
-      oktaEvent(hookWith({ uuid: 'evt-login', eventType: 'user.session.start' })),
-    );
-    expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({
-      status: 'ignored',
-      eventId: 'evt-login',
-      eventType: 'user.session.start',
-    });
-    expect(harness.okta.requests).toHaveLength(0);
-    expect(harness.deliveries).toHaveLength(0);
-  });
-
   it('ignores a user Okta no longer has (404) without delivering', async () => {
     const reply = await harness.invoke(
       oktaEvent(hookWith({ uuid: 'evt-gone', target: 'ext-gone' })),
@@ -183,12 +161,6 @@ describe('webhook handler: Okta Event Hooks', () => {
     expect(harness.outcomes).toEqual([
       { connectionId: 'okta', outcome: 'SOURCE_UNAVAILABLE', count: 1 },
     ]);
-  });
-
-  it('applies a base64-encoded body', async () => {
-    const reply = await harness.invoke(base64Encoded(oktaEvent()));
-    expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ status: 'applied', eventId: FIXTURE_UUID });
   });
 
   describe('verification challenge (GET)', () => {
@@ -212,18 +184,10 @@ describe('webhook handler: Okta Event Hooks', () => {
       );
       expectRefused(reply, 400, 'PAYLOAD_INVALID');
     });
-
-    it('answers PUT with 405 and Allow: GET, POST', async () => {
-      const reply = await harness.invoke(withMethod(oktaEvent(), 'PUT'));
-      expectRefused(reply, 405, 'METHOD_NOT_ALLOWED');
-      expect(reply.headers.allow).toBe('GET, POST');
-    });
   });
 
   describe('refuses unauthenticated requests with 401 SIGNATURE_INVALID', () => {
     const cases: Array<[string, () => ReturnType<typeof oktaEvent>]> = [
-      ['with another secret', () => oktaEvent(undefined, { secret: 'not-the-secret' })],
-      ['with no Authorization', () => withoutHeaders(oktaEvent(), 'authorization')],
       [
         'with the secret behind a scheme',
         () => withHeaders(oktaEvent(), { authorization: 'Bearer demo-okta-hook-secret' }),
@@ -247,14 +211,6 @@ describe('webhook handler: Okta Event Hooks', () => {
   describe('refuses bad input with a 4xx code and never delivers', () => {
     const payload = () => fixturePayload('okta.user-updated');
     const cases: BadInput[] = [
-      ...commonBadInputs((body) => oktaEvent(body)),
-      {
-        name: 'wrong types',
-        event: () => oktaEvent({ ...payload(), eventId: 7, data: { events: 'user.updated' } }),
-        status: 400,
-        code: 'PAYLOAD_INVALID',
-        paths: ['/eventId', '/data/events'],
-      },
       {
         name: 'another envelope type',
         event: () => oktaEvent({ ...payload(), eventType: 'com.okta.other' }),

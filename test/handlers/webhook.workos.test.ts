@@ -1,15 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  base64Encoded,
-  fixturePayload,
-  tamper,
-  withHeaders,
-  withoutHeaders,
-  workosEvent,
-} from '../helpers/events.ts';
+import { fixturePayload, withHeaders, workosEvent } from '../helpers/events.ts';
 import {
   type BadInput,
-  commonBadInputs,
   expectRefused,
   type Harness,
   NOW,
@@ -32,20 +24,14 @@ const userUpdated = (data: Record<string, unknown>, envelope: Record<string, unk
 
 const EVENT_ID = 'event_01JGDEMOBOB0000000000000';
 
+// Shared with every source (status codes, 401/400/413/415 tables, ignored events, base64,
+// methods, routing): source-contract.test.ts. Here: WorkOS' mapping and signature header format.
 describe('webhook handler: WorkOS', () => {
   it('applies a signed dsync.user.updated with names, username and custom attributes', async () => {
     const reply = await harness.invoke(signed());
 
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({
-      status: 'applied',
-      eventId: EVENT_ID,
-      userId: 'ciam-1',
-      requestId: 'req-1',
-    });
-    expect(harness.deliveries).toHaveLength(1);
     const planned = harness.deliveries[0]?.updates[0];
-    expect(harness.deliveries[0]?.connection.id).toBe('workos');
     expect(planned?.change).toMatchObject({
       eventId: EVENT_ID,
       eventType: 'dsync.user.updated',
@@ -61,7 +47,6 @@ describe('webhook handler: WorkOS', () => {
         { Name: 'employee_id', Value: 'E-1024', Type: 'STRING' },
       ],
     });
-    expect(harness.outcomes).toEqual([{ connectionId: 'workos', outcome: 'applied', count: 1 }]);
   });
 
   it('falls back to the primary entry of emails[] when data.email is absent', async () => {
@@ -80,40 +65,17 @@ describe('webhook handler: WorkOS', () => {
     expect(harness.deliveries[0]?.updates[0]?.draft.Email).toBe('bob.work@example.com');
   });
 
-  it('verifies a base64-encoded body over the decoded bytes and applies it', async () => {
-    const reply = await harness.invoke(base64Encoded(signed()));
-    expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ status: 'applied', eventId: EVENT_ID });
-  });
-
-  it('ignores dsync.group.created without delivering', async () => {
-    const reply = await harness.invoke(
-      signed({
-        id: 'event_group_1',
-        event: 'dsync.group.created',
-        data: { object: 'directory_group', id: 'directory_group_1', name: 'Sales' },
-      }),
-    );
-    expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({
-      status: 'ignored',
-      eventId: 'event_group_1',
-      eventType: 'dsync.group.created',
-    });
-    expect(harness.deliveries).toHaveLength(0);
-  });
-
   describe('refuses unauthenticated requests with 401 SIGNATURE_INVALID', () => {
     const header = (value: string) => withHeaders(signed(), { 'workos-signature': value });
     const cases: Array<[string, () => ReturnType<typeof workosEvent>]> = [
-      ['signed with another secret', () => workosEvent(undefined, { now: NOW, secret: 'other' })],
-      ['with no WorkOS-Signature', () => withoutHeaders(signed(), 'workos-signature')],
-      ['with a tampered body', () => tamper(signed())],
-      ['signed 6 minutes ago (stale)', () => workosEvent(undefined, { now: NOW - 360_000 })],
-      ['signed 6 minutes ahead (future)', () => workosEvent(undefined, { now: NOW + 360_000 })],
       [
         'with a timestamp in seconds instead of ms',
         () => workosEvent(undefined, { timestampMs: Math.floor(NOW / 1000) }),
+      ],
+      [
+        'with the timestamp changed after signing',
+        () =>
+          header(signed().headers['workos-signature']?.replace(`t=${NOW}`, `t=${NOW - 1}`) ?? ''),
       ],
       ['with a malformed header', () => header('t=soon, v1=nothex')],
       [
@@ -133,14 +95,6 @@ describe('webhook handler: WorkOS', () => {
 
   describe('refuses bad input with a 4xx code and never delivers', () => {
     const cases: BadInput[] = [
-      ...commonBadInputs((body) => signed(body)),
-      {
-        name: 'wrong types',
-        event: () => signed(userUpdated({ first_name: 42, emails: 'bob@example.com' })),
-        status: 400,
-        code: 'PAYLOAD_INVALID',
-        paths: ['/data/first_name', '/data/emails'],
-      },
       {
         name: 'a missing event id and data',
         event: () => signed({ event: 'dsync.user.updated' }),

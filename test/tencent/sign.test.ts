@@ -79,18 +79,9 @@ describe('tencent/sign', () => {
       );
     });
 
-    it('derives the intermediate keys step by step', () => {
-      const secretDate = createHmac('sha256', `TC3${SECRET_KEY}`).update('2019-02-25').digest();
-      const secretService = createHmac('sha256', secretDate).update('cvm').digest();
-      expect(secretDate.toString('hex')).toBe(
-        'd1308c81fe71cfd4e06437bbc067b2b8a3d2d8c0e375d547f15c41d5214b395a',
-      );
-      expect(secretService.toString('hex')).toBe(
-        '3c7cb7c7795393edc14fd2e0e6434a518564b4504b88e94f5d11bf59ba3e7050',
-      );
-      expect(hmacHex(secretService, 'tc3_request')).toBe(
-        'ac658d5dde49e9bfdd14e04e062f66b05d9f637d44b8a8d845327d4a77f666b1',
-      );
+    // The published SecretDate/SecretService steps only exercise node:crypto; the derived key
+    // is what our code produces.
+    it('derives the published signing key', () => {
       expect(tc3SigningKey(SECRET_KEY, '2019-02-25', 'cvm').toString('hex')).toBe(
         'ac658d5dde49e9bfdd14e04e062f66b05d9f637d44b8a8d845327d4a77f666b1',
       );
@@ -217,14 +208,29 @@ describe('tencent/sign', () => {
         contentType: 'application/json',
         body: CIAM_BODY,
       };
+      // Judged by the official SDK rather than by our own key derivation, which is under test.
+      const sdk = (timestamp: number) =>
+        Sign.sign3({
+          url: 'https://ciam.tencentcloudapi.com/',
+          payload: Buffer.from(CIAM_BODY, 'utf8'),
+          timestamp,
+          service: 'ciam',
+          secretId: SECRET_ID,
+          secretKey: SECRET_KEY,
+          multipart: false,
+          boundary: '',
+          headers: { 'Content-Type': 'application/json' },
+        });
       const before = signTc3({ ...base, timestamp: 1551139199 });
       const after = signTc3({ ...base, timestamp: 1551139200 });
       const again = signTc3({ ...base, timestamp: 1551139199 });
       expect(before.authorization).toContain('/2019-02-25/ciam/');
       expect(after.authorization).toContain('/2019-02-26/ciam/');
-      expect(again.signature).toBe(before.signature);
-      const expected = hmacHex(tc3SigningKey(SECRET_KEY, '2019-02-26', 'ciam'), after.stringToSign);
-      expect(after.signature).toBe(expected);
+      expect([before.authorization, after.authorization, again.authorization]).toEqual([
+        sdk(1551139199),
+        sdk(1551139200),
+        sdk(1551139199),
+      ]);
     });
   });
 
