@@ -6,7 +6,9 @@ import { createUserResolver, type UserResolver } from './ciam/resolve.ts';
 import type { CiamApi } from './ciam/types.ts';
 import { loadConfig } from './config/load.ts';
 import type { AdapterConfig } from './config/types.ts';
+import { ConfigError } from './errors.ts';
 import { metricsOutcome, type RecordOutcome } from './metrics.ts';
+import type { QueueSettings } from './queue/consumer.ts';
 import { createSqsQueue, type SqsQueueOptions } from './queue/sqs.ts';
 import type { QueuePort } from './queue/types.ts';
 import { createFileSecretSource } from './secrets/file.ts';
@@ -53,6 +55,8 @@ export interface Runtime {
   /** The FIFO queue of queued delivery; undefined when none is configured. */
   queue: QueuePort | undefined;
   deadLetterQueue: QueuePort | undefined;
+  /** How the queue consumer's queue is set up (QUEUE_MAX_RECEIVE_COUNT). */
+  queueSettings: QueueSettings;
   logger: Logger;
   recordOutcome: RecordOutcome;
 }
@@ -73,6 +77,20 @@ const rateLimitOf = (env: RuntimeEnv) => ({
   perSecond: positiveNumber(env.CIAM_RATE_LIMIT_PER_SECOND, 20),
   maxWaitMs: positiveNumber(env.CIAM_RATE_LIMIT_MAX_WAIT_MS, 2000),
 });
+
+/**
+ * QUEUE_MAX_RECEIVE_COUNT must equal the redrive policy's maxReceiveCount (serverless.yml): the
+ * consumer dead-letters on that receive itself, with the reason. SQS accepts 1 to 1000.
+ */
+const queueSettingsOf = (env: RuntimeEnv): QueueSettings => {
+  const value = env.QUEUE_MAX_RECEIVE_COUNT;
+  if (value === undefined || value === '') return { maxReceiveCount: 5 };
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1 || count > 1000) {
+    throw new ConfigError('QUEUE_MAX_RECEIVE_COUNT must be an integer from 1 to 1000');
+  }
+  return { maxReceiveCount: count };
+};
 
 const chooseQueue = (
   url: string | undefined,
@@ -130,6 +148,7 @@ export const createRuntime = (env: RuntimeEnv, overrides: RuntimeOverrides = {})
     resolver: createUserResolver({ ciam, now }),
     queue: chooseQueue(env.QUEUE_URL, overrides.queue, overrides.sqsClient),
     deadLetterQueue: chooseQueue(env.DLQ_URL, overrides.deadLetterQueue, overrides.sqsClient),
+    queueSettings: queueSettingsOf(env),
     logger: overrides.logger ?? new Logger({ serviceName: SERVICE_NAME }),
     recordOutcome:
       overrides.recordOutcome ?? metricsOutcome(new Metrics({ serviceName: SERVICE_NAME })),

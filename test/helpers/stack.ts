@@ -4,20 +4,54 @@ import { join } from 'node:path';
 import { type Emulator, startEmulator } from '../../emulator/server.ts';
 import { createCiamClient } from '../../lib/ciam/client.ts';
 import type { CiamApi } from '../../lib/ciam/types.ts';
+import {
+  createHandler as createQueueHandler,
+  type QueueDeps,
+  queueDeps,
+} from '../../lib/queue/handler.ts';
+import type { QueuePort } from '../../lib/queue/types.ts';
 import { createRuntime } from '../../lib/runtime.ts';
 import { createTencentClient } from '../../lib/tencent/client.ts';
 import { createHandler, type WebhookDeps, webhookDeps } from '../../lib/webhook/handler.ts';
+import { createLocalFifoQueue, type LocalFifoQueue } from '../../local/fifo-queue.ts';
 import {
   type HttpApiHandler,
   type LocalRoute,
   type LocalServer,
   startLocalServer,
 } from '../../local/http-api.ts';
+import {
+  type PollerErrorStage,
+  type QueuePoller,
+  type SqsBatchHandler,
+  startQueuePoller,
+} from '../../local/queue-poller.ts';
+
+/** Queued delivery as `npm start` would run it: local FIFO queue + DLQ, a poller, the consumer. */
+export interface QueueStack {
+  queue: LocalFifoQueue;
+  deadLetterQueue: LocalFifoQueue;
+  poller: QueuePoller;
+  deps: QueueDeps;
+  /** Batches the poller reported as failed in part or whole (the poller's onError). */
+  pollerErrors: Array<{ error: unknown; messageIds: string[]; stage: PollerErrorStage }>;
+}
+
+export interface StackQueueOptions {
+  /** Wraps the queue the webhook function sends to, e.g. to make sends fail. */
+  producer?: (queue: LocalFifoQueue) => QueuePort;
+  /** Overrides applied to the consumer's dependencies (e.g. a recording `recordOutcome`). */
+  deps?: Partial<QueueDeps>;
+  /** The redrive policy's maxReceiveCount, also given to the consumer. Default 5. */
+  maxReceiveCount?: number;
+}
 
 export interface Stack {
   emulator: Emulator;
   server: LocalServer;
   deps: WebhookDeps;
+  /** Set when the stack was started with `queue`. */
+  queue: QueueStack | undefined;
   /** An independent CIAM client for assertions, with the emulator's demo credentials. */
   ciam: CiamApi;
   close(): Promise<void>;
@@ -30,7 +64,26 @@ export interface StackOptions {
   secrets?: unknown;
   /** Overrides applied to the default dependencies (e.g. a recording `recordOutcome`). */
   deps?: Partial<WebhookDeps>;
+  /** Adds local FIFO queues, a poller and the queue consumer (for `delivery: "queued"`). */
+  queue?: StackQueueOptions;
 }
+
+const startQueues = (options: StackQueueOptions) => {
+  const maxReceiveCount = options.maxReceiveCount ?? 5;
+  const deadLetterQueue = createLocalFifoQueue({
+    name: 'changes-dlq.fifo',
+    now: Date.now,
+    visibilityTimeoutSeconds: 30,
+  });
+  const queue = createLocalFifoQueue({
+    name: 'changes.fifo',
+    now: Date.now,
+    visibilityTimeoutSeconds: 30,
+    maxReceiveCount,
+    deadLetterQueue,
+  });
+  return { queue, deadLetterQueue, maxReceiveCount };
+};
 
 /** The webhook function's route as serverless.yml declares it. */
 export const webhookRoute = (handler: HttpApiHandler): LocalRoute => ({
@@ -62,9 +115,40 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     ADAPTER_SECRETS_FILE: secretsPath,
     CIAM_ENDPOINT: emulator.url,
   };
-  const deps = { ...webhookDeps(createRuntime(env)), ...options.deps };
+  const queues = options.queue === undefined ? undefined : startQueues(options.queue);
+  const runtime = createRuntime(
+    queues === undefined
+      ? env
+      : { ...env, QUEUE_MAX_RECEIVE_COUNT: String(queues.maxReceiveCount) },
+    queues === undefined
+      ? {}
+      : {
+          queue: options.queue?.producer?.(queues.queue) ?? queues.queue,
+          deadLetterQueue: queues.deadLetterQueue,
+        },
+  );
+  const deps = { ...webhookDeps(runtime), ...options.deps };
   const handler = createHandler(deps) as unknown as HttpApiHandler;
   const server = await startLocalServer({ routes: [webhookRoute(handler)] });
+  let queue: QueueStack | undefined;
+  if (queues !== undefined) {
+    // The consumer changes visibility on the queue itself, not through a producer wrapper.
+    const consumerDeps = { ...queueDeps(runtime), queue: queues.queue, ...options.queue?.deps };
+    const pollerErrors: QueueStack['pollerErrors'] = [];
+    const poller = startQueuePoller({
+      queue: queues.queue,
+      handler: createQueueHandler(consumerDeps) as unknown as SqsBatchHandler,
+      functionName: 'queue',
+      onError: (error, batch) => pollerErrors.push({ error, ...batch }),
+    });
+    queue = {
+      queue: queues.queue,
+      deadLetterQueue: queues.deadLetterQueue,
+      poller,
+      deps: consumerDeps,
+      pollerErrors,
+    };
+  }
   const ciam = createCiamClient(
     createTencentClient({
       fetch,
@@ -80,8 +164,10 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     emulator,
     server,
     deps,
+    queue,
     ciam,
     close: async () => {
+      await queue?.poller.stop();
       await server.close();
       await emulator.close();
     },

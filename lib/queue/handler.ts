@@ -1,0 +1,85 @@
+// The queue consumer's middy chain. Side-effect free: `handlers/queue.ts` builds it once from the
+// runtime; tests build it from fakes.
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { ApplyTarget } from '../ciam/apply.ts';
+import { AdapterError, ConfigError } from '../errors.ts';
+import type { Runtime } from '../runtime.ts';
+import { applyTargetOf } from '../webhook/delivery.ts';
+import { type ConsumerDeps, consumeRecord } from './consumer.ts';
+
+export interface QueueDeps extends ConsumerDeps {
+  logger: Logger;
+  /**
+   * Changes still being applied are aborted this long before the function's deadline, leaving
+   * time to delay or dead-letter them and to answer. Default 2000.
+   */
+  deadlineMarginMs?: number;
+}
+
+const DEFAULT_DEADLINE_MARGIN_MS = 2000;
+
+/**
+ * SQS FIFO batch with ReportBatchItemFailures. Records run one after another; a failed record
+ * fails the records after it in its message group (so a user's changes never overtake each
+ * other), while other groups go on. A fully failed batch is reported, not thrown: throwing would
+ * also make Lambda scale the queue's pollers down.
+ */
+export const createHandler = (deps: QueueDeps) =>
+  middy<SQSEvent, SQSBatchResponse, Error, Context>()
+    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+    .handler(async (event, context) => {
+      const budgetMs =
+        context.getRemainingTimeInMillis() - (deps.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS);
+      const deadline = new AbortController();
+      const stop = () =>
+        deadline.abort(new AdapterError('DEADLINE_EXCEEDED', 'The function is about to time out'));
+      // No time at all: abort before the first record rather than on the next tick.
+      if (budgetMs <= 0) stop();
+      const timer = budgetMs > 0 ? setTimeout(stop, budgetMs) : undefined;
+      try {
+        // A processor holds one batch's state: one per invocation, as invocations may overlap
+        // locally (the poller runs two at a time against one handler).
+        return await processPartialResponse(
+          event,
+          (record: SQSRecord) => consumeRecord(deps, record, { signal: deadline.signal }),
+          new SqsFifoPartialProcessorAsync(),
+          { context, skipGroupOnError: true, throwOnFullBatchFailure: false },
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+
+/**
+ * The queue consumer's dependencies, from the shared runtime. Only what applying needs: no source
+ * is prepared (no schemas, no source secrets), since messages already carry the mapped draft.
+ */
+export const queueDeps = (runtime: Runtime): QueueDeps => {
+  if (runtime.queue === undefined || runtime.deadLetterQueue === undefined) {
+    throw new ConfigError('The queue consumer needs QUEUE_URL and DLQ_URL', {
+      details: {
+        missing: [
+          ...(runtime.queue === undefined ? ['QUEUE_URL'] : []),
+          ...(runtime.deadLetterQueue === undefined ? ['DLQ_URL'] : []),
+        ],
+      },
+    });
+  }
+  return {
+    connections: new Map<string, ApplyTarget>(
+      runtime.config.connections.map((connection) => [connection.id, applyTargetOf(connection)]),
+    ),
+    apply: { ciam: runtime.ciam, resolver: runtime.resolver },
+    queue: runtime.queue,
+    deadLetterQueue: runtime.deadLetterQueue,
+    settings: runtime.queueSettings,
+    now: runtime.now,
+    random: Math.random,
+    logger: runtime.logger,
+    recordOutcome: runtime.recordOutcome,
+  };
+};
