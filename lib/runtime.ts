@@ -8,7 +8,11 @@ import { loadConfig } from './config/load.ts';
 import type { AdapterConfig } from './config/types.ts';
 import { ConfigError } from './errors.ts';
 import { metricsOutcome, type RecordOutcome } from './metrics.ts';
-import type { QueueSettings } from './queue/consumer.ts';
+import {
+  DEFAULT_MAX_RECEIVE_COUNT,
+  DEFAULT_SETTLE_SECONDS,
+  type QueueSettings,
+} from './queue/consumer.ts';
 import { createSqsQueue, type SqsQueueOptions } from './queue/sqs.ts';
 import type { QueuePort } from './queue/types.ts';
 import { createFileSecretSource } from './secrets/file.ts';
@@ -82,15 +86,30 @@ const rateLimitOf = (env: RuntimeEnv) => ({
  * QUEUE_MAX_RECEIVE_COUNT must equal the redrive policy's maxReceiveCount (serverless.yml): the
  * consumer dead-letters on that receive itself, with the reason. SQS accepts 1 to 1000.
  */
-const queueSettingsOf = (env: RuntimeEnv): QueueSettings => {
-  const value = env.QUEUE_MAX_RECEIVE_COUNT;
-  if (value === undefined || value === '') return { maxReceiveCount: 5 };
-  const count = Number(value);
-  if (!Number.isInteger(count) || count < 1 || count > 1000) {
-    throw new ConfigError('QUEUE_MAX_RECEIVE_COUNT must be an integer from 1 to 1000');
+const integerSetting = (
+  env: RuntimeEnv,
+  name: string,
+  fallback: number,
+  [min, max]: readonly [number, number],
+): number => {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
   }
-  return { maxReceiveCount: count };
+  return number;
 };
+
+const queueSettingsOf = (env: RuntimeEnv): QueueSettings => ({
+  maxReceiveCount: integerSetting(
+    env,
+    'QUEUE_MAX_RECEIVE_COUNT',
+    DEFAULT_MAX_RECEIVE_COUNT,
+    [1, 1000],
+  ),
+  settleSeconds: integerSetting(env, 'QUEUE_SETTLE_SECONDS', DEFAULT_SETTLE_SECONDS, [0, 43_200]),
+});
 
 const chooseQueue = (
   url: string | undefined,

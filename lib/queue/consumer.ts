@@ -11,7 +11,16 @@ import type { QueuePort } from './types.ts';
 export interface QueueSettings {
   /** Receives before SQS moves a message to the DLQ; the consumer dead-letters on this one. */
   maxReceiveCount: number;
+  /**
+   * How long a user's group is held after a write whose earlier attempt may still land (it timed
+   * out or lost its connection): longer than CIAM can take to finish a request we gave up on.
+   */
+  settleSeconds: number;
 }
+
+/** serverless.yml's redrive policy says the same; AWS advises at least 5. */
+export const DEFAULT_MAX_RECEIVE_COUNT = 5;
+export const DEFAULT_SETTLE_SECONDS = 60;
 
 export interface ConsumerDeps {
   /** Every configured connection, by id, as apply needs it (stale-event guard resolved). */
@@ -263,6 +272,29 @@ export const consumeRecord = async (
   }
 
   deps.recordOutcome(envelope.connectionId, result.status, 1);
+  if (
+    result.status === 'applied' &&
+    result.lateWritePossible === true &&
+    receiveCount < deps.settings.maxReceiveCount
+  ) {
+    // An abandoned attempt of this write may still land, and would then overwrite the user's next
+    // change. Keeping this record unacknowledged holds the user's FIFO group until it must have
+    // landed; the redelivery finds its own watermark and is acknowledged as a duplicate.
+    const seconds = deps.settings.settleSeconds;
+    await deps.queue.changeVisibility(record.receiptHandle, seconds).catch(() => undefined);
+    deps.logger.info('queued change applied; holding the user until a late attempt has landed', {
+      ...ids,
+      userId: result.userId,
+      outcome: 'held',
+      attempts: receiveCount,
+      settleSeconds: seconds,
+      upstreamRequestId: result.requestId,
+    });
+    throw new RecordFailedError(
+      'Held until an abandoned attempt has landed',
+      new AdapterError('UPSTREAM_UNAVAILABLE', 'A late write may still land'),
+    );
+  }
   deps.logger.info(
     result.status === 'applied' ? 'queued change applied' : 'queued change ignored',
     {

@@ -532,7 +532,7 @@ describe('queueDeps', () => {
       attribute: 'adapter_watermark_clerk_queued',
       type: 'STRING',
     });
-    expect(deps.settings).toEqual({ maxReceiveCount: 5 });
+    expect(deps.settings).toEqual({ maxReceiveCount: 5, settleSeconds: 60 });
   });
 
   it('reads maxReceiveCount from QUEUE_MAX_RECEIVE_COUNT and refuses a value SQS would not take', () => {
@@ -541,7 +541,7 @@ describe('queueDeps', () => {
         { ...env, QUEUE_URL, DLQ_URL, QUEUE_MAX_RECEIVE_COUNT: value },
         { readFile: readConfig, sqsClient },
       );
-    expect(queueDeps(make('8')).settings).toEqual({ maxReceiveCount: 8 });
+    expect(queueDeps(make('8')).settings).toEqual({ maxReceiveCount: 8, settleSeconds: 60 });
     for (const bad of ['0', '1001', '2.5', 'five']) {
       expect(() => make(bad)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     }
