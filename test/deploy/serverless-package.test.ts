@@ -1,0 +1,435 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// Packages the service once, offline, exactly as CI and `npm run package` do, and checks the
+// CloudFormation template it would deploy: the settings here are the ones that fail silently
+// in production (a wrong visibility timeout, a missing ReportBatchItemFailures, a wildcard).
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SERVERLESS = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
+const SERVICE = 'ciam-webhook-adapter';
+const STAGE = 'ci';
+
+type CfValue = unknown;
+interface Resource {
+  Type: string;
+  Properties: Record<string, CfValue>;
+  DependsOn?: string | string[];
+  Condition?: string;
+}
+interface Template {
+  Resources: Record<string, Resource>;
+  Conditions?: Record<string, CfValue>;
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: CfValue;
+}
+
+let dir: string;
+let template: Template;
+
+const getAtt = (logicalId: string, attribute: string) => ({
+  'Fn::GetAtt': [logicalId, attribute],
+});
+const ref = (logicalId: string) => ({ Ref: logicalId });
+
+const resource = (logicalId: string): Resource => {
+  const found = template.Resources[logicalId];
+  if (found === undefined) throw new Error(`No resource ${logicalId} in the template`);
+  return found;
+};
+const ofType = (type: string) =>
+  Object.entries(template.Resources).filter(([, value]) => value.Type === type);
+
+const props = <T>(logicalId: string): T => resource(logicalId).Properties as T;
+
+interface FunctionProps {
+  Handler: string;
+  Runtime: string;
+  Architectures: string[];
+  Timeout: number;
+  MemorySize: number;
+  Role: CfValue;
+  ReservedConcurrentExecutions?: number;
+  Environment: { Variables: Record<string, CfValue> };
+}
+interface QueueProps {
+  QueueName: string;
+  FifoQueue?: boolean;
+  ContentBasedDeduplication?: boolean;
+  VisibilityTimeout?: number;
+  MessageRetentionPeriod?: number;
+  RedrivePolicy?: { deadLetterTargetArn: CfValue; maxReceiveCount: number | string };
+  RedriveAllowPolicy?: { redrivePermission: string; sourceQueueArns?: CfValue[] };
+}
+interface RoleProps {
+  AssumeRolePolicyDocument: { Statement: { Principal: { Service: string } }[] };
+  Policies?: { PolicyDocument: { Statement: Statement[] } }[];
+  ManagedPolicyArns?: unknown[];
+}
+interface AlarmProps {
+  Namespace?: string;
+  MetricName?: string;
+  Dimensions?: { Name: string; Value: CfValue }[];
+  Metrics?: {
+    Id: string;
+    Expression?: string;
+    ReturnData?: boolean;
+    MetricStat?: {
+      Metric: {
+        Namespace: string;
+        MetricName: string;
+        Dimensions: { Name: string; Value: CfValue }[];
+      };
+    };
+  }[];
+  Threshold: number;
+  ComparisonOperator: string;
+  AlarmActions?: CfValue;
+  OKActions?: CfValue;
+}
+
+const WEBHOOK = 'WebhookLambdaFunction';
+const CONSUMER = 'QueueLambdaFunction';
+const FUNCTIONS = [WEBHOOK, CONSUMER] as const;
+const DEFAULT_RETENTION_SECONDS = 345_600;
+
+const queueId = (suffix: string): string => {
+  const name = `${SERVICE}-${STAGE}-${suffix}`;
+  const found = ofType('AWS::SQS::Queue').find(
+    ([, value]) => (value.Properties as unknown as QueueProps).QueueName === name,
+  );
+  if (found === undefined) throw new Error(`No queue named ${name}`);
+  return found[0];
+};
+
+const roleOf = (functionId: string): string => {
+  const role = props<FunctionProps>(functionId).Role as { 'Fn::GetAtt'?: [string, string] };
+  const roleId = role['Fn::GetAtt']?.[0];
+  if (roleId === undefined) throw new Error(`${functionId} has no in-stack role`);
+  return roleId;
+};
+
+const statementsOf = (roleId: string): Statement[] =>
+  (props<RoleProps>(roleId).Policies ?? []).flatMap((policy) => policy.PolicyDocument.Statement);
+
+const actionsOf = (statement: Statement): string[] =>
+  Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+
+const resourcesOf = (statement: Statement): CfValue[] =>
+  Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+
+/** Every service action a role allows, as "action on resource" pairs, for exact comparisons. */
+const grants = (roleId: string, service: string) =>
+  statementsOf(roleId)
+    .filter((statement) => statement.Effect === 'Allow')
+    .flatMap((statement) =>
+      actionsOf(statement)
+        .filter((action) => action.startsWith(`${service}:`))
+        .flatMap((action) =>
+          resourcesOf(statement).map((target) => `${action} on ${JSON.stringify(target)}`),
+        ),
+    )
+    .sort();
+
+/** File names in a zip, from its central directory (no dependency for one listing). */
+const zipEntries = (zip: Buffer): string[] => {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (end === -1) throw new Error('Not a zip file');
+  const count = zip.readUInt16LE(end + 10);
+  let offset = zip.readUInt32LE(end + 16);
+  const names: string[] = [];
+  for (let index = 0; index < count; index++) {
+    if (zip.readUInt32LE(offset) !== 0x02014b50) throw new Error('Bad zip central directory');
+    const nameLength = zip.readUInt16LE(offset + 28);
+    const extraLength = zip.readUInt16LE(offset + 30);
+    const commentLength = zip.readUInt16LE(offset + 32);
+    names.push(zip.toString('utf8', offset + 46, offset + 46 + nameLength));
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  return names;
+};
+
+describe('serverless package', () => {
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sls-package-'));
+    await promisify(execFile)(
+      process.execPath,
+      [SERVERLESS, 'package', '--stage', STAGE, '--package', dir],
+      {
+        cwd: ROOT,
+        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    template = JSON.parse(
+      await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+    ) as Template;
+  }, 180_000);
+
+  afterAll(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('builds one zip per function with the bundle and the shipped config, never local secrets', async () => {
+    for (const name of ['webhook', 'queue']) {
+      const zip = await readFile(join(dir, `${name}.zip`));
+      expect((await stat(join(dir, `${name}.zip`))).size).toBeGreaterThan(0);
+      const entries = zipEntries(zip);
+      expect(entries).toContain(`handlers/${name}.js`);
+      expect(entries).toContain('config/production.json');
+      expect(entries).not.toContain('config/local-secrets.json');
+      expect(entries.some((entry) => entry.startsWith('node_modules/'))).toBe(false);
+    }
+  });
+
+  it('runs both functions on nodejs22.x / arm64 with the handlers from handlers/', () => {
+    expect(props<FunctionProps>(WEBHOOK).Handler).toBe('handlers/webhook.handler');
+    expect(props<FunctionProps>(CONSUMER).Handler).toBe('handlers/queue.handler');
+    for (const id of FUNCTIONS) {
+      const fn = props<FunctionProps>(id);
+      expect(fn.Runtime, id).toBe('nodejs22.x');
+      expect(fn.Architectures, id).toEqual(['arm64']);
+      expect(fn.MemorySize, id).toBe(512);
+    }
+  });
+
+  it('routes ANY /webhooks/{connectionId} to the webhook within API Gateway’s 30 s', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(
+      ([, value]) => value.Properties as { RouteKey: string; Target: CfValue },
+    );
+    expect(routes.map((route) => route.RouteKey)).toEqual(['ANY /webhooks/{connectionId}']);
+    const integrations = ofType('AWS::ApiGatewayV2::Integration').map(
+      ([, value]) => value.Properties as { IntegrationUri: CfValue },
+    );
+    expect(integrations.map((integration) => integration.IntegrationUri)).toEqual([
+      getAtt(WEBHOOK, 'Arn'),
+    ]);
+    expect(props<FunctionProps>(WEBHOOK).Timeout).toBeLessThan(30);
+  });
+
+  it('creates a FIFO queue and a FIFO dead-letter queue with producer-set deduplication', () => {
+    for (const id of [queueId('changes.fifo'), queueId('changes-dlq.fifo')]) {
+      const queue = props<QueueProps>(id);
+      expect(queue.FifoQueue, id).toBe(true);
+      expect(queue.ContentBasedDeduplication, id).toBe(false);
+    }
+  });
+
+  it('dead-letters after maxReceiveCount >= 5 receives, the count the consumer is told', () => {
+    const source = props<QueueProps>(queueId('changes.fifo'));
+    const dlqId = queueId('changes-dlq.fifo');
+    expect(source.RedrivePolicy?.deadLetterTargetArn).toEqual(getAtt(dlqId, 'Arn'));
+    const maxReceiveCount = Number(source.RedrivePolicy?.maxReceiveCount);
+    expect(maxReceiveCount).toBeGreaterThanOrEqual(5);
+    const env = props<FunctionProps>(CONSUMER).Environment.Variables;
+    expect(env.QUEUE_MAX_RECEIVE_COUNT).toBe(String(maxReceiveCount));
+  });
+
+  it('keeps dead letters longer than the source keeps messages and lets only the source use the DLQ', () => {
+    const source = props<QueueProps>(queueId('changes.fifo'));
+    const dlq = props<QueueProps>(queueId('changes-dlq.fifo'));
+    expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(dlq.MessageRetentionPeriod ?? DEFAULT_RETENTION_SECONDS).toBeGreaterThan(
+      source.MessageRetentionPeriod ?? DEFAULT_RETENTION_SECONDS,
+    );
+    expect(dlq.RedriveAllowPolicy?.redrivePermission).toBe('byQueue');
+    expect(JSON.stringify(dlq.RedriveAllowPolicy?.sourceQueueArns)).toContain(
+      `"${source.QueueName}"`,
+    );
+  });
+
+  it('sets the visibility timeout to at least 6 x the consumer timeout', () => {
+    const source = props<QueueProps>(queueId('changes.fifo'));
+    const timeout = props<FunctionProps>(CONSUMER).Timeout;
+    expect(source.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+  });
+
+  it('maps the queue to the consumer: 10 per batch, partial failures, 2 at a time, no window', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(
+      ([, value]) => value.Properties as Record<string, CfValue>,
+    );
+    expect(mappings).toHaveLength(1);
+    const [mapping] = mappings;
+    expect(mapping).toMatchObject({
+      EventSourceArn: getAtt(queueId('changes.fifo'), 'Arn'),
+      FunctionName: getAtt(CONSUMER, 'Arn'),
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+      Enabled: true,
+    });
+    expect(mapping).not.toHaveProperty('MaximumBatchingWindowInSeconds');
+    // Reserved concurrency below the mapping's maximum would throttle it (and throttled receives
+    // count toward maxReceiveCount).
+    expect(props<FunctionProps>(CONSUMER).ReservedConcurrentExecutions).toBeGreaterThanOrEqual(
+      (mapping?.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency ??
+        Number.POSITIVE_INFINITY,
+    );
+  });
+
+  it('gives each function its own role and no shared default role', () => {
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+    const webhookRole = roleOf(WEBHOOK);
+    const consumerRole = roleOf(CONSUMER);
+    expect(webhookRole).not.toBe(consumerRole);
+    for (const roleId of [webhookRole, consumerRole]) {
+      const role = props<RoleProps>(roleId);
+      expect(role.AssumeRolePolicyDocument.Statement.map((s) => s.Principal.Service)).toEqual([
+        'lambda.amazonaws.com',
+      ]);
+      expect(role.ManagedPolicyArns ?? []).toEqual([]);
+    }
+    expect(ofType('AWS::IAM::Policy')).toEqual([]);
+    expect(ofType('AWS::IAM::ManagedPolicy')).toEqual([]);
+  });
+
+  it('names specific resources in every statement: no "*" and no wildcard actions', () => {
+    for (const functionId of FUNCTIONS) {
+      const roleId = roleOf(functionId);
+      for (const statement of statementsOf(roleId)) {
+        expect(statement.Effect).toBe('Allow');
+        for (const action of actionsOf(statement)) expect(action, roleId).not.toContain('*');
+        for (const target of resourcesOf(statement)) {
+          expect(target, roleId).not.toBe('*');
+          if (typeof target === 'string') expect(target, roleId).not.toMatch(/(^|:)\*$/);
+        }
+      }
+      // Secrets: only the service's prefix.
+      expect(grants(roleId, 'secretsmanager')).toEqual([
+        `secretsmanager:GetSecretValue on ${JSON.stringify({
+          'Fn::Join': [
+            ':',
+            [
+              'arn',
+              ref('AWS::Partition'),
+              'secretsmanager',
+              ref('AWS::Region'),
+              ref('AWS::AccountId'),
+              'secret',
+              `${SERVICE}/*`,
+            ],
+          ],
+        })}`,
+      ]);
+      // Logs: only the function's own log group.
+      const logGroup = functionId === WEBHOOK ? 'WebhookLogGroup' : 'QueueLogGroup';
+      expect(grants(roleId, 'logs')).toEqual(
+        ['logs:CreateLogStream', 'logs:PutLogEvents'].map(
+          (action) => `${action} on ${JSON.stringify(getAtt(logGroup, 'Arn'))}`,
+        ),
+      );
+    }
+  });
+
+  it('lets the webhook only send to the queue', () => {
+    expect(grants(roleOf(WEBHOOK), 'sqs')).toEqual([
+      `sqs:SendMessage on ${JSON.stringify(getAtt(queueId('changes.fifo'), 'Arn'))}`,
+    ]);
+  });
+
+  it('gives the consumer exactly what the mapping and its dead-lettering need', () => {
+    const queue = JSON.stringify(getAtt(queueId('changes.fifo'), 'Arn'));
+    const dlq = JSON.stringify(getAtt(queueId('changes-dlq.fifo'), 'Arn'));
+    expect(grants(roleOf(CONSUMER), 'sqs')).toEqual(
+      [
+        `sqs:ChangeMessageVisibility on ${queue}`,
+        `sqs:DeleteMessage on ${queue}`,
+        `sqs:GetQueueAttributes on ${queue}`,
+        `sqs:ReceiveMessage on ${queue}`,
+        `sqs:SendMessage on ${dlq}`,
+      ].sort(),
+    );
+  });
+
+  it('alarms on dead letters, consumer errors and the webhook 5xx rate', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(
+      ([, value]) => value.Properties as unknown as AlarmProps,
+    );
+    const dlq = alarms.find((alarm) => alarm.MetricName === 'ApproximateNumberOfMessagesVisible');
+    expect(dlq).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(queueId('changes-dlq.fifo'), 'QueueName') }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const errors = alarms.find((alarm) => alarm.MetricName === 'Errors');
+    expect(errors).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: ref(CONSUMER) }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const rate = alarms.find((alarm) =>
+      alarm.Metrics?.some((metric) => metric.MetricStat?.Metric.MetricName === '5xx'),
+    );
+    const stats = (rate?.Metrics ?? []).flatMap((metric) =>
+      metric.MetricStat === undefined ? [] : [metric.MetricStat.Metric],
+    );
+    expect(stats.map((metric) => metric.MetricName).sort()).toEqual(['5xx', 'Count']);
+    for (const metric of stats) {
+      expect(metric.Namespace).toBe('AWS/ApiGateway');
+      expect(metric.Dimensions).toEqual([{ Name: 'ApiId', Value: ref('HttpApi') }]);
+    }
+    expect(rate?.Metrics?.filter((metric) => metric.ReturnData !== false)).toHaveLength(1);
+    expect(rate?.Threshold).toBeGreaterThan(0);
+    expect(rate?.Threshold).toBeLessThan(100);
+  });
+
+  it('notifies the alarm topic only when the alarmTopicArn param is set', () => {
+    // Packaged without the param: the condition compares '' with ''.
+    expect(template.Conditions?.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    for (const [id, alarm] of ofType('AWS::CloudWatch::Alarm')) {
+      for (const key of ['AlarmActions', 'OKActions']) {
+        const actions = alarm.Properties[key] as { 'Fn::If'?: unknown[] } | undefined;
+        expect(actions?.['Fn::If']?.[0], `${id}.${key}`).toBe('HasAlarmTopic');
+        expect(actions?.['Fn::If']?.[2], `${id}.${key}`).toEqual(ref('AWS::NoValue'));
+      }
+    }
+  });
+
+  it('passes the queue URLs and rate limits as environment, and no secret values', () => {
+    const webhook = props<FunctionProps>(WEBHOOK).Environment.Variables;
+    const consumer = props<FunctionProps>(CONSUMER).Environment.Variables;
+    const queue = queueId('changes.fifo');
+    const dlq = queueId('changes-dlq.fifo');
+    expect(webhook.QUEUE_URL).toEqual(ref(queue));
+    expect(consumer.QUEUE_URL).toEqual(ref(queue));
+    expect(consumer.DLQ_URL).toEqual(ref(dlq));
+    expect(webhook).not.toHaveProperty('DLQ_URL');
+    // 2 consumer instances x 10/s = CIAM's 20 requests/s.
+    expect(Number(consumer.CIAM_RATE_LIMIT_PER_SECOND) * 2).toBeLessThanOrEqual(20);
+    // Sync callers give up after 3-15 s.
+    expect(Number(webhook.CIAM_RATE_LIMIT_MAX_WAIT_MS)).toBeLessThanOrEqual(3000);
+    for (const [id, env] of [
+      [WEBHOOK, webhook],
+      [CONSUMER, consumer],
+    ] as const) {
+      // Local-only switches must not reach Lambda.
+      expect(env, id).not.toHaveProperty('ADAPTER_SECRETS_FILE');
+      for (const [name, value] of Object.entries(env)) {
+        const where = `${id} ${name}`;
+        if (typeof value !== 'string') {
+          // A CloudFormation reference (a URL or ARN at deploy time).
+          expect(Object.keys(value as object), where).toEqual([
+            expect.stringMatching(/^(Ref|Fn::GetAtt|Fn::Join|Fn::Sub)$/),
+          ]);
+          continue;
+        }
+        expect(name, where).not.toMatch(
+          /SECRET(?!S_FILE)|PASSWORD|TOKEN|PRIVATE|API_KEY|CREDENTIAL/,
+        );
+        expect(value, where).not.toMatch(/-----BEGIN|^(sk|whsec|AKIA|AKID)[_A-Za-z0-9]/);
+        // Long unbroken base64/hex runs look like keys, not names.
+        expect(value, where).not.toMatch(/[A-Za-z0-9+/=_]{32,}/);
+      }
+    }
+  });
+});
