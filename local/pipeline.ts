@@ -1,0 +1,103 @@
+import { createHandler as createQueueHandler, queueDeps } from '../lib/queue/handler.ts';
+import { createRuntime, type RuntimeEnv, type RuntimeOverrides } from '../lib/runtime.ts';
+import { createHandler as createWebhookHandler, webhookDeps } from '../lib/webhook/handler.ts';
+import { createLocalFifoQueue, type LocalFifoQueue } from './fifo-queue.ts';
+import type { HttpApiHandler, LocalRoute } from './http-api.ts';
+import { type QueuePoller, startQueuePoller } from './queue-poller.ts';
+
+/** The numbers serverless.yml sets for the deployed functions, so local runs behave alike. */
+export const LOCAL_QUEUE_DEFAULTS = {
+  webhookTimeoutMs: 29_000,
+  consumerTimeoutMs: 60_000,
+  /** ≥ 6 × the consumer's timeout, as AWS advises for an event source mapping. */
+  visibilityTimeoutSeconds: 360,
+  maxReceiveCount: 5,
+  /** The event source mapping's maximum concurrency. */
+  consumers: 2,
+} as const;
+
+export interface LocalPipelineOptions {
+  /** The environment both functions would get (config, secrets file, CIAM endpoint). */
+  env: RuntimeEnv;
+  /** Replaced parts for both functions (fetch, logger, recordOutcome…). */
+  overrides?: RuntimeOverrides;
+  /** The queues' clock (visibility, dedup window); a faster one compresses waits in a soak. */
+  queueNow?: () => number;
+  consumerTimeoutMs?: number;
+  visibilityTimeoutSeconds?: number;
+  maxReceiveCount?: number;
+  consumers?: number;
+  pollIntervalMs?: number;
+  /** CIAM requests per second per action for the consumer process (both "instances"). */
+  consumerRatePerSecond?: number;
+  onPollerError?: (error: unknown) => void;
+}
+
+export interface LocalPipeline {
+  webhookRoute: LocalRoute;
+  queue: LocalFifoQueue;
+  deadLetterQueue: LocalFifoQueue;
+  poller: QueuePoller;
+  stop(): Promise<void>;
+}
+
+/**
+ * Both functions as deployed, in one process: the webhook function producing into an embedded
+ * SQS FIFO queue, and the queue function consuming it through a poller that behaves like the
+ * event source mapping. Each function gets its own runtime, as two Lambda functions would.
+ */
+export const startLocalPipeline = (options: LocalPipelineOptions): LocalPipeline => {
+  const queueNow = options.queueNow ?? Date.now;
+  const maxReceiveCount = options.maxReceiveCount ?? LOCAL_QUEUE_DEFAULTS.maxReceiveCount;
+  const visibilityTimeoutSeconds =
+    options.visibilityTimeoutSeconds ?? LOCAL_QUEUE_DEFAULTS.visibilityTimeoutSeconds;
+  const deadLetterQueue = createLocalFifoQueue({
+    name: 'ciam-webhook-adapter-local-changes-dlq.fifo',
+    now: queueNow,
+    visibilityTimeoutSeconds,
+  });
+  const queue = createLocalFifoQueue({
+    name: 'ciam-webhook-adapter-local-changes.fifo',
+    now: queueNow,
+    visibilityTimeoutSeconds,
+    maxReceiveCount,
+    deadLetterQueue,
+  });
+  const queues = { queue, deadLetterQueue };
+  const env = { ...options.env, QUEUE_MAX_RECEIVE_COUNT: String(maxReceiveCount) };
+
+  const webhook = createWebhookHandler(
+    webhookDeps(createRuntime(env, { ...options.overrides, ...queues })),
+  );
+  const consumerRuntime = createRuntime(
+    {
+      ...env,
+      // One process plays every consumer instance, so it gets their combined share of CIAM's limit.
+      CIAM_RATE_LIMIT_PER_SECOND: String(options.consumerRatePerSecond ?? 20),
+      CIAM_RATE_LIMIT_MAX_WAIT_MS: String(options.consumerTimeoutMs ?? 60_000),
+    },
+    { ...options.overrides, ...queues },
+  );
+  const poller = startQueuePoller({
+    queue,
+    handler: createQueueHandler(queueDeps(consumerRuntime)),
+    functionName: 'queue',
+    timeoutMs: options.consumerTimeoutMs ?? LOCAL_QUEUE_DEFAULTS.consumerTimeoutMs,
+    maxConcurrency: options.consumers ?? LOCAL_QUEUE_DEFAULTS.consumers,
+    ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+    ...(options.onPollerError === undefined ? {} : { onError: options.onPollerError }),
+  });
+  return {
+    webhookRoute: {
+      method: 'ANY',
+      path: '/webhooks/{connectionId}',
+      handler: webhook as unknown as HttpApiHandler,
+      functionName: 'webhook',
+      timeoutMs: LOCAL_QUEUE_DEFAULTS.webhookTimeoutMs,
+    },
+    queue,
+    deadLetterQueue,
+    poller,
+    stop: () => poller.stop(),
+  };
+};
