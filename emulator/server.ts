@@ -65,6 +65,11 @@ export interface EmulatorOptions {
   maxSkewSeconds?: number;
   /** Called once per API call (not for admin requests); `npm run emulator` logs from here. */
   onCall?: (call: EmulatorCall) => void;
+  /**
+   * Called with the parameters of every call the store carried out, in the order it did, even when
+   * the caller had already given up waiting: what CIAM really wrote (for the soak's checks).
+   */
+  onApplied?: (action: string, params: Readonly<Record<string, unknown>>) => void;
 }
 
 export interface EmulatorCall {
@@ -307,6 +312,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       const params = parseParams(action, body);
       const data = dispatch(store, action, params);
       record(action, undefined, fault);
+      options.onApplied?.(action, params);
       sendJson(res, 200, { Response: { ...data, RequestId: requestId } });
     } catch (error) {
       const apiError =

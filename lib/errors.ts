@@ -38,6 +38,12 @@ export const ERRORS = {
   UPSTREAM_REJECTED: { statusCode: 422, retryable: false },
   UPSTREAM_RATE_LIMITED: { statusCode: 429, retryable: true, retryAfterSeconds: 1 },
   UPSTREAM_UNAVAILABLE: { statusCode: 503, retryable: true, retryAfterSeconds: 5 },
+  /**
+   * A write failed after an earlier attempt of it timed out or lost its connection: CIAM may have
+   * applied it, and may still. Retried later, when the attempt must have landed; the stale-event
+   * guard then finds it applied or applies it.
+   */
+  UPSTREAM_OUTCOME_UNKNOWN: { statusCode: 503, retryable: true, retryAfterSeconds: 60 },
   /** Our CIAM credentials are refused even after one refetch: an operator must fix them. */
   UPSTREAM_AUTH_FAILED: { statusCode: 502, retryable: true },
   /** CIAM says the tenant, user store or caller IP is not usable: the deployment is wrong. */

@@ -129,12 +129,25 @@ export const applyUpdate = async (
         request.CustomizationAttributes = mergeCustomAttributes(user.CustomAttributes, updates);
       }
       let uncertain = false;
-      const response = await deps.ciam.updateUser(request, {
-        ...options,
-        onUncertainAttempt: () => {
-          uncertain = true;
-        },
-      });
+      let response: Awaited<ReturnType<typeof deps.ciam.updateUser>>;
+      try {
+        response = await deps.ciam.updateUser(request, {
+          ...options,
+          onUncertainAttempt: () => {
+            uncertain = true;
+          },
+        });
+      } catch (error) {
+        // The last attempt failed, but an earlier one may land yet. Whatever the last error said,
+        // the write's fate is unknown: acknowledging it now would let that late attempt overwrite
+        // the user's next change.
+        if (!uncertain || (isAdapterError(error) && error.code === 'USER_NOT_FOUND')) throw error;
+        throw new AdapterError(
+          'UPSTREAM_OUTCOME_UNKNOWN',
+          'UpdateUser failed after an attempt whose outcome is unknown',
+          { cause: error, expose: true },
+        );
+      }
       return {
         status: 'applied',
         eventId: change.eventId,

@@ -193,7 +193,12 @@ export const consumeRecord = async (
   };
 
   const retryLater = async (error: AdapterError): Promise<never> => {
-    const seconds = backoffSeconds(receiveCount, deps.random);
+    const backoff = backoffSeconds(receiveCount, deps.random);
+    // An attempt that may still land must have landed before the change is looked at again.
+    const seconds =
+      error.code === 'UPSTREAM_OUTCOME_UNKNOWN'
+        ? Math.max(backoff, deps.settings.settleSeconds)
+        : backoff;
     try {
       await deps.queue.changeVisibility(record.receiptHandle, seconds);
     } catch (cause) {

@@ -145,6 +145,26 @@ describe('applyUpdate when an attempt times out but lands late', () => {
     expect(result).toMatchObject({ status: 'applied', lateWritePossible: true });
   });
 
+  it('reports the outcome unknown (retryable) when the write then fails for good', async () => {
+    const deps = setup(150);
+    emulator().faults.configure({
+      script: [{ kind: 'latency', latencyMs: 400 }, 'InvalidParameterValue'],
+      actions: ['UpdateUser'],
+    });
+    await expect(applyUpdate(deps, target, change('e1', 1, 'late'))).rejects.toMatchObject({
+      code: 'UPSTREAM_OUTCOME_UNKNOWN',
+      retryable: true,
+      statusCode: 503,
+    });
+    // The abandoned attempt lands after all: a retry then finds it applied.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await nickname(deps.ciam)).toBe('late');
+    await expect(applyUpdate(deps, target, change('e1', 1, 'late'))).resolves.toMatchObject({
+      status: 'ignored',
+      reason: 'duplicate',
+    });
+  });
+
   it('does not report it when every attempt was answered', async () => {
     const deps = setup();
     emulator().faults.configure({ script: ['InternalError'], actions: ['UpdateUser'] });

@@ -91,7 +91,11 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
   const emulator = useEmulator({}, { resetBeforeEach: true });
 
   const harness = (
-    options: { deadLetterQueue?: (dlq: LocalFifoQueue) => QueuePort } = {},
+    options: {
+      deadLetterQueue?: (dlq: LocalFifoQueue) => QueuePort;
+      /** The Tencent client's per-attempt timeout, to let an attempt be abandoned. */
+      ciamTimeoutMs?: number;
+    } = {},
   ): Harness => {
     let offsetMs = 0;
     const now = () => Date.now() + offsetMs;
@@ -117,7 +121,14 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
     };
     const outcomes: Outcome[] = [];
     const runtime = createRuntime(runtimeEnv(emulator().url), {
-      readFile: readConfig,
+      readFile:
+        options.ciamTimeoutMs === undefined
+          ? readConfig
+          : () =>
+              JSON.stringify({
+                ...CONFIG,
+                ciam: { ...CONFIG.ciam, timeoutMs: options.ciamTimeoutMs },
+              }),
       queue: recordingQueue,
       deadLetterQueue: options.deadLetterQueue?.(deadLetterQueue) ?? deadLetterQueue,
       recordOutcome: (connectionId, outcome, count) =>
@@ -346,6 +357,69 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
     expect(user('demo-user-1')?.Nickname).toBe('Eventually');
     expect(h.queue.stats().total).toBe(0);
     expect(h.deadLetterQueue.stats().total).toBe(0);
+  });
+
+  it('holds the user after a write whose abandoned attempt may land late, then acknowledges it', async () => {
+    const h = harness({ ciamTimeoutMs: 150 });
+    // The first UpdateUser attempt is abandoned by the client but still applied by CIAM later.
+    emulator().faults.configure({
+      script: [{ kind: 'latency', latencyMs: 400 }],
+      actions: ['UpdateUser'],
+    });
+    const first = await h.produce({
+      eventId: 'evt-1',
+      occurredAt: '2025-01-01T00:00:01.000Z',
+      nickname: 'First',
+    });
+    const second = await h.produce({
+      eventId: 'evt-2',
+      occurredAt: '2025-01-01T00:00:02.000Z',
+      nickname: 'Second',
+    });
+
+    const held = await h.poll();
+    // Both fail: the first is held, the second waits behind it in its group.
+    expect(held.response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([first, second]);
+    expect(h.visibility).toEqual([{ receiptHandle: held.messages[0]?.receiptHandle, seconds: 60 }]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The retry and, late, the abandoned attempt: both wrote the first change.
+    expect(updateUserCalls().filter((c) => c.code === undefined)).toHaveLength(2);
+    expect(user('demo-user-1')?.Nickname).toBe('First');
+    h.advance(60);
+    const next = await h.poll();
+    expect(next.response).toEqual(emptyResponse);
+    expect(next.messages.map((m) => m.messageId)).toEqual([first, second]);
+    expect(user('demo-user-1')?.Nickname).toBe('Second');
+    expect(h.deadLetterQueue.stats().total).toBe(0);
+  });
+
+  it('retries a write whose outcome is unknown after the settle time, not the DLQ', async () => {
+    const h = harness({ ciamTimeoutMs: 150 });
+    emulator().faults.configure({
+      script: [{ kind: 'latency', latencyMs: 400 }, 'InvalidParameterValue'],
+      actions: ['UpdateUser'],
+    });
+    const messageId = await h.produce({ eventId: 'evt-unknown', nickname: 'Landed' });
+    const first = await h.poll();
+    expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: messageId }]);
+    expect(h.visibility[0]?.seconds).toBe(60);
+    expect(h.deadLetterQueue.stats().total).toBe(0);
+    expect(h.outcomes).toContainEqual({
+      connectionId: 'clerk-queued',
+      outcome: 'UPSTREAM_OUTCOME_UNKNOWN',
+      count: 1,
+    });
+
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    h.advance(60);
+    const second = await h.poll();
+    expect(second.response).toEqual(emptyResponse);
+    expect(user('demo-user-1')?.Nickname).toBe('Landed');
+    expect(h.outcomes.at(-1)).toEqual({
+      connectionId: 'clerk-queued',
+      outcome: 'ignored',
+      count: 1,
+    });
   });
 
   it('dead-letters a retryable failure with its reason on the last allowed receive', async () => {
