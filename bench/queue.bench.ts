@@ -68,7 +68,12 @@ for (let k = 0; k < CHANGES_PER_USER; k += 1) {
     };
     bodies.push({
       id: `msg_bench_${user}_${k}`,
-      body: JSON.stringify({ type: 'user.updated', object: 'event', timestamp: data.updated_at, data }),
+      body: JSON.stringify({
+        type: 'user.updated',
+        object: 'event',
+        timestamp: data.updated_at,
+        data,
+      }),
     });
   }
 }
@@ -97,7 +102,8 @@ await Promise.all(
   }),
 );
 
-const updates = () => emulator.calls.filter((c) => c.action === 'UpdateUser' && c.code === undefined);
+const updates = () =>
+  emulator.calls.filter((c) => c.action === 'UpdateUser' && c.code === undefined);
 // Measure from the first write, once the pipeline flows, for the window.
 while (updates().length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
 const start = updates()[0]?.at ?? Date.now();
