@@ -1,8 +1,10 @@
-// `npm start`: the CIAM emulator plus a local API Gateway in front of the real webhook handler.
+// `npm start`: the CIAM emulator, and both functions as deployed behind a local API Gateway: the
+// webhook function (sync connections apply at once, queued ones go to an embedded SQS FIFO queue)
+// and the queue function, fed by a poller that behaves like the event source mapping.
 import { loadSeed, startEmulator } from '../emulator/server.ts';
-import { createRuntime } from '../lib/runtime.ts';
-import { createHandler, webhookDeps } from '../lib/webhook/handler.ts';
-import { type HttpApiHandler, startLocalServer } from '../local/http-api.ts';
+import { startLocalServer } from '../local/http-api.ts';
+import { startLocalPipeline } from '../local/pipeline.ts';
+import { queueAdminRoutes } from '../local/queue-admin.ts';
 
 const env = process.env;
 const emulator = await startEmulator({
@@ -16,28 +18,22 @@ const emulator = await startEmulator({
     ),
 });
 
-// The same runtime and chain `handlers/webhook.ts` builds on Lambda, pointed at the emulator and
-// the demo secrets file. Metrics stay off: EMF lines would drown the console.
-const runtime = createRuntime(
-  {
+// The same runtimes and chains `handlers/*.ts` build on Lambda, pointed at the emulator and the
+// demo secrets file. Metrics stay off: EMF lines would drown the console.
+const pipeline = startLocalPipeline({
+  env: {
     ...env,
     CIAM_ENDPOINT: emulator.url,
     ADAPTER_CONFIG: env.ADAPTER_CONFIG ?? 'config/local.json',
     ADAPTER_SECRETS_FILE: env.ADAPTER_SECRETS_FILE ?? 'config/local-secrets.json',
   },
-  { recordOutcome: () => {} },
-);
-const handler = createHandler(webhookDeps(runtime));
+  overrides: { recordOutcome: () => {} },
+});
 
 const server = await startLocalServer({
   routes: [
-    {
-      method: 'ANY',
-      path: '/webhooks/{connectionId}',
-      handler: handler as unknown as HttpApiHandler,
-      functionName: 'webhook',
-      timeoutMs: 29_000,
-    },
+    pipeline.webhookRoute,
+    ...queueAdminRoutes({ queue: pipeline.queue, deadLetterQueue: pipeline.deadLetterQueue }),
   ],
   port: Number(env.PORT ?? 3000),
   ready: async () => (await fetch(`${emulator.url}/__emulator/health`)).ok,
@@ -45,9 +41,11 @@ const server = await startLocalServer({
 
 console.log(`CIAM emulator  ${emulator.url}`);
 console.log(`adapter        ${server.url}  (POST|GET ${server.url}/webhooks/{connectionId})`);
+console.log(`queue          ${server.url}/__queue/stats   (npm run dlq -- --local list)`);
 console.log(`health         ${server.url}/health`);
 
 const stop = async () => {
+  await pipeline.stop();
   await server.close();
   await emulator.close();
   process.exit(0);

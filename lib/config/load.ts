@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { defaultWatermarkAttribute } from '../ciam/watermark.ts';
 import { ConfigError } from '../errors.ts';
 import { buildConfigSchema, CONFIG_DEFAULTS } from './schema.ts';
 import type { AdapterConfig, Connection, SourceType } from './types.ts';
@@ -95,6 +96,39 @@ const describeError = (error: ErrorObject): ConfigProblem | undefined => {
   }
 };
 
+/**
+ * Two connections writing one watermark attribute would compare each other's clocks and skip
+ * each other's changes; the default name folds `-` into `_`, so `a-b` and `a_b` would collide.
+ */
+const sharedWatermarks = (config: unknown): ConfigProblem[] => {
+  if (!isObject(config) || !Array.isArray(config.connections)) return [];
+  const firstAt = new Map<string, number>();
+  const ids = new Set<string>();
+  const problems: ConfigProblem[] = [];
+  config.connections.forEach((connection: unknown, index) => {
+    if (!isObject(connection) || typeof connection.id !== 'string') return;
+    // A duplicated id is reported as such; its watermark clash would only repeat it.
+    if (ids.has(connection.id)) return;
+    ids.add(connection.id);
+    const guard = isObject(connection.staleGuard) ? connection.staleGuard : {};
+    if (guard.enabled === false) return;
+    const attribute =
+      typeof guard.attribute === 'string'
+        ? guard.attribute
+        : defaultWatermarkAttribute(connection.id);
+    const first = firstAt.get(attribute);
+    if (first === undefined) {
+      firstAt.set(attribute, index);
+    } else {
+      problems.push({
+        path: `/connections/${index}/staleGuard/attribute`,
+        message: `watermark attribute "${attribute}" is also used by /connections/${first}; set staleGuard.attribute`,
+      });
+    }
+  });
+  return problems;
+};
+
 const duplicateIds = (config: unknown): ConfigProblem[] => {
   if (!isObject(config) || !Array.isArray(config.connections)) return [];
   const firstAt = new Map<string, number>();
@@ -137,6 +171,7 @@ const check = (
   for (const problem of [
     ...(valid ? [] : (validate.errors ?? []).map(describeError)),
     ...duplicateIds(config),
+    ...sharedWatermarks(config),
   ]) {
     const key = problem && `${problem.path}\n${problem.message}`;
     if (problem === undefined || key === undefined || seen.has(key)) continue;

@@ -33,6 +33,29 @@ const files = (content: Record<string, string>) => (path: string) => {
 };
 
 describe('config/load', () => {
+  it('refuses two connections whose stale-event guards would share one watermark attribute', () => {
+    const config = {
+      ...minimal(),
+      connections: [
+        { ...clerk(), id: 'a-b' },
+        { ...clerk(), id: 'a_b' },
+        { ...clerk(), id: 'c', staleGuard: { attribute: 'shared' } },
+        { ...clerk(), id: 'd', staleGuard: { attribute: 'shared' } },
+        { ...clerk(), id: 'e', staleGuard: { enabled: false, attribute: 'shared' } },
+      ],
+    };
+    expect(problemsOf(() => parseConfig(config, contractOptionSchemas))).toEqual([
+      {
+        path: '/connections/1/staleGuard/attribute',
+        message: expect.stringContaining('"adapter_watermark_a_b" is also used by /connections/0'),
+      },
+      {
+        path: '/connections/3/staleGuard/attribute',
+        message: expect.stringContaining('"shared" is also used by /connections/2'),
+      },
+    ]);
+  });
+
   it('applies the defaults to a minimal config', () => {
     const config = parseConfig(minimal(), contractOptionSchemas);
     expect(config).toStrictEqual({

@@ -36,6 +36,7 @@ describe('config/local.json (the demo config)', () => {
     });
     expect(config.connections.map((c) => [c.id, c.source])).toEqual([
       ['clerk', 'standard-webhooks'],
+      ['clerk-queued', 'standard-webhooks'],
       ['workos', 'workos'],
       ['auth0', 'auth0'],
       ['hmac', 'hmac'],
@@ -44,7 +45,7 @@ describe('config/local.json (the demo config)', () => {
       expect(connection).toMatchObject({
         userStoreId: 'local-store',
         resolve: { by: 'indexedAttribute', index: 1 },
-        delivery: 'sync',
+        delivery: connection.id === 'clerk-queued' ? 'queued' : 'sync',
       });
     }
   });

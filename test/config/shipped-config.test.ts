@@ -20,7 +20,7 @@ describe('shipped configuration', () => {
         { ADAPTER_CONFIG: path },
         { readFile, sourceOptionSchemas: SOURCE_OPTION_SCHEMAS },
       );
-      const prepared = prepareConnections(config, SOURCES, { queued: false });
+      const prepared = prepareConnections(config, SOURCES, { queued: true });
       expect([...prepared.keys()]).toEqual(config.connections.map((c) => c.id));
     },
   );

@@ -5,15 +5,8 @@ import { type QueueStack, readJson, type Stack, startStack } from '../helpers/st
 
 const CLERK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
-/** config/local.json plus `clerk-queued`: the clerk connection with queued delivery. */
-const queuedConfig = () => {
-  const local = readJson('config/local.json') as { connections: Array<{ id: string }> };
-  const clerk = local.connections.find((c) => c.id === 'clerk');
-  return {
-    ...local,
-    connections: [...local.connections, { ...clerk, id: 'clerk-queued', delivery: 'queued' }],
-  };
-};
+/** config/local.json: its `clerk-queued` is the clerk connection with queued delivery. */
+const queuedConfig = () => readJson('config/local.json');
 
 const clerkHeaders = (body: string, id = `msg_${randomUUID()}`, at = new Date()) => ({
   'svix-id': id,

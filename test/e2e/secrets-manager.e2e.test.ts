@@ -36,7 +36,12 @@ beforeAll(async () => {
     SecretString: JSON.stringify({ secret: 'demo-hmac-secret' }),
   });
   const runtime = createRuntime(
-    { ADAPTER_CONFIG: 'config/local.json', CIAM_ENDPOINT: emulator.url },
+    {
+      ADAPTER_CONFIG: 'config/local.json',
+      CIAM_ENDPOINT: emulator.url,
+      // Needed by the demo's queued connection; this test posts to a sync one only.
+      QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/changes.fifo',
+    },
     { secretsManagerClient: client },
   );
   server = await startLocalServer({

@@ -6,6 +6,8 @@ import { webhookDeps } from '../../lib/webhook/handler.ts';
 const LOCAL = {
   ADAPTER_CONFIG: 'config/local.json',
   ADAPTER_SECRETS_FILE: 'config/local-secrets.json',
+  // The demo config has a queued connection: the webhook function then needs its queue.
+  QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/changes.fifo',
 };
 
 afterEach(() => {
@@ -17,10 +19,21 @@ describe('createRuntime (composition root)', () => {
   it('prepares every configured connection for the webhook function at cold start', () => {
     expect([...webhookDeps(createRuntime(LOCAL)).connections.keys()]).toEqual([
       'clerk',
+      'clerk-queued',
       'workos',
       'auth0',
       'hmac',
     ]);
+  });
+
+  it('refuses at cold start a queued connection when no queue is configured', () => {
+    const { QUEUE_URL: _queue, ...withoutQueue } = LOCAL;
+    expect(() => webhookDeps(createRuntime(withoutQueue))).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining('clerk-queued'),
+      }),
+    );
   });
 
   it('fails fast with CONFIG_INVALID when the configuration file is broken', () => {

@@ -158,7 +158,7 @@ export const startHarness = async (): Promise<Harness> => {
     }),
   );
   const config = parseConfig(testConfig(okta.orgUrl), SOURCE_OPTION_SCHEMAS);
-  const connections = prepareConnections(config, SOURCES, { queued: false });
+  const connections = prepareConnections(config, SOURCES, { queued: true });
   const secrets = createFileSecretSource({ path: secretsPath });
   const deliveries: DeliverCall[] = [];
   const outcomes: Harness['outcomes'] = [];

@@ -115,7 +115,14 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     ADAPTER_SECRETS_FILE: secretsPath,
     CIAM_ENDPOINT: emulator.url,
   };
-  const queues = options.queue === undefined ? undefined : startQueues(options.queue);
+  const config = (options.config ?? readJson('config/local.json')) as {
+    connections?: Array<{ delivery?: string }>;
+  };
+  // A configuration with a queued connection needs the queue, as on AWS (the demo config has one).
+  const queueOptions =
+    options.queue ??
+    (config.connections?.some((c) => c.delivery === 'queued') === true ? {} : undefined);
+  const queues = queueOptions === undefined ? undefined : startQueues(queueOptions);
   const runtime = createRuntime(
     queues === undefined
       ? env

@@ -26,15 +26,8 @@ const QUEUE_URL = `https://sqs.${REGION}.amazonaws.com/123456789012/changes.fifo
 const DLQ_URL = `https://sqs.${REGION}.amazonaws.com/123456789012/changes-dlq.fifo`;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-/** config/local.json plus `clerk-queued`: the clerk connection with queued delivery. */
-const CONFIG = (() => {
-  const local = JSON.parse(readFileSync('config/local.json', 'utf8'));
-  const clerk = local.connections.find((c: { id: string }) => c.id === 'clerk');
-  return {
-    ...local,
-    connections: [...local.connections, { ...clerk, id: 'clerk-queued', delivery: 'queued' }],
-  };
-})();
+/** config/local.json: its `clerk-queued` is the clerk connection with queued delivery. */
+const CONFIG = JSON.parse(readFileSync('config/local.json', 'utf8'));
 
 const runtimeEnv = (ciamUrl: string, extra: Record<string, string> = {}) => ({
   ADAPTER_CONFIG: 'virtual-config.json',
@@ -597,10 +590,10 @@ describe('queueDeps', () => {
     );
     expect([...deps.connections.keys()]).toEqual([
       'clerk',
+      'clerk-queued',
       'workos',
       'auth0',
       'hmac',
-      'clerk-queued',
     ]);
     expect(deps.connections.get('clerk-queued')?.guard).toEqual({
       attribute: 'adapter_watermark_clerk_queued',
