@@ -10,7 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Webhook } from 'standardwebhooks';
 import { loadSeed, startEmulator } from '../emulator/server.ts';
 import { startLocalServer } from '../local/http-api.ts';
-import { startLocalPipeline } from '../local/pipeline.ts';
+import { LOCAL_QUEUE_DEFAULTS, startLocalPipeline } from '../local/pipeline.ts';
 
 const USERS = 100;
 const CHANGES_PER_USER = 10;
@@ -96,6 +96,9 @@ const pipeline = startLocalPipeline({
     recordOutcome: () => {},
   },
   queueNow: () => started + (Date.now() - started) * QUEUE_SPEED,
+  // The fast queue clock must not shorten the visibility timeout below 6 × the consumer's real
+  // timeout (AWS's rule, which keeps two consumers off one group): scale it back up.
+  visibilityTimeoutSeconds: LOCAL_QUEUE_DEFAULTS.visibilityTimeoutSeconds * QUEUE_SPEED,
   onPollerError: () => {},
 });
 const server = await startLocalServer({ routes: [pipeline.webhookRoute] });

@@ -1,5 +1,6 @@
 import type { UserChange } from '../change.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
+import type { IgnoredReason } from '../sources/types.ts';
 import type { ResolvableConnection, UserResolver } from './resolve.ts';
 import type {
   CallOptions,
@@ -43,7 +44,7 @@ export interface SkippedUpdate {
   status: 'ignored';
   eventId: string;
   userId: string;
-  reason: 'stale' | 'duplicate';
+  reason: Extract<IgnoredReason, 'stale' | 'duplicate'>;
 }
 
 export type ApplyResult = AppliedUpdate | SkippedUpdate;
