@@ -17,10 +17,9 @@ export interface LocalFifoQueueOptions {
   deadLetterQueue?: LocalFifoQueue;
 }
 
-/** A message as one receive handed it out; a snapshot, so later receives do not change it. */
-export interface ReceivedMessage {
+/** What every view of a stored message shows. */
+interface MessageView {
   readonly messageId: string;
-  readonly receiptHandle: string;
   readonly body: string;
   readonly groupId: string;
   readonly deduplicationId: string;
@@ -29,20 +28,17 @@ export interface ReceivedMessage {
   /** Epoch milliseconds. */
   readonly sentTimestamp: number;
   readonly receiveCount: number;
+}
+
+/** A message as one receive handed it out; a snapshot, so later receives do not change it. */
+export interface ReceivedMessage extends MessageView {
+  readonly receiptHandle: string;
   /** Epoch milliseconds. */
   readonly firstReceiveTimestamp: number;
 }
 
 /** A message as it sits in the queue, for tests and the operator CLI (e.g. a DLQ listing). */
-export interface QueuedMessage {
-  readonly messageId: string;
-  readonly body: string;
-  readonly groupId: string;
-  readonly deduplicationId: string;
-  readonly attributes: Readonly<Record<string, string>>;
-  readonly sequenceNumber: string;
-  readonly sentTimestamp: number;
-  readonly receiveCount: number;
+export interface QueuedMessage extends MessageView {
   readonly firstReceiveTimestamp: number | undefined;
   readonly state: 'visible' | 'in-flight';
   /** Set on messages a redrive policy moved here: the queue they failed in. */

@@ -176,6 +176,34 @@ const formatLetters = (letters: readonly DeadLetterSummary[], queue: string): st
 // ---------------------------------------------------------------------------------------------
 // AWS
 
+interface QueueCounts {
+  visible: number;
+  inFlight: number;
+  /** The queue's URL (AWS) or name (local). */
+  where: string;
+}
+
+/** `stats` output, the same for AWS and the local queue; `raw` is what --json prints. */
+const printStats = (
+  deps: DlqCliDeps,
+  options: Options,
+  counts: { queue: QueueCounts; deadLetterQueue: QueueCounts },
+  raw: unknown,
+): void => {
+  if (options.json) {
+    deps.out(JSON.stringify(raw, null, 2));
+    return;
+  }
+  for (const [label, entry] of [
+    ['queue', counts.queue],
+    ['dead letters', counts.deadLetterQueue],
+  ] as const) {
+    deps.out(
+      `${label.padEnd(14)}${entry.visible} visible, ${entry.inFlight} in flight  ${entry.where}`,
+    );
+  }
+};
+
 const regionOf = (options: Options): string => {
   if (options.region !== undefined) return options.region;
   const url = options.dlqUrl ?? options.queueUrl;
@@ -268,17 +296,15 @@ const runAws = async (options: Options, deps: DlqCliDeps): Promise<number> => {
       queue: { url: queueUrl, ...stats(queue) },
       deadLetterQueue: { url: dlqUrl, ...stats(dlq) },
     };
-    if (options.json) deps.out(JSON.stringify(result, null, 2));
-    else {
-      for (const [label, entry] of [
-        ['queue', result.queue],
-        ['dead letters', result.deadLetterQueue],
-      ] as const) {
-        deps.out(
-          `${label.padEnd(14)}${entry.visible} visible, ${entry.inFlight} in flight  ${entry.url}`,
-        );
-      }
-    }
+    printStats(
+      deps,
+      options,
+      {
+        queue: { ...result.queue, where: result.queue.url },
+        deadLetterQueue: { ...result.deadLetterQueue, where: result.deadLetterQueue.url },
+      },
+      result,
+    );
     return 0;
   }
 
@@ -344,17 +370,15 @@ const runLocal = async (options: Options, base: string, deps: DlqCliDeps): Promi
       'queue' | 'deadLetterQueue',
       { name: string; visible: number; inFlight: number }
     >;
-    if (options.json) deps.out(JSON.stringify(result, null, 2));
-    else {
-      for (const [label, entry] of [
-        ['queue', result.queue],
-        ['dead letters', result.deadLetterQueue],
-      ] as const) {
-        deps.out(
-          `${label.padEnd(14)}${entry.visible} visible, ${entry.inFlight} in flight  ${entry.name}`,
-        );
-      }
-    }
+    printStats(
+      deps,
+      options,
+      {
+        queue: { ...result.queue, where: result.queue.name },
+        deadLetterQueue: { ...result.deadLetterQueue, where: result.deadLetterQueue.name },
+      },
+      result,
+    );
     return 0;
   }
   if (options.rate !== undefined) deps.err('note: --rate does not apply to the local queue');

@@ -3,13 +3,18 @@
 // with 30 % transient and 2 % permanent faults injected into CIAM. It checks that nothing
 // acknowledged is lost, that no user ends on (or ever passes through) an older change than one
 // already written, and that every dead letter carries its reason; the last line sums it up.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Webhook } from 'standardwebhooks';
-import { loadSeed, startEmulator } from '../emulator/server.ts';
+import { startEmulator } from '../emulator/server.ts';
 import { startLocalServer } from '../local/http-api.ts';
+import {
+  clerkUserUpdated,
+  externalIdOf,
+  type LoadEvent,
+  seedWithUsers,
+  sendAll,
+  userIdOf,
+  writeQueuedConfig,
+} from '../local/load.ts';
 import { LOCAL_QUEUE_DEFAULTS, startLocalPipeline } from '../local/pipeline.ts';
 
 const USERS = 100;
@@ -19,7 +24,6 @@ const CONCURRENCY = 25;
 /** The queues' clock runs this much faster, so 30 s backoffs take 1.5 s; CIAM's clock is real. */
 const QUEUE_SPEED = 20;
 const CLIENT_TIMEOUT_MS = 1000;
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 // Seeded, so a failing run can be replayed.
 let state = Number(process.env.SOAK_SEED ?? 7);
@@ -30,19 +34,7 @@ const random = () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 
-const seed = loadSeed('emulator/seed.json');
-const store = seed.userStores[0];
-if (store === undefined) throw new Error('the seed has no user store');
-store.Users = Array.from({ length: USERS }, (_, i) => ({
-  UserId: `soak-user-${i}`,
-  UserName: `soak${i}`,
-  Email: `soak${i}@example.org`,
-  PhoneNumber: `+658100${String(i).padStart(4, '0')}`,
-  IndexedAttribute1: `ext-soak-${i}`,
-  Status: 'NORMAL',
-  CreatedDate: 1704067200000,
-  LastModifiedDate: 1704067200000,
-}));
+const seed = seedWithUsers('soak', USERS);
 
 const transient = {
   InternalError: 0.08,
@@ -74,20 +66,12 @@ const emulator = await startEmulator({
   },
 });
 
-const local = JSON.parse(readFileSync('config/local.json', 'utf8'));
-const clerk = local.connections.find((c: { id: string }) => c.id === 'clerk');
-const config = {
-  ...local,
-  ciam: { ...local.ciam, timeoutMs: CLIENT_TIMEOUT_MS },
-  connections: [{ ...clerk, id: 'clerk-queued', delivery: 'queued' }],
-};
-const dir = mkdtempSync(join(tmpdir(), 'soak-'));
-writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+const configPath = writeQueuedConfig({ timeoutMs: CLIENT_TIMEOUT_MS });
 
 const started = Date.now();
 const pipeline = startLocalPipeline({
   env: {
-    ADAPTER_CONFIG: join(dir, 'config.json'),
+    ADAPTER_CONFIG: configPath,
     ADAPTER_SECRETS_FILE: 'config/local-secrets.json',
     CIAM_ENDPOINT: emulator.url,
   },
@@ -103,32 +87,20 @@ const pipeline = startLocalPipeline({
 });
 const server = await startLocalServer({ routes: [pipeline.webhookRoute] });
 
-interface Change {
+interface Change extends LoadEvent {
   user: number;
   k: number;
-  id: string;
-  body: string;
 }
 const changes: Change[] = [];
 for (let user = 0; user < USERS; user += 1) {
   for (let k = 0; k < CHANGES_PER_USER; k += 1) {
-    const data = {
-      id: `ext-soak-${user}`,
-      object: 'user',
-      first_name: `u${user}c${k}`,
-      last_name: '',
-      email_addresses: [],
-      phone_numbers: [],
-      created_at: 1_700_000_000_000,
-      updated_at: 1_800_000_000_000 + k * 1000,
-    };
-    const body = JSON.stringify({
-      type: 'user.updated',
-      object: 'event',
-      timestamp: data.updated_at,
-      data,
-    });
-    changes.push({ user, k, id: `msg_soak_${user}_${k}`, body });
+    const event = clerkUserUpdated(
+      `msg_soak_${user}_${k}`,
+      externalIdOf('soak', user),
+      `u${user}c${k}`,
+      1_800_000_000_000 + k * 1000,
+    );
+    changes.push({ user, k, ...event });
   }
 }
 // Mostly in order, with inversions across a few places; then some deliveries again, later.
@@ -140,33 +112,7 @@ for (const change of changes) {
   if (random() < DUPLICATE_SHARE) sends.splice(Math.floor(random() * sends.length), 0, change);
 }
 
-const webhook = new Webhook(SECRET);
-const answers = new Map<string, number[]>();
-const post = async (change: Change) => {
-  const at = new Date();
-  const res = await fetch(`${server.url}/webhooks/clerk-queued`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'svix-id': change.id,
-      'svix-timestamp': String(Math.floor(at.getTime() / 1000)),
-      'svix-signature': webhook.sign(change.id, at, change.body),
-    },
-    body: change.body,
-  });
-  await res.arrayBuffer();
-  answers.set(change.id, [...(answers.get(change.id) ?? []), res.status]);
-};
-let next = 0;
-await Promise.all(
-  Array.from({ length: CONCURRENCY }, async () => {
-    while (next < sends.length) {
-      const change = sends[next];
-      next += 1;
-      if (change !== undefined) await post(change);
-    }
-  }),
-);
+const answers = await sendAll(`${server.url}/webhooks/clerk-queued`, sends, CONCURRENCY);
 await pipeline.poller.drain();
 // Abandoned attempts may still be landing in CIAM; wait out the longest injected latency.
 await new Promise((resolve) => setTimeout(resolve, CLIENT_TIMEOUT_MS + 500));
@@ -214,7 +160,7 @@ for (let user = 0; user < USERS; user += 1) {
   const newest = accepted
     .filter((c) => c.user === user && !deadEvents.has(c.id))
     .reduce<Change | undefined>((a, c) => (a === undefined || c.k > a.k ? c : a), undefined);
-  const final = emulator.store.getUser('local-store', `soak-user-${user}`)?.Nickname;
+  const final = emulator.store.getUser('local-store', userIdOf('soak', user))?.Nickname;
   if (newest !== undefined && final !== nicknameOf(newest)) {
     wrongFinal += 1;
     if (process.env.SOAK_DEBUG) {
@@ -223,7 +169,7 @@ for (let user = 0; user < USERS; user += 1) {
           user,
           final,
           expected: nicknameOf(newest),
-          writes: writes.filter((w) => w.user === `soak-user-${user}`).map((w) => w.nickname),
+          writes: writes.filter((w) => w.user === userIdOf('soak', user)).map((w) => w.nickname),
           dead: [...deadEvents].filter((id) => id.startsWith(`msg_soak_${user}_`)),
         }),
       );
