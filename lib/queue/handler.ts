@@ -43,16 +43,47 @@ export const createHandler = (deps: QueueDeps) =>
       try {
         // A processor holds one batch's state: one per invocation, as invocations may overlap
         // locally (the poller runs two at a time against one handler).
-        return await processPartialResponse(
+        const tried = new Set<string>();
+        const response = await processPartialResponse(
           event,
-          (record: SQSRecord) => consumeRecord(deps, record, { signal: deadline.signal }),
+          (record: SQSRecord) => {
+            tried.add(record.messageId);
+            return consumeRecord(deps, record, { signal: deadline.signal });
+          },
           new SqsFifoPartialProcessorAsync(),
           { context, skipGroupOnError: true, throwOnFullBatchFailure: false },
         );
+        await releaseSkipped(deps, event, response, tried);
+        return response;
       } finally {
         clearTimeout(timer);
       }
     });
+
+/**
+ * Records failed only because an earlier one of their group failed were never tried; left alone
+ * they would stay hidden for the whole visibility timeout (6 × the function's), long after the
+ * failed record's own backoff. Making them visible at once is safe: SQS returns no message of a
+ * FIFO group while an earlier one is in flight, so they still come after it, in order.
+ */
+const releaseSkipped = async (
+  deps: QueueDeps,
+  event: SQSEvent,
+  response: SQSBatchResponse,
+  tried: ReadonlySet<string>,
+): Promise<void> => {
+  const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+  for (const record of event.Records) {
+    if (!failed.has(record.messageId) || tried.has(record.messageId)) continue;
+    await deps.queue.changeVisibility(record.receiptHandle, 0).catch((error: unknown) => {
+      // Harmless: the record then comes back after the queue's visibility timeout.
+      deps.logger.warn('could not release a record skipped behind its group', {
+        messageId: record.messageId,
+        error,
+      });
+    });
+  }
+};
 
 /**
  * The queue consumer's dependencies, from the shared runtime. Only what applying needs: no source

@@ -373,7 +373,11 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
     const held = await h.poll();
     // Both fail: the first is held, the second waits behind it in its group.
     expect(held.response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([first, second]);
-    expect(h.visibility).toEqual([{ receiptHandle: held.messages[0]?.receiptHandle, seconds: 60 }]);
+    // The held record waits the settle time; the one skipped behind it is released at once.
+    expect(h.visibility).toEqual([
+      { receiptHandle: held.messages[0]?.receiptHandle, seconds: 60 },
+      { receiptHandle: held.messages[1]?.receiptHandle, seconds: 0 },
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 400));
     // The retry and, late, the abandoned attempt: both wrote the first change.
     expect(updateUserCalls().filter((c) => c.code === undefined)).toHaveLength(2);
@@ -453,8 +457,16 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
       script: ['InternalError', 'InternalError', 'InternalError'],
       actions: ['UpdateUser'],
     });
-    const aliceFirst = await h.produce({ eventId: 'evt-a1', nickname: 'Alice 1' });
-    const aliceSecond = await h.produce({ eventId: 'evt-a2', nickname: 'Alice 2' });
+    const aliceFirst = await h.produce({
+      eventId: 'evt-a1',
+      occurredAt: '2025-01-01T00:00:01.000Z',
+      nickname: 'Alice 1',
+    });
+    const aliceSecond = await h.produce({
+      eventId: 'evt-a2',
+      occurredAt: '2025-01-01T00:00:02.000Z',
+      nickname: 'Alice 2',
+    });
     await h.produce({ eventId: 'evt-b1', externalId: 'ext-bob', nickname: 'Bob 1' });
 
     const { messages, response } = await h.poll();
@@ -465,9 +477,16 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
     });
     expect(user('demo-user-2')?.Nickname).toBe('Bob 1');
     expect(user('demo-user-1')?.Nickname).toBeUndefined();
-    // Only the record that failed is delayed; the skipped one waits behind it in its group.
-    expect(h.visibility).toHaveLength(1);
+    // The failed record is delayed by its backoff; the skipped one is released at once, yet the
+    // FIFO group keeps it behind the failed one, then both come back in order.
+    expect(h.visibility.map((v) => v.seconds)).toEqual([30, 0]);
     expect(h.outcomes.map((o) => o.outcome)).toEqual(['UPSTREAM_UNAVAILABLE', 'applied']);
+    expect(h.queue.receive()).toEqual([]);
+    h.advance(30);
+    const again = await h.poll();
+    expect(again.messages.map((m) => m.messageId)).toEqual([aliceFirst, aliceSecond]);
+    expect(again.response).toEqual(emptyResponse);
+    expect(user('demo-user-1')?.Nickname).toBe('Alice 2');
   });
 
   it('fails the record when the dead-letter queue does not store it', async () => {
