@@ -25,7 +25,7 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary', 'html'],
       reportsDirectory: 'coverage',
       // Measured when set: lines 93.53, branches 85.43, functions 92.62, statements 92.51.
-      thresholds: { lines: 92, branches: 84, functions: 91, statements: 91 },
+      thresholds: { lines: 93, branches: 84, functions: 91, statements: 91 },
     },
   },
 });
