@@ -5,6 +5,13 @@ import type { Deliver, QueuedUpdate } from '../webhook/delivery.ts';
 import { deduplicationId, messageGroupId, resolutionKey, toEnvelope } from './envelope.ts';
 import type { QueuePort } from './types.ts';
 
+/**
+ * SQS takes 256 KiB per message, attributes included. The consumer dead-letters a message with
+ * its body verbatim plus up to nine reason attributes, so a body must leave room for those, or a
+ * change could be stored but never dead-lettered.
+ */
+export const MAX_ENVELOPE_BYTES = 256 * 1024 - 8 * 1024;
+
 export interface QueuedDeliveryDeps {
   queue: QueuePort;
   /** Epoch milliseconds. */
@@ -23,12 +30,18 @@ export const createQueuedDelivery =
     const results: QueuedUpdate[] = [];
     for (const planned of updates) {
       const envelope = toEnvelope(connection, planned, receivedAt, options.traceId);
+      const body = JSON.stringify(envelope);
+      if (Buffer.byteLength(body) > MAX_ENVELOPE_BYTES) {
+        throw new AdapterError('PAYLOAD_TOO_LARGE', 'The mapped change is too large to queue', {
+          details: { maxBytes: MAX_ENVELOPE_BYTES },
+        });
+      }
       const key = resolutionKey(connection, envelope.subject);
       if (key === undefined) throw new AdapterError('INTERNAL', 'Envelope lost its lookup key');
       try {
         const sent = await deps.queue.send(
           {
-            body: JSON.stringify(envelope),
+            body,
             groupId: messageGroupId(connection.id, key),
             deduplicationId: deduplicationId(connection.id, envelope.eventId),
             attributes: { connectionId: connection.id, eventType: envelope.eventType },
