@@ -67,9 +67,31 @@ export interface Runtime {
 
 const SERVICE_NAME = 'ciam-webhook-adapter';
 
-const positiveNumber = (value: string | undefined, fallback: number): number => {
-  const number = value === undefined || value === '' ? Number.NaN : Number(value);
-  return Number.isFinite(number) && number > 0 ? number : fallback;
+/**
+ * A numeric setting from the environment: absent means the default; anything else out of range
+ * fails the cold start, since a typo here would quietly change how hard CIAM is driven.
+ */
+const numberSetting = (
+  env: RuntimeEnv,
+  name: string,
+  fallback: number,
+  [min, max]: readonly [number, number],
+  integer = true,
+): number => {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (
+    !Number.isFinite(number) ||
+    (integer && !Number.isInteger(number)) ||
+    number < min ||
+    number > max
+  ) {
+    throw new ConfigError(
+      `${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`,
+    );
+  }
+  return number;
 };
 
 /**
@@ -78,37 +100,22 @@ const positiveNumber = (value: string | undefined, fallback: number): number => 
  * synchronous caller waits at most CIAM_RATE_LIMIT_MAX_WAIT_MS before it is answered 429.
  */
 const rateLimitOf = (env: RuntimeEnv) => ({
-  perSecond: positiveNumber(env.CIAM_RATE_LIMIT_PER_SECOND, 20),
-  maxWaitMs: positiveNumber(env.CIAM_RATE_LIMIT_MAX_WAIT_MS, 2000),
+  perSecond: numberSetting(env, 'CIAM_RATE_LIMIT_PER_SECOND', 20, [0.1, 1000], false),
+  maxWaitMs: numberSetting(env, 'CIAM_RATE_LIMIT_MAX_WAIT_MS', 2000, [0, 900_000]),
 });
 
 /**
  * QUEUE_MAX_RECEIVE_COUNT must equal the redrive policy's maxReceiveCount (serverless.yml): the
  * consumer dead-letters on that receive itself, with the reason. SQS accepts 1 to 1000.
  */
-const integerSetting = (
-  env: RuntimeEnv,
-  name: string,
-  fallback: number,
-  [min, max]: readonly [number, number],
-): number => {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min || number > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
-  }
-  return number;
-};
-
 const queueSettingsOf = (env: RuntimeEnv): QueueSettings => ({
-  maxReceiveCount: integerSetting(
+  maxReceiveCount: numberSetting(
     env,
     'QUEUE_MAX_RECEIVE_COUNT',
     DEFAULT_MAX_RECEIVE_COUNT,
     [1, 1000],
   ),
-  settleSeconds: integerSetting(env, 'QUEUE_SETTLE_SECONDS', DEFAULT_SETTLE_SECONDS, [0, 43_200]),
+  settleSeconds: numberSetting(env, 'QUEUE_SETTLE_SECONDS', DEFAULT_SETTLE_SECONDS, [0, 43_200]),
 });
 
 const chooseQueue = (

@@ -36,6 +36,18 @@ describe('createRuntime (composition root)', () => {
     );
   });
 
+  it.each([
+    ['CIAM_RATE_LIMIT_PER_SECOND', 'fast'],
+    ['CIAM_RATE_LIMIT_PER_SECOND', '0'],
+    ['CIAM_RATE_LIMIT_MAX_WAIT_MS', '-1'],
+    ['QUEUE_MAX_RECEIVE_COUNT', '2.5'],
+    ['QUEUE_SETTLE_SECONDS', '99999'],
+  ])('fails fast with CONFIG_INVALID naming %s when it is %s', (name, value) => {
+    expect(() => createRuntime({ ...LOCAL, [name]: value })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(name) }),
+    );
+  });
+
   it('fails fast with CONFIG_INVALID when the configuration file is broken', () => {
     expect(() => createRuntime({ ADAPTER_CONFIG: 'package.json' })).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID' }),
