@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Packages the service once, offline, exactly as CI and `npm run package` do, and checks the
@@ -157,6 +158,28 @@ const zipEntries = (zip: Buffer): string[] => {
   return names;
 };
 
+/** One file's bytes from a zip (stored or deflated), found through the central directory. */
+const zipFile = (zip: Buffer, wanted: string): Buffer => {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = zip.readUInt16LE(end + 10);
+  let offset = zip.readUInt32LE(end + 16);
+  for (let index = 0; index < count; index++) {
+    const method = zip.readUInt16LE(offset + 10);
+    const size = zip.readUInt32LE(offset + 20);
+    const nameLength = zip.readUInt16LE(offset + 28);
+    const extraLength = zip.readUInt16LE(offset + 30);
+    const commentLength = zip.readUInt16LE(offset + 32);
+    const local = zip.readUInt32LE(offset + 42);
+    if (zip.toString('utf8', offset + 46, offset + 46 + nameLength) === wanted) {
+      const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+      const data = zip.subarray(start, start + size);
+      return method === 0 ? data : inflateRawSync(data);
+    }
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  throw new Error(`${wanted} is not in the zip`);
+};
+
 describe('serverless package', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sls-package-'));
@@ -187,6 +210,24 @@ describe('serverless package', () => {
       expect(entries).toContain('config/production.json');
       expect(entries).not.toContain('config/local-secrets.json');
       expect(entries.some((entry) => entry.startsWith('node_modules/'))).toBe(false);
+    }
+  });
+
+  it('ships ESM handlers that Lambda loads as ESM: the Handler names the zipped .js file, type module beside it', async () => {
+    for (const [name, id] of [
+      ['webhook', WEBHOOK],
+      ['queue', CONSUMER],
+    ] as const) {
+      const handler = props<FunctionProps>(id).Handler;
+      const file = `${handler.slice(0, handler.lastIndexOf('.'))}.js`;
+      const zip = await readFile(join(dir, `${name}.zip`));
+      const bundle = zipFile(zip, file).toString('utf8');
+      // An ESM bundle: import/export syntax, no CommonJS wrapper.
+      expect(bundle, file).toMatch(/^import \{ createRequire/);
+      expect(bundle, file).toMatch(/export\s*\{[^}]*\bhandler\b/);
+      expect(bundle, file).not.toMatch(/\bmodule\.exports\s*=/);
+      const marker = JSON.parse(zipFile(zip, 'handlers/package.json').toString('utf8'));
+      expect(marker.type, `${name}.zip handlers/package.json`).toBe('module');
     }
   });
 
@@ -412,8 +453,9 @@ describe('serverless package', () => {
       [WEBHOOK, webhook],
       [CONSUMER, consumer],
     ] as const) {
-      // Local-only switches must not reach Lambda.
+      // Local-only switches must not reach Lambda (the `local` stage's params are not used here).
       expect(env, id).not.toHaveProperty('ADAPTER_SECRETS_FILE');
+      expect(env.CIAM_ENDPOINT ?? '', id).toBe('');
       for (const [name, value] of Object.entries(env)) {
         const where = `${id} ${name}`;
         if (typeof value !== 'string') {
