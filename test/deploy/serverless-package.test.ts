@@ -467,15 +467,83 @@ describe('serverless package', () => {
           ]);
           continue;
         }
-        expect(name, where).not.toMatch(
-          /SECRET(?!S_FILE)|PASSWORD|TOKEN|PRIVATE|API_KEY|CREDENTIAL/,
-        );
+        if (name.endsWith('_SECRET_NAME')) {
+          // The name of a secret (a param): name-shaped or empty, never a value.
+          expect(value, where).toMatch(/^[A-Za-z0-9/_+=.@-]{0,512}$/);
+        } else {
+          expect(name, where).not.toMatch(
+            /SECRET(?!S_FILE)|PASSWORD|TOKEN|PRIVATE|API_KEY|CREDENTIAL/,
+          );
+        }
         expect(value, where).not.toMatch(/-----BEGIN|^(sk|whsec|AKIA|AKID)[_A-Za-z0-9]/);
         // Long unbroken base64/hex runs look like keys, not names.
         expect(value, where).not.toMatch(/[A-Za-z0-9+/=_]{32,}/);
       }
     }
   });
+});
+
+describe('serverless.yml stage params', () => {
+  const print = async (...params: string[]) => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        SERVERLESS,
+        'print',
+        '--format',
+        'json',
+        '--stage',
+        STAGE,
+        ...params.map((p) => `--param=${p}`),
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    return JSON.parse(stdout) as {
+      provider: { environment: Record<string, unknown> };
+      resources: { Resources: Record<string, { Properties: RoleProps }> };
+    };
+  };
+  const secretResources = (printed: Awaited<ReturnType<typeof print>>, role: string) =>
+    (printed.resources.Resources[role]?.Properties.Policies ?? [])
+      .flatMap((policy) => policy.PolicyDocument.Statement)
+      .filter((statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue'))
+      .flatMap(resourcesOf);
+
+  it('uses the stage’s config file, credentials secret name, secret ARNs and CIAM endpoint when given', async () => {
+    const clerk =
+      'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:ciam-webhook-adapter/ci/clerk-??????';
+    const printed = await print(
+      'configFile=staging.json',
+      'ciamCredentialsSecret=ciam-webhook-adapter/ci/ciam-credentials',
+      `secretArns=${clerk}`,
+      'ciamEndpoint=https://ciam.intl.tencentcloudapi.com',
+    );
+    expect(printed.provider.environment).toMatchObject({
+      ADAPTER_CONFIG: 'config/staging.json',
+      CIAM_CREDENTIALS_SECRET_NAME: 'ciam-webhook-adapter/ci/ciam-credentials',
+      CIAM_ENDPOINT: 'https://ciam.intl.tencentcloudapi.com',
+    });
+    for (const role of ['WebhookRole', 'QueueRole']) {
+      expect(secretResources(printed, role), role).toEqual([clerk]);
+    }
+  }, 60_000);
+
+  it('defaults to the config’s names and the ciam-webhook-adapter/ prefix of the stage’s account', async () => {
+    const printed = await print();
+    expect(printed.provider.environment).toMatchObject({
+      ADAPTER_CONFIG: 'config/production.json',
+      CIAM_CREDENTIALS_SECRET_NAME: '',
+      CIAM_ENDPOINT: '',
+    });
+    for (const role of ['WebhookRole', 'QueueRole']) {
+      const [resource] = secretResources(printed, role) as [{ 'Fn::Join': [string, unknown[]] }];
+      expect(resource['Fn::Join'][1].at(-1), role).toBe('ciam-webhook-adapter/*');
+    }
+  }, 60_000);
 });
 
 // What a Serverless user tries first: `serverless invoke local` on a sample event, run as the
