@@ -12,5 +12,5 @@ const { values } = parseArgs({
 const at = parseAt(values.at);
 const names = await writeSampleEvents({ at, out: values.out });
 console.log(
-  `${names.length} events in ${values.out}/, signed at ${new Date(at).toISOString()} (Clerk and WorkOS accept them for 5 minutes).`,
+  `${names.length} events in ${values.out}/, signed at ${new Date(at).toISOString()} (Clerk accepts them for 5 minutes, WorkOS for 3).`,
 );
