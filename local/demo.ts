@@ -46,14 +46,21 @@ export const demoConnections = (config: AdapterConfig): DemoConnection[] =>
         ];
   });
 
-/** For `npm start`: each demo connection's URL and the command that sends it a sample. */
-export const demoLines = (baseUrl: string, connections: readonly DemoConnection[]): string[] => {
+/**
+ * For `npm start`: each demo connection's URL and the command that sends it a sample; `env` is
+ * what the command needs in front when `npm start` runs on other ports (e.g. `PORT=3300`).
+ */
+export const demoLines = (
+  baseUrl: string,
+  connections: readonly DemoConnection[],
+  env = '',
+): string[] => {
   const url = (c: DemoConnection) => `${baseUrl}/webhooks/${c.id}`;
   const idWidth = Math.max(0, ...connections.map((c) => c.id.length));
   const urlWidth = Math.max(0, ...connections.map((c) => url(c).length));
   return connections.map(
     (c) =>
-      `  ${c.id.padEnd(idWidth)}  ${c.delivery.padEnd(6)}  ${url(c).padEnd(urlWidth)}  npm run demo -- ${c.id}`,
+      `  ${c.id.padEnd(idWidth)}  ${c.delivery.padEnd(6)}  ${url(c).padEnd(urlWidth)}  ${env === '' ? '' : `${env} `}npm run demo -- ${c.id}`,
   );
 };
 

@@ -54,7 +54,12 @@ const demos = demoConnections(
   ),
 );
 console.log('\ndemo connections (npm run demo sends one sample to each and shows what changed):');
-for (const line of demoLines(server.url, demos)) console.log(line);
+// Non-default ports travel with the command, so it reaches this adapter and emulator.
+const portEnv = ['PORT', 'CIAM_EMULATOR_PORT']
+  .filter((name) => env[name] !== undefined && env[name] !== '')
+  .map((name) => `${name}=${env[name]}`)
+  .join(' ');
+for (const line of demoLines(server.url, demos, portEnv)) console.log(line);
 
 const stop = async () => {
   await pipeline.stop();

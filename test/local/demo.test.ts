@@ -63,6 +63,9 @@ describe('demoConnections / demoLines', () => {
     expect(lines[1]).toMatch(
       /^ {2}clerk-queued {2}queued {2}http:\/\/127\.0\.0\.1:3000\/webhooks\/clerk-queued {2}npm run demo -- clerk-queued$/,
     );
+    expect(demoLines('http://127.0.0.1:3300', demos, 'PORT=3300')[0]).toMatch(
+      /webhooks\/clerk +PORT=3300 npm run demo -- clerk$/,
+    );
   });
 });
 
