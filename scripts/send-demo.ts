@@ -1,84 +1,37 @@
-// `npm run demo -- <clerk|clerk-queued|workos|auth0|hmac>`: sends the matching
-// events/<source>.user-updated.json to the local adapter (`npm start`) as a new event (fresh id,
-// stamped now, so the stale-event guard applies it however often you run it), signed with the
-// demo secret, and prints the answer.
-import { randomUUID } from 'node:crypto';
+// `npm run demo [-- <connection>…]`: sends one signed sample (events/<source>.user-updated.json,
+// as a new event stamped now) to each demo connection of `npm start` (all of them when none is
+// named, the queued one included), waits for the local queue to apply queued ones, and prints a
+// before/after table of the emulator's users it changed.
 import { readFileSync } from 'node:fs';
-import { signHmac } from '../lib/sources/hmac/signature.ts';
-import { signStandardWebhook } from '../lib/sources/standard-webhooks/signature.ts';
-import { signWorkos } from '../lib/sources/workos/signature.ts';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createRuntime } from '../lib/runtime.ts';
+import { demoConnections, formatTable, runDemo } from '../local/demo.ts';
 
-const secrets = JSON.parse(readFileSync('config/local-secrets.json', 'utf8'));
-const secret = (name: string, key: string): string => secrets[`ciam-webhook-adapter/${name}`][key];
-
-const sign: Record<string, (body: string) => Record<string, string>> = {
-  clerk: (body) => {
-    const id = `msg_${randomUUID()}`;
-    const ts = Math.floor(Date.now() / 1000);
-    return {
-      'svix-id': id,
-      'svix-timestamp': String(ts),
-      'svix-signature': signStandardWebhook(secret('clerk', 'signingSecret'), id, ts, body),
-    };
+const env = process.env;
+// The adapter's own wiring, pointed at the emulator: its config, secrets file and credentials.
+const runtime = createRuntime(
+  {
+    ADAPTER_CONFIG: env.ADAPTER_CONFIG ?? 'config/local.json',
+    ADAPTER_SECRETS_FILE: env.ADAPTER_SECRETS_FILE ?? 'config/local-secrets.json',
+    CIAM_ENDPOINT: env.CIAM_ENDPOINT ?? `http://127.0.0.1:${env.CIAM_EMULATOR_PORT ?? 3100}`,
   },
-  workos: (body) => ({
-    'workos-signature': signWorkos(secret('workos', 'signingSecret'), Date.now(), body),
-  }),
-  auth0: () => ({ authorization: `Bearer ${secret('auth0', 'token')}` }),
-  hmac: (body) => ({
-    'x-event-id': `evt_${randomUUID()}`,
-    'x-hub-signature-256': signHmac(secret('hmac', 'secret'), body, {
-      prefix: 'sha256=',
-      encoding: 'hex',
-    }),
-  }),
-};
-
-sign['clerk-queued'] = sign.clerk as (body: string) => Record<string, string>;
-
-interface SampleEvent {
-  id?: string;
-  timestamp?: number;
-  time?: string;
-  created_at?: string;
-  data: { updated_at?: number | string; object?: { updated_at?: string } };
-}
-
-/** A new occurrence of the sample event: its own id, happened now. */
-const restamp: Record<string, (event: SampleEvent) => void> = {
-  clerk: (event) => {
-    event.timestamp = Date.now();
-    event.data.updated_at = Date.now();
-  },
-  workos: (event) => {
-    event.id = `event_${randomUUID().replaceAll('-', '')}`;
-    event.created_at = new Date().toISOString();
-    event.data.updated_at = new Date().toISOString();
-  },
-  auth0: (event) => {
-    event.id = `evt_${randomUUID().replaceAll('-', '')}`;
-    event.time = new Date().toISOString();
-    if (event.data.object !== undefined) event.data.object.updated_at = new Date().toISOString();
-  },
-};
-
-const name = process.argv[2] ?? '';
-const signer = sign[name];
-if (signer === undefined) {
-  console.error(`usage: npm run demo -- <${Object.keys(sign).join('|')}>`);
+  { logger: new Logger({ logLevel: 'SILENT' }), recordOutcome: () => {} },
+);
+const all = demoConnections(runtime.config);
+const names = process.argv.slice(2);
+const unknown = names.filter((name) => !all.some((c) => c.id === name));
+if (unknown.length > 0) {
+  console.error(`unknown demo connection ${unknown.join(', ')}`);
+  console.error(`usage: npm run demo [-- <${all.map((c) => c.id).join('|')}>…]`);
   process.exit(2);
 }
-const source = name === 'clerk-queued' ? 'clerk' : name;
-const sample = JSON.parse(readFileSync(`events/${source}.user-updated.json`, 'utf8'))
-  .body as string;
-const event = JSON.parse(sample) as SampleEvent;
-restamp[source]?.(event);
-const body = JSON.stringify(event);
-const url = `http://127.0.0.1:${process.env.PORT ?? 3000}/webhooks/${name}`;
-const res = await fetch(url, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', ...signer(body) },
-  body,
+const rows = await runDemo({
+  baseUrl: `http://127.0.0.1:${env.PORT ?? 3000}`,
+  connections: names.length === 0 ? all : all.filter((c) => names.includes(c.id)),
+  readSample: (sample) =>
+    JSON.parse(readFileSync(`events/${sample}.user-updated.json`, 'utf8')).body as string,
+  secrets: runtime.secrets,
+  tencent: runtime.tencent,
+  log: console.log,
 });
-console.log(`POST ${url} → ${res.status}`);
-console.log(await res.text());
+console.log(`\n${formatTable(rows)}`);

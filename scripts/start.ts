@@ -1,7 +1,11 @@
 // `npm start`: the CIAM emulator, and both functions as deployed behind a local API Gateway: the
 // webhook function (sync connections apply at once, queued ones go to an embedded SQS FIFO queue)
 // and the queue function, fed by a poller that behaves like the event source mapping.
+import { readFileSync } from 'node:fs';
 import { loadSeed, startEmulator } from '../emulator/server.ts';
+import { loadConfig } from '../lib/config/load.ts';
+import { SOURCE_OPTION_SCHEMAS } from '../lib/sources/registry.ts';
+import { demoConnections, demoLines } from '../local/demo.ts';
 import { startLocalServer } from '../local/http-api.ts';
 import { startLocalPipeline } from '../local/pipeline.ts';
 import { queueAdminRoutes } from '../local/queue-admin.ts';
@@ -43,6 +47,19 @@ console.log(`CIAM emulator  ${emulator.url}`);
 console.log(`adapter        ${server.url}  (POST|GET ${server.url}/webhooks/{connectionId})`);
 console.log(`queue          ${server.url}/__queue/stats   (npm run dlq -- --local list)`);
 console.log(`health         ${server.url}/health`);
+const demos = demoConnections(
+  loadConfig(
+    { ADAPTER_CONFIG: env.ADAPTER_CONFIG ?? 'config/local.json' },
+    { readFile: (path) => readFileSync(path, 'utf8'), sourceOptionSchemas: SOURCE_OPTION_SCHEMAS },
+  ),
+);
+console.log('\ndemo connections (npm run demo sends one sample to each and shows what changed):');
+// Non-default ports travel with the command, so it reaches this adapter and emulator.
+const portEnv = ['PORT', 'CIAM_EMULATOR_PORT']
+  .filter((name) => env[name] !== undefined && env[name] !== '')
+  .map((name) => `${name}=${env[name]}`)
+  .join(' ');
+for (const line of demoLines(server.url, demos, portEnv)) console.log(line);
 
 const stop = async () => {
   await pipeline.stop();

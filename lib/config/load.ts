@@ -192,7 +192,9 @@ export const parseConfig = (
 
 /**
  * Reads the file named by `ADAPTER_CONFIG` (default `config/local.json`) once at cold start.
- * `CIAM_ENDPOINT`, when set, replaces `ciam.endpoint` (the local emulator in `npm start` and tests).
+ * `CIAM_ENDPOINT`, when set, replaces `ciam.endpoint` (the local emulator in `npm start` and tests);
+ * `CIAM_CREDENTIALS_SECRET_NAME` replaces `ciam.credentials.name` (serverless.yml's per-stage param, so
+ * one config file can serve stages whose Tencent credentials differ).
  */
 export const loadConfig = (
   env: Record<string, string | undefined>,
@@ -212,6 +214,10 @@ export const loadConfig = (
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw invalid(path, [{ path: '/', message: `is not valid JSON: ${reason}` }]);
+  }
+  const credentials = env.CIAM_CREDENTIALS_SECRET_NAME || undefined;
+  if (credentials !== undefined && isObject(json) && isObject(json.ciam)) {
+    json = { ...json, ciam: { ...json.ciam, credentials: { name: credentials } } };
   }
   return check(json, deps.sourceOptionSchemas, path, env.CIAM_ENDPOINT || undefined);
 };

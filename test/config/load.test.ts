@@ -271,6 +271,21 @@ describe('config/load', () => {
     );
   });
 
+  it('lets CIAM_CREDENTIALS_SECRET_NAME name the Tencent credentials secret instead of the file', () => {
+    const deps = {
+      sourceOptionSchemas: contractOptionSchemas,
+      readFile: files({ 'config/local.json': JSON.stringify(minimal()) }),
+    };
+    const fromFile = loadConfig({}, deps).ciam.credentials.name;
+    expect(
+      loadConfig({ CIAM_CREDENTIALS_SECRET_NAME: 'ciam-webhook-adapter/prod/ciam' }, deps).ciam
+        .credentials,
+    ).toEqual({ name: 'ciam-webhook-adapter/prod/ciam' });
+    expect(loadConfig({ CIAM_CREDENTIALS_SECRET_NAME: '' }, deps).ciam.credentials.name).toBe(
+      fromFile,
+    );
+  });
+
   it('validates the CIAM_ENDPOINT override', () => {
     const deps = {
       sourceOptionSchemas: contractOptionSchemas,

@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSampleEvents } from '../../local/sample-events.ts';
+import { EMULATOR_USER_STORE_ID, useEmulator } from '../helpers/emulator.ts';
 
 // Packages the service once, offline, exactly as CI and `npm run package` do, and checks the
 // CloudFormation template it would deploy: the settings here are the ones that fail silently
@@ -157,6 +160,28 @@ const zipEntries = (zip: Buffer): string[] => {
   return names;
 };
 
+/** One file's bytes from a zip (stored or deflated), found through the central directory. */
+const zipFile = (zip: Buffer, wanted: string): Buffer => {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = zip.readUInt16LE(end + 10);
+  let offset = zip.readUInt32LE(end + 16);
+  for (let index = 0; index < count; index++) {
+    const method = zip.readUInt16LE(offset + 10);
+    const size = zip.readUInt32LE(offset + 20);
+    const nameLength = zip.readUInt16LE(offset + 28);
+    const extraLength = zip.readUInt16LE(offset + 30);
+    const commentLength = zip.readUInt16LE(offset + 32);
+    const local = zip.readUInt32LE(offset + 42);
+    if (zip.toString('utf8', offset + 46, offset + 46 + nameLength) === wanted) {
+      const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+      const data = zip.subarray(start, start + size);
+      return method === 0 ? data : inflateRawSync(data);
+    }
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  throw new Error(`${wanted} is not in the zip`);
+};
+
 describe('serverless package', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sls-package-'));
@@ -187,6 +212,24 @@ describe('serverless package', () => {
       expect(entries).toContain('config/production.json');
       expect(entries).not.toContain('config/local-secrets.json');
       expect(entries.some((entry) => entry.startsWith('node_modules/'))).toBe(false);
+    }
+  });
+
+  it('ships ESM handlers that Lambda loads as ESM: the Handler names the zipped .js file, type module beside it', async () => {
+    for (const [name, id] of [
+      ['webhook', WEBHOOK],
+      ['queue', CONSUMER],
+    ] as const) {
+      const handler = props<FunctionProps>(id).Handler;
+      const file = `${handler.slice(0, handler.lastIndexOf('.'))}.js`;
+      const zip = await readFile(join(dir, `${name}.zip`));
+      const bundle = zipFile(zip, file).toString('utf8');
+      // An ESM bundle: import/export syntax, no CommonJS wrapper.
+      expect(bundle, file).toMatch(/^import \{ createRequire/);
+      expect(bundle, file).toMatch(/export\s*\{[^}]*\bhandler\b/);
+      expect(bundle, file).not.toMatch(/\bmodule\.exports\s*=/);
+      const marker = JSON.parse(zipFile(zip, 'handlers/package.json').toString('utf8'));
+      expect(marker.type, `${name}.zip handlers/package.json`).toBe('module');
     }
   });
 
@@ -412,8 +455,9 @@ describe('serverless package', () => {
       [WEBHOOK, webhook],
       [CONSUMER, consumer],
     ] as const) {
-      // Local-only switches must not reach Lambda.
+      // Local-only switches must not reach Lambda (the `local` stage's params are not used here).
       expect(env, id).not.toHaveProperty('ADAPTER_SECRETS_FILE');
+      expect(env.CIAM_ENDPOINT ?? '', id).toBe('');
       for (const [name, value] of Object.entries(env)) {
         const where = `${id} ${name}`;
         if (typeof value !== 'string') {
@@ -423,13 +467,143 @@ describe('serverless package', () => {
           ]);
           continue;
         }
-        expect(name, where).not.toMatch(
-          /SECRET(?!S_FILE)|PASSWORD|TOKEN|PRIVATE|API_KEY|CREDENTIAL/,
-        );
+        if (name.endsWith('_SECRET_NAME')) {
+          // The name of a secret (a param): name-shaped or empty, never a value.
+          expect(value, where).toMatch(/^[A-Za-z0-9/_+=.@-]{0,512}$/);
+        } else {
+          expect(name, where).not.toMatch(
+            /SECRET(?!S_FILE)|PASSWORD|TOKEN|PRIVATE|API_KEY|CREDENTIAL/,
+          );
+        }
         expect(value, where).not.toMatch(/-----BEGIN|^(sk|whsec|AKIA|AKID)[_A-Za-z0-9]/);
         // Long unbroken base64/hex runs look like keys, not names.
         expect(value, where).not.toMatch(/[A-Za-z0-9+/=_]{32,}/);
       }
     }
   });
+});
+
+describe('serverless.yml stage params', () => {
+  const print = async (...params: string[]) => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        SERVERLESS,
+        'print',
+        '--format',
+        'json',
+        '--stage',
+        STAGE,
+        ...params.map((p) => `--param=${p}`),
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    return JSON.parse(stdout) as {
+      provider: { environment: Record<string, unknown> };
+      resources: { Resources: Record<string, { Properties: RoleProps }> };
+    };
+  };
+  const secretResources = (printed: Awaited<ReturnType<typeof print>>, role: string) =>
+    (printed.resources.Resources[role]?.Properties.Policies ?? [])
+      .flatMap((policy) => policy.PolicyDocument.Statement)
+      .filter((statement) => actionsOf(statement).includes('secretsmanager:GetSecretValue'))
+      .flatMap(resourcesOf);
+
+  it('uses the stage’s config file, credentials secret name, secret ARNs and CIAM endpoint when given', async () => {
+    const clerk =
+      'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:ciam-webhook-adapter/ci/clerk-??????';
+    const printed = await print(
+      'configFile=staging.json',
+      'ciamCredentialsSecret=ciam-webhook-adapter/ci/ciam-credentials',
+      `secretArns=${clerk}`,
+      'ciamEndpoint=https://ciam.intl.tencentcloudapi.com',
+    );
+    expect(printed.provider.environment).toMatchObject({
+      ADAPTER_CONFIG: 'config/staging.json',
+      CIAM_CREDENTIALS_SECRET_NAME: 'ciam-webhook-adapter/ci/ciam-credentials',
+      CIAM_ENDPOINT: 'https://ciam.intl.tencentcloudapi.com',
+    });
+    for (const role of ['WebhookRole', 'QueueRole']) {
+      expect(secretResources(printed, role), role).toEqual([clerk]);
+    }
+  }, 60_000);
+
+  it('defaults to the config’s names and the ciam-webhook-adapter/ prefix of the stage’s account', async () => {
+    const printed = await print();
+    expect(printed.provider.environment).toMatchObject({
+      ADAPTER_CONFIG: 'config/production.json',
+      CIAM_CREDENTIALS_SECRET_NAME: '',
+      CIAM_ENDPOINT: '',
+    });
+    for (const role of ['WebhookRole', 'QueueRole']) {
+      const [resource] = secretResources(printed, role) as [{ 'Fn::Join': [string, unknown[]] }];
+      expect(resource['Fn::Join'][1].at(-1), role).toBe('ciam-webhook-adapter/*');
+    }
+  }, 60_000);
+});
+
+// What a Serverless user tries first: `serverless invoke local` on a sample event, run as the
+// README says (`--stage local`, the bundle built by serverless-esbuild), against an emulator this
+// test starts. Proves the ESM bundle loads under invoke local and answers for real. In this file
+// because both build into .esbuild/: two files running at once would overwrite each other.
+
+const emulator = useEmulator({ rateLimit: 0 });
+let eventsDir: string;
+
+const invokeLocal = async (fn: string, eventFile: string) => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      SERVERLESS,
+      'invoke',
+      'local',
+      '-f',
+      fn,
+      '-p',
+      eventFile,
+      '--stage',
+      'local',
+      // The emulator's random port replaces the local stage's 3100.
+      `--param=ciamEndpoint=${emulator().url}`,
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  // The handler's answer is the last JSON document printed (log lines come before it).
+  const start = stdout.lastIndexOf('\n{\n');
+  return JSON.parse(stdout.slice(start === -1 ? 0 : start)) as Record<string, unknown>;
+};
+
+describe('serverless invoke local --stage local', () => {
+  beforeAll(async () => {
+    eventsDir = await mkdtemp(join(tmpdir(), 'invoke-local-'));
+    const files = await buildSampleEvents({ at: Date.now() });
+    for (const [name, event] of Object.entries(files)) {
+      await writeFile(join(eventsDir, name), JSON.stringify(event));
+    }
+  });
+
+  afterAll(async () => {
+    if (eventsDir !== undefined) await rm(eventsDir, { recursive: true, force: true });
+  });
+
+  it('applies a freshly signed Clerk sample through the bundled webhook function', async () => {
+    const reply = await invokeLocal('webhook', join(eventsDir, 'clerk.user-updated.json'));
+    expect(reply.statusCode).toBe(200);
+    expect(JSON.parse(String(reply.body))).toMatchObject({
+      status: 'applied',
+      eventId: 'msg_2demoAliceUserUpdated01',
+      userId: 'demo-user-1',
+    });
+    expect(emulator().store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-1')).toMatchObject({
+      Nickname: 'Alice Anders',
+    });
+  }, 120_000);
 });

@@ -1,0 +1,277 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import { createRuntime } from '../lib/runtime.ts';
+import { signHmac } from '../lib/sources/hmac/signature.ts';
+import { signStandardWebhook } from '../lib/sources/standard-webhooks/signature.ts';
+import { signWorkos } from '../lib/sources/workos/signature.ts';
+import { createHandler as createWebhookHandler, webhookDeps } from '../lib/webhook/handler.ts';
+import { createLocalFifoQueue } from './fifo-queue.ts';
+
+/**
+ * The sample Lambda events of `events/`, signed for a given time with the demo secrets
+ * (config/local-secrets.json), for `serverless invoke local` and `npm run events`:
+ *
+ * - `<source>.user-updated.json`: the committed sample, re-signed (its body and ids unchanged);
+ * - `<source>.bad-signature.json`: the same delivery with a wrong signature, token or secret (401);
+ * - `<source>.unknown-connection.json`: the same delivery to a connection id nobody configured (404);
+ * - `queue.*.json`: SQS FIFO batches for the queue function, holding the envelopes the webhook
+ *   function itself produced for `clerk-queued` deliveries.
+ *
+ * Bodies stay as committed (tests read them); only what a sender stamps at delivery time changes.
+ */
+
+export const SAMPLE_SOURCES = ['clerk', 'workos', 'auth0', 'okta', 'hmac'] as const;
+export type SampleSource = (typeof SAMPLE_SOURCES)[number];
+
+type Event = APIGatewayProxyEventV2;
+
+export interface SampleEventsOptions {
+  /** Epoch milliseconds the deliveries are signed at. */
+  at: number;
+  /** Folder holding the committed `<source>.user-updated.json` samples. */
+  eventsDir?: string;
+  secretsFile?: string;
+  configFile?: string;
+}
+
+const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
+
+/** The demo secret of each connection, as config/local-secrets.json holds them. */
+const demoSecrets = (file: string, oktaSample: Event) => {
+  const all = readJson<Record<string, Record<string, string>>>(file);
+  const get = (name: string, key: string): string => {
+    const value = all[`ciam-webhook-adapter/${name}`]?.[key];
+    if (value === undefined) throw new Error(`${file} has no ${name}.${key}`);
+    return value;
+  };
+  return {
+    clerk: get('clerk', 'signingSecret'),
+    workos: get('workos', 'signingSecret'),
+    auth0: get('auth0', 'token'),
+    // No Okta connection runs locally (it calls Okta's Users API back): the sample keeps the
+    // secret it was recorded with (the tests' demo Okta connection).
+    okta: oktaSample.headers.authorization ?? '',
+    hmac: get('hmac', 'secret'),
+  };
+};
+
+const bytesOf = (event: Event): Buffer =>
+  Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+
+/** API Gateway's request time format: `28/Nov/2026:18:05:00 +0000`. */
+const requestTime = (at: number): string => {
+  const date = new Date(at);
+  const month = date.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${pad(date.getUTCDate())}/${month}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+};
+
+const deliveredAt = (event: Event, at: number, headers: Record<string, string>): Event => ({
+  ...event,
+  headers: { ...event.headers, ...headers },
+  requestContext: { ...event.requestContext, time: requestTime(at), timeEpoch: at },
+});
+
+type Signer = (event: Event, secret: string, at: number) => Record<string, string>;
+
+/** The credentials each source's sender puts on a delivery. */
+const SIGNERS: Record<SampleSource, Signer> = {
+  clerk: (event, secret, at) => {
+    const id = event.headers['svix-id'] ?? 'msg_sample';
+    const seconds = Math.floor(at / 1000);
+    return {
+      'svix-timestamp': String(seconds),
+      'svix-signature': signStandardWebhook(secret, id, seconds, bytesOf(event)),
+    };
+  },
+  workos: (event, secret, at) => ({ 'workos-signature': signWorkos(secret, at, bytesOf(event)) }),
+  auth0: (_event, secret) => ({ authorization: `Bearer ${secret}` }),
+  okta: (_event, secret) => ({ authorization: secret }),
+  hmac: (event, secret) => ({
+    'x-hub-signature-256': signHmac(secret, bytesOf(event), { prefix: 'sha256=', encoding: 'hex' }),
+  }),
+};
+
+const WRONG_SECRET = {
+  clerk: 'whsec_bm90IHRoZSBkZW1vIHNlY3JldCBhdCBhbGw=',
+  workos: 'not-the-workos-secret',
+  auth0: 'not-the-auth0-token',
+  okta: 'not-the-okta-secret',
+  hmac: 'not-the-hmac-secret',
+} as const satisfies Record<SampleSource, string>;
+
+const toConnection = (event: Event, connectionId: string): Event => ({
+  ...event,
+  rawPath: `/webhooks/${connectionId}`,
+  pathParameters: { connectionId },
+  requestContext: {
+    ...event.requestContext,
+    http: { ...event.requestContext.http, path: `/webhooks/${connectionId}` },
+  },
+});
+
+const withBody = (event: Event, body: string): Event => ({
+  ...event,
+  headers: { ...event.headers, 'content-length': String(Buffer.byteLength(body)) },
+  body,
+  isBase64Encoded: false,
+});
+
+const lambdaContext = (functionName: string, requestId: string): Context => ({
+  callbackWaitsForEmptyEventLoop: false,
+  functionName,
+  functionVersion: '$LATEST',
+  invokedFunctionArn: `arn:aws:lambda:ap-southeast-1:123456789012:function:${functionName}`,
+  memoryLimitInMB: '512',
+  awsRequestId: requestId,
+  logGroupName: `/aws/lambda/${functionName}`,
+  logStreamName: 'sample',
+  getRemainingTimeInMillis: () => 29_000,
+  done: () => {},
+  fail: () => {},
+  succeed: () => {},
+});
+
+const QUEUE_ARN =
+  'arn:aws:sqs:ap-southeast-1:123456789012:ciam-webhook-adapter-dev-changes.fifo' as const;
+
+/**
+ * Clerk deliveries to `clerk-queued`, two for Alice (in order: the newer last) and one for Bob,
+ * through the real webhook function into a local FIFO queue; one receive gives the batch Lambda
+ * would hand the consumer.
+ */
+const queueBatch = async (
+  clerk: Event,
+  secret: string,
+  options: Required<Omit<SampleEventsOptions, 'eventsDir'>>,
+): Promise<SQSEvent> => {
+  const { at } = options;
+  const queue = createLocalFifoQueue({
+    name: 'ciam-webhook-adapter-dev-changes.fifo',
+    now: () => at,
+    visibilityTimeoutSeconds: 360,
+  });
+  const runtime = createRuntime(
+    { ADAPTER_CONFIG: options.configFile, ADAPTER_SECRETS_FILE: options.secretsFile },
+    {
+      queue,
+      now: () => at,
+      // Queued delivery never calls CIAM from the webhook; fail loudly if that changes.
+      fetch: () => Promise.reject(new Error('no CIAM call expected while enqueueing')),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      recordOutcome: () => {},
+    },
+  );
+  const webhook = createWebhookHandler(webhookDeps(runtime));
+  const payload = JSON.parse(clerk.body ?? '{}') as {
+    timestamp: number;
+    data: Record<string, unknown>;
+  };
+  const deliveries = [
+    {
+      id: 'msg_2demoAliceQueued01',
+      user: 'ext-alice',
+      name: ['alice', 'Alice', 'Queued-1'],
+      age: 2_000,
+    },
+    {
+      id: 'msg_2demoAliceQueued02',
+      user: 'ext-alice',
+      name: ['alice', 'Alice', 'Queued-2'],
+      age: 1_000,
+    },
+    { id: 'msg_2demoBobQueued01', user: 'ext-bob', name: ['bob', 'Bob', 'Queued'], age: 1_500 },
+  ];
+  for (const [index, delivery] of deliveries.entries()) {
+    const occurred = at - delivery.age;
+    const body = JSON.stringify({
+      ...payload,
+      timestamp: occurred,
+      data: {
+        ...payload.data,
+        id: delivery.user,
+        username: delivery.name[0],
+        first_name: delivery.name[1],
+        last_name: delivery.name[2],
+        // The sample's contact details are Alice's; Bob's delivery must not claim them.
+        email_addresses: [],
+        primary_email_address_id: null,
+        phone_numbers: [],
+        primary_phone_number_id: null,
+        updated_at: occurred,
+      },
+    });
+    let event = withBody(toConnection(clerk, 'clerk-queued'), body);
+    event = { ...event, headers: { ...event.headers, 'svix-id': delivery.id } };
+    event = deliveredAt(event, at, SIGNERS.clerk(event, secret, at));
+    const reply = (await webhook(event, lambdaContext('webhook', `sample-${index}`))) as {
+      statusCode: number;
+      body: string;
+    };
+    if (reply.statusCode !== 202) {
+      throw new Error(`clerk-queued answered ${reply.statusCode}: ${reply.body}`);
+    }
+  }
+  return queue.toSqsEvent(queue.receive({ max: 10 }), {
+    queueArn: QUEUE_ARN,
+    region: 'ap-southeast-1',
+  });
+};
+
+/** File name (in `events/`) → event. */
+export const buildSampleEvents = async (
+  options: SampleEventsOptions,
+): Promise<Record<string, unknown>> => {
+  const eventsDir = options.eventsDir ?? 'events';
+  const secretsFile = options.secretsFile ?? 'config/local-secrets.json';
+  const configFile = options.configFile ?? 'config/local.json';
+  const secrets = demoSecrets(secretsFile, readJson<Event>(`${eventsDir}/okta.user-updated.json`));
+  const files: Record<string, unknown> = {};
+  const samples = {} as Record<SampleSource, Event>;
+  for (const source of SAMPLE_SOURCES) {
+    const sample = readJson<Event>(`${eventsDir}/${source}.user-updated.json`);
+    samples[source] = sample;
+    const sign = SIGNERS[source];
+    const signed = deliveredAt(sample, options.at, sign(sample, secrets[source], options.at));
+    files[`${source}.user-updated.json`] = signed;
+    files[`${source}.bad-signature.json`] = deliveredAt(
+      sample,
+      options.at,
+      sign(sample, WRONG_SECRET[source], options.at),
+    );
+    files[`${source}.unknown-connection.json`] = toConnection(signed, `no-such-${source}`);
+  }
+  const verification = readJson<Event>(`${eventsDir}/okta.verification.json`);
+  files['okta.verification.json'] = deliveredAt(verification, options.at, {
+    authorization: secrets.okta,
+  });
+  files['queue.clerk-queued.json'] = await queueBatch(samples.clerk, secrets.clerk, {
+    at: options.at,
+    secretsFile,
+    configFile,
+  });
+  return files;
+};
+
+/** `--at`: epoch milliseconds or an ISO time; the current time when absent. */
+export const parseAt = (value: string | undefined, now: () => number = Date.now): number => {
+  if (value === undefined) return now();
+  const at = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(at))
+    throw new RangeError(`--at must be epoch milliseconds or an ISO time, not ${value}`);
+  return at;
+};
+
+/** Writes every sample event into `out`; returns the file names. */
+export const writeSampleEvents = async (
+  options: SampleEventsOptions & { out: string },
+): Promise<string[]> => {
+  const files = await buildSampleEvents(options);
+  mkdirSync(options.out, { recursive: true });
+  for (const [name, event] of Object.entries(files)) {
+    writeFileSync(join(options.out, name), `${JSON.stringify(event, null, 2)}\n`);
+  }
+  return Object.keys(files);
+};

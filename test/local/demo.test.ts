@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Emulator, startEmulator } from '../../emulator/server.ts';
+import { createRuntime, type Runtime } from '../../lib/runtime.ts';
+import {
+  type DemoConnection,
+  type DemoSample,
+  demoConnections,
+  demoLines,
+  formatTable,
+  runDemo,
+} from '../../local/demo.ts';
+import { type LocalServer, startLocalServer } from '../../local/http-api.ts';
+import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import { queueAdminRoutes } from '../../local/queue-admin.ts';
+
+// `npm run demo` against what `npm start` runs: emulator, both functions, the local queue.
+
+let emulator: Emulator;
+let pipeline: LocalPipeline;
+let server: LocalServer;
+let runtime: Runtime;
+
+const quiet = { logger: new Logger({ logLevel: 'SILENT' }), recordOutcome: () => {} };
+const readSample = (sample: DemoSample) =>
+  JSON.parse(readFileSync(`events/${sample}.user-updated.json`, 'utf8')).body as string;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ rateLimit: 0 });
+  const env = {
+    ADAPTER_CONFIG: 'config/local.json',
+    ADAPTER_SECRETS_FILE: 'config/local-secrets.json',
+    CIAM_ENDPOINT: emulator.url,
+  };
+  pipeline = startLocalPipeline({ env, overrides: quiet, pollIntervalMs: 20 });
+  server = await startLocalServer({
+    routes: [
+      pipeline.webhookRoute,
+      ...queueAdminRoutes({ queue: pipeline.queue, deadLetterQueue: pipeline.deadLetterQueue }),
+    ],
+  });
+  runtime = createRuntime(env, quiet);
+});
+
+afterAll(async () => {
+  await pipeline?.stop();
+  await server?.close();
+  await emulator?.close();
+});
+
+describe('demoConnections / demoLines', () => {
+  it('lists every demo connection a sample can be posted to, with its URL and command', () => {
+    const demos = demoConnections(runtime.config);
+    expect(demos.map((demo) => [demo.id, demo.sample, demo.delivery])).toEqual([
+      ['clerk', 'clerk', 'sync'],
+      ['clerk-queued', 'clerk', 'queued'],
+      ['workos', 'workos', 'sync'],
+      ['auth0', 'auth0', 'sync'],
+      ['hmac', 'hmac', 'sync'],
+    ]);
+    const lines = demoLines('http://127.0.0.1:3000', demos);
+    expect(lines[1]).toMatch(
+      /^ {2}clerk-queued {2}queued {2}http:\/\/127\.0\.0\.1:3000\/webhooks\/clerk-queued {2}npm run demo -- clerk-queued$/,
+    );
+    expect(demoLines('http://127.0.0.1:3300', demos, 'PORT=3300')[0]).toMatch(
+      /webhooks\/clerk +PORT=3300 npm run demo -- clerk$/,
+    );
+  });
+});
+
+describe('runDemo', () => {
+  it('sends one sample per connection, waits for the queued one, and reports each change', async () => {
+    const lines: string[] = [];
+    const connections = demoConnections(runtime.config);
+    const rows = await runDemo({
+      baseUrl: server.url,
+      connections,
+      readSample,
+      secrets: runtime.secrets,
+      tencent: runtime.tencent,
+      log: (line) => lines.push(line),
+    });
+    expect(lines).toHaveLength(connections.length);
+    const answers = new Map(rows.map((row) => [row.connection, row.answer]));
+    expect(Object.fromEntries(answers)).toEqual({
+      clerk: '200 applied',
+      'clerk-queued': '202 queued, then applied',
+      workos: '200 applied',
+      auth0: '200 applied',
+      hmac: '200 applied',
+    });
+    expect(rows).toContainEqual(
+      expect.objectContaining({
+        connection: 'clerk',
+        userId: 'demo-user-1',
+        field: 'Nickname',
+        before: '',
+        after: 'Alice Anders',
+      }),
+    );
+    expect(rows).toContainEqual(
+      expect.objectContaining({
+        connection: 'clerk-queued',
+        userId: 'demo-user-1',
+        field: 'Nickname',
+        before: 'Alice Anders',
+        after: 'Alice Anders (queued)',
+      }),
+    );
+    const table = formatTable(rows).split('\n');
+    expect(table[0]).toMatch(/^connection\s+answer\s+user\s+field\s+before\s+after$/);
+    expect(table).toHaveLength(rows.length + 1);
+  });
+
+  it('reports a connection that changed nothing with an empty row', async () => {
+    const [clerk] = demoConnections(runtime.config) as [DemoConnection];
+    const rejected = await runDemo({
+      baseUrl: server.url,
+      connections: [clerk],
+      readSample: () => JSON.stringify({ type: 'user.updated', object: 'event', data: {} }),
+      secrets: runtime.secrets,
+      tencent: runtime.tencent,
+    });
+    expect(rejected).toEqual([
+      {
+        connection: 'clerk',
+        answer: '400 PAYLOAD_INVALID',
+        userId: '',
+        field: '',
+        before: '',
+        after: '',
+      },
+    ]);
+  });
+});
