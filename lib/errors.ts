@@ -39,6 +39,8 @@ export const ERRORS = {
   SCIM_MUTABILITY: { statusCode: 400, retryable: false },
   /** No such SCIM endpoint (e.g. /Groups, which the adapter does not serve). */
   SCIM_ENDPOINT_NOT_FOUND: { statusCode: 404, retryable: false },
+  /** POST found no user to link, and its userName or email belongs to another CIAM user. */
+  SCIM_UNIQUENESS: { statusCode: 409, retryable: false },
   /** POST found no user to link and the connection does not set `allowCreate`. */
   SCIM_CREATE_NOT_ALLOWED: { statusCode: 403, retryable: false },
   // User resolution

@@ -16,6 +16,7 @@ const SCIM_TYPES: Partial<Record<ErrorCode, string>> = {
   MAPPING_INVALID: 'invalidValue',
   REQUEST_INVALID: 'invalidValue',
   UPSTREAM_REJECTED: 'invalidValue',
+  SCIM_UNIQUENESS: 'uniqueness',
   UPSTREAM_CONFLICT: 'uniqueness',
   USER_AMBIGUOUS: 'uniqueness',
 };

@@ -197,7 +197,10 @@ const applyAtPath = (resource: ScimObject, path: ParsedPath, op: Op, value: unkn
 
   if (path.filter === undefined) {
     if (path.sub === undefined) {
-      if (op !== 'remove') return setWhole(holder, path.attribute, value, op);
+      if (op !== 'remove') {
+        setWhole(holder, path.attribute, value, op);
+        return;
+      }
       if (Array.isArray(existing) && Array.isArray(value)) {
         // Entra (without aadOptscim062020) removes members as path "members" + [{ value }].
         const gone = new Set(value.map((item) => (isObject(item) ? item.value : item)));

@@ -84,7 +84,7 @@ const pick = (elements: ScimObject[], types: readonly string[]): ScimObject | un
   return elements.find((element) => element.primary === true) ?? elements[0];
 };
 
-const valueOf = (name: string, element: ScimObject | undefined, key = 'value') => {
+const textOf = (name: string, element: ScimObject | undefined, key = 'value') => {
   const value = element?.[key];
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') throw wrong(`${name}.${key}`, 'a string');
@@ -93,10 +93,10 @@ const valueOf = (name: string, element: ScimObject | undefined, key = 'value') =
 
 const addressOf = (element: ScimObject | undefined): string | undefined => {
   if (element === undefined) return undefined;
-  const formatted = valueOf('addresses', element, 'formatted');
+  const formatted = textOf('addresses', element, 'formatted');
   if (formatted !== undefined) return formatted;
   const parts = ['streetAddress', 'locality', 'region', 'postalCode', 'country']
-    .map((key) => valueOf('addresses', element, key))
+    .map((key) => textOf('addresses', element, key))
     .filter((part) => part !== undefined);
   return parts.length === 0 ? undefined : parts.join(', ');
 };
@@ -117,8 +117,8 @@ export const toUserChange = (
   const addresses = elementsOf(user, 'addresses');
   if (user.active !== undefined && typeof user.active !== 'boolean')
     throw wrong('active', 'a boolean');
-  const email = valueOf('emails', pick(emails, ['work']));
-  const phone = valueOf('phoneNumbers', pick(phones, ['mobile', 'work']));
+  const email = textOf('emails', pick(emails, ['work']));
+  const phone = textOf('phoneNumbers', pick(phones, ['mobile', 'work']));
   const userName = optionalString(user, 'userName');
   const externalId = optionalString(user, 'externalId');
   const attributes: CanonicalAttributes = {};
