@@ -70,6 +70,19 @@ const KNOWN = [
 ];
 const CANONICAL = new Map(KNOWN.map((name) => [name.toLowerCase(), name]));
 const BOOLEAN_ATTRIBUTES = new Set(['active', 'primary']);
+const MULTI_VALUED = new Set([
+  'emails',
+  'phoneNumbers',
+  'addresses',
+  'groups',
+  'roles',
+  'members',
+  'entitlements',
+  'ims',
+  'photos',
+  'x509Certificates',
+  'manager',
+]);
 
 const canonical = (name: string): string => CANONICAL.get(name.toLowerCase()) ?? name;
 
@@ -133,9 +146,13 @@ export const parsePath = (path: string): ParsedPath => {
       throw invalidPath(`The filter in path ${path} is not valid`);
     }
   }
+  const name = canonical(attribute);
+  if (filter !== undefined && CANONICAL.has(name.toLowerCase()) && !MULTI_VALUED.has(name)) {
+    throw invalidPath(`${name} is not multi-valued: it takes no filter`);
+  }
   return {
     ...(container === undefined ? {} : { container }),
-    attribute: canonical(attribute),
+    attribute: name,
     ...(filter === undefined ? {} : { filter }),
     ...(match[3] === undefined ? {} : { sub: canonical(match[3]) }),
   };
@@ -256,85 +273,94 @@ const applyAtPath = (resource: ScimObject, path: ParsedPath, op: Op, value: unkn
 
 const IGNORED_KEYS = new Set(['schemas', 'meta']);
 
+/** One change to make: an operation with its path parsed and its value's booleans fixed up. */
+export interface CompiledStep {
+  op: Op;
+  path: ParsedPath;
+  value: unknown;
+  /** Path-less `id` keys: allowed only when equal to the resource's id. */
+  idCheck?: true;
+}
+
 /** A path-less add / replace: each key is a path, dotted and URN keys included (aadOptscim062020). */
-const applyValueObject = (resource: ScimObject, op: Op, value: unknown): void => {
+const valueObjectSteps = (op: Op, value: unknown): CompiledStep[] => {
   if (!isObject(value)) throw invalidValue('An operation without a path needs an object value');
+  const steps: CompiledStep[] = [];
   for (const [key, inner] of Object.entries(value)) {
-    if (IGNORED_KEYS.has(key.toLowerCase())) continue;
     const lower = key.toLowerCase();
+    if (IGNORED_KEYS.has(lower)) continue;
     if (lower === 'id') {
-      if (inner !== resource.id) throw new AdapterError('SCIM_MUTABILITY', 'id cannot be changed');
+      steps.push({ op, path: { attribute: 'id' }, value: inner, idCheck: true });
       continue;
     }
     const isUrnObject =
       lower.startsWith('urn:') &&
       isObject(inner) &&
-      !lower.startsWith(CORE_USER_SCHEMA.toLowerCase() + ':');
+      !lower.startsWith(`${CORE_USER_SCHEMA.toLowerCase()}:`);
     if (isUrnObject) {
       const container =
         lower === ENTERPRISE_USER_SCHEMA.toLowerCase() ? ENTERPRISE_USER_SCHEMA : key;
       for (const [attribute, attributeValue] of Object.entries(inner)) {
-        applyAtPath(
-          resource,
-          { container, attribute: canonical(attribute) },
+        steps.push({
           op,
-          coerceDeep(attribute, attributeValue),
-        );
+          path: { container, attribute: canonical(attribute) },
+          value: coerceDeep(attribute, attributeValue),
+        });
       }
       continue;
     }
     const path = parsePath(key);
-    applyAtPath(resource, path, op, coerceDeep(path.sub ?? path.attribute, inner));
+    steps.push({ op, path, value: coerceDeep(path.sub ?? path.attribute, inner) });
   }
+  return steps;
 };
 
-export interface PatchOperation {
-  op: string;
-  path?: string;
-  value?: unknown;
-}
-
-/** Checks the PatchOp envelope; anything else is `invalidSyntax`. */
-export const readPatchRequest = (body: unknown): PatchOperation[] => {
+/**
+ * Checks a PatchOp body and compiles its operations, all before any CIAM call: a bad op is
+ * `invalidSyntax`, a bad path `invalidPath`, a bad value `invalidValue`.
+ */
+export const compilePatch = (body: unknown): CompiledStep[] => {
   const syntax = (detail: string) => new AdapterError('SCIM_INVALID_SYNTAX', detail);
   if (!isObject(body)) throw syntax('The body must be a PatchOp object');
   const operations = body.Operations ?? body.operations;
   if (!Array.isArray(operations) || operations.length === 0) {
     throw syntax('Operations must be a non-empty array');
   }
-  return operations.map((operation, index) => {
+  return operations.flatMap((operation: unknown, index): CompiledStep[] => {
     if (!isObject(operation) || typeof operation.op !== 'string') {
       throw syntax(`Operations[${index}] needs an op`);
     }
-    if (operation.path !== undefined && typeof operation.path !== 'string') {
+    // Entra capitalises op values (Add, Replace, Remove); Microsoft asks for case-insensitive ops.
+    const op = operation.op.trim().toLowerCase();
+    if (op !== 'add' && op !== 'replace' && op !== 'remove') {
+      throw syntax(`Operations[${index}] has an unknown op`);
+    }
+    const rawPath = operation.path;
+    if (rawPath !== undefined && rawPath !== null && typeof rawPath !== 'string') {
       throw new AdapterError('SCIM_INVALID_PATH', `Operations[${index}].path must be a string`);
     }
-    return operation as unknown as PatchOperation;
+    if (typeof rawPath !== 'string' || rawPath.trim() === '') {
+      if (op === 'remove') throw new AdapterError('SCIM_INVALID_PATH', 'remove needs a path');
+      return valueObjectSteps(op, operation.value);
+    }
+    const path = parsePath(rawPath);
+    if (op !== 'remove' && operation.value === undefined) {
+      throw invalidValue(`Operations[${index}] needs a value`);
+    }
+    return [{ op, path, value: coerceDeep(path.sub ?? path.attribute, operation.value) }];
   });
 };
 
 /** Returns a patched copy; `resource` is left as it was. Throws SCIM errors, never plain ones. */
-export const applyPatch = (
-  resource: ScimObject,
-  operations: readonly PatchOperation[],
-): ScimObject => {
+export const applyPatch = (resource: ScimObject, steps: readonly CompiledStep[]): ScimObject => {
   const result = structuredClone(resource);
-  for (const operation of operations) {
-    // Entra capitalises op values (Add, Replace, Remove); Microsoft asks for case-insensitive ops.
-    const op = operation.op.trim().toLowerCase();
-    if (op !== 'add' && op !== 'replace' && op !== 'remove') {
-      throw new AdapterError('SCIM_INVALID_SYNTAX', `Unknown op ${operation.op}`);
-    }
-    if (operation.path === undefined || operation.path.trim() === '') {
-      if (op === 'remove') throw new AdapterError('SCIM_INVALID_PATH', 'remove needs a path');
-      applyValueObject(result, op, operation.value);
+  for (const step of steps) {
+    if (step.idCheck === true) {
+      if (step.value !== result.id)
+        throw new AdapterError('SCIM_MUTABILITY', 'id cannot be changed');
       continue;
     }
-    const path = parsePath(operation.path);
-    if (op !== 'remove' && operation.value === undefined) {
-      throw invalidValue(`${op} ${operation.path} needs a value`);
-    }
-    applyAtPath(result, path, op, coerceDeep(path.sub ?? path.attribute, operation.value));
+    applyAtPath(result, step.path, step.op, step.value);
   }
   return result;
 };

@@ -16,7 +16,7 @@ import { AdapterError, isAdapterError } from '../errors.ts';
 import type { Mapper } from '../mapping/index.ts';
 import { matchesElement, normaliseAttrPath, parseFilter, toUserQuery } from './filter.ts';
 import type { ScimOptions } from './options.ts';
-import { applyPatch, CORE_USER_SCHEMA, readPatchRequest, type ScimObject } from './patch.ts';
+import { applyPatch, CORE_USER_SCHEMA, compilePatch, type ScimObject } from './patch.ts';
 import {
   changedFields,
   externalIdField,
@@ -27,6 +27,7 @@ import {
 
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 const DEFAULT_PAGE_SIZE = 100;
+const DRY_RUN = { eventId: 'dry-run', occurredAt: new Date(0).toISOString() };
 
 export interface ScimConnection {
   connection: Connection;
@@ -224,7 +225,9 @@ export const createScimService = (deps: ScimServiceDeps) => {
       throw new AdapterError('SCIM_INVALID_SYNTAX', `schemas must include ${CORE_USER_SCHEMA}`);
     }
     // Booleans as strings and case-insensitive names: the same leniency as PATCH.
-    return applyPatch({}, [{ op: 'add', value: body }]);
+    const { id, ...rest } = body;
+    const resource = applyPatch({}, compilePatch({ Operations: [{ op: 'add', value: rest }] }));
+    return id === undefined ? resource : { ...resource, id };
   };
 
   return {
@@ -290,10 +293,12 @@ export const createScimService = (deps: ScimServiceDeps) => {
       base: string,
       options: CallOptions = {},
     ) {
-      const operations = readPatchRequest(body);
+      const steps = compilePatch(body);
+      // A dry run on an empty user catches wrongly typed values before any CIAM call.
+      toUserChange(scim.connection.id, applyPatch({ id }, steps), DRY_RUN);
       return locked(scim, id, async () => {
         const user = await readUser(scim, id, options);
-        const patched = applyPatch(render(scim, user, base), operations);
+        const patched = applyPatch(render(scim, user, base), steps);
         // `active` is read by the deactivate policy (ignore, for now): never a CIAM field.
         const changed = await planUpdate(scim, patched, user);
         return render(scim, await writeChanges(scim, user, changed, options), base);
@@ -308,6 +313,7 @@ export const createScimService = (deps: ScimServiceDeps) => {
       options: CallOptions = {},
     ) {
       const resource = readBodyUser(body);
+      toUserChange(scim.connection.id, resource, DRY_RUN);
       if (resource.id !== undefined && resource.id !== id) {
         throw new AdapterError('SCIM_MUTABILITY', 'id cannot be changed');
       }
