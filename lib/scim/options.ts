@@ -1,12 +1,12 @@
 // Kept free of runtime imports: lib/config loads it at cold start for the options schema.
 
 /** What `active: false` and `DELETE /Users/{id}` do to the CIAM user. */
-export type ScimDeactivate = 'ignore';
+export type ScimDeactivate = 'ignore' | 'freeze';
 
 export interface ScimOptions {
   /**
-   * `ignore` (default): answer as if done and leave the CIAM user as it is. Freezing the user
-   * (UpdateUserStatus) is not offered yet: the emulator does not implement that action.
+   * `ignore` (default): answer as if done and leave the CIAM user as it is. `freeze`: set the CIAM
+   * user's status to FREEZE (UpdateUserStatus), and back to NORMAL on `active: true`.
    */
   deactivate?: ScimDeactivate;
   /** POST /Users creates the CIAM user (CreateUser) when the connection's resolution finds none. */
@@ -20,9 +20,9 @@ export const scimOptionsSchema = {
   additionalProperties: false,
   properties: {
     deactivate: {
-      enum: ['ignore'],
+      enum: ['ignore', 'freeze'],
       description:
-        'What active:false and DELETE do: "ignore" (default) leaves the CIAM user as is.',
+        'What active:false and DELETE do: "ignore" (default) leaves the CIAM user as is; "freeze" sets its status to FREEZE (active:true sets NORMAL again).',
     },
     allowCreate: {
       type: 'boolean',

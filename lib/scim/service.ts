@@ -205,6 +205,34 @@ export const createScimService = (deps: ScimServiceDeps) => {
     return { ...user, ...plain };
   };
 
+  /**
+   * The `deactivate: "freeze"` policy: `active: false` freezes the CIAM user, `active: true` lifts
+   * a freeze (never a LOCK, which CIAM sets for its own reasons). Only a change is sent, so Entra's
+   * periodic `active: true` costs nothing.
+   */
+  const applyActive = async (
+    scim: ScimConnection,
+    user: CiamUser,
+    active: unknown,
+    options: CallOptions,
+  ): Promise<CiamUser> => {
+    if (scim.options.deactivate !== 'freeze' || typeof active !== 'boolean') return user;
+    if (user.UserId === undefined) return user;
+    const status = active
+      ? user.Status === 'FREEZE'
+        ? 'NORMAL'
+        : undefined
+      : user.Status === 'FREEZE' || user.Status === 'LOCK'
+        ? undefined
+        : 'FREEZE';
+    if (status === undefined) return user;
+    await ciam.updateUserStatus(
+      { UserStoreId: scim.connection.userStoreId, UserId: user.UserId, Status: status },
+      options,
+    );
+    return { ...user, Status: status };
+  };
+
   const locked = <T>(scim: ScimConnection, userId: string, task: () => Promise<T>) =>
     deps.lock(`${scim.connection.userStoreId}\u0000${userId}`, task);
 
@@ -299,9 +327,10 @@ export const createScimService = (deps: ScimServiceDeps) => {
       return locked(scim, id, async () => {
         const user = await readUser(scim, id, options);
         const patched = applyPatch(render(scim, user, base), steps);
-        // `active` is read by the deactivate policy (ignore, for now): never a CIAM field.
+        // `active` is never an UpdateUser field: the deactivate policy handles it.
         const changed = await planUpdate(scim, patched, user);
-        return render(scim, await writeChanges(scim, user, changed, options), base);
+        const written = await writeChanges(scim, user, changed, options);
+        return render(scim, await applyActive(scim, written, patched.active, options), base);
       });
     },
 
@@ -320,7 +349,8 @@ export const createScimService = (deps: ScimServiceDeps) => {
       return locked(scim, id, async () => {
         const user = await readUser(scim, id, options);
         const changed = await planUpdate(scim, { ...resource, id }, user);
-        return render(scim, await writeChanges(scim, user, changed, options), base);
+        const written = await writeChanges(scim, user, changed, options);
+        return render(scim, await applyActive(scim, written, resource.active, options), base);
       });
     },
 
@@ -345,7 +375,8 @@ export const createScimService = (deps: ScimServiceDeps) => {
         return locked(scim, linked, async () => {
           const user = await readUser(scim, linked, options);
           const changed = await planUpdate(scim, resource, user);
-          return render(scim, await writeChanges(scim, user, changed, options), base);
+          const written = await writeChanges(scim, user, changed, options);
+          return render(scim, await applyActive(scim, written, resource.active, options), base);
         });
       }
       const draft = withExternalId(scim.connection, await scim.mapper.map(change), change);
@@ -373,12 +404,14 @@ export const createScimService = (deps: ScimServiceDeps) => {
       if (user?.UserId === undefined) {
         throw new AdapterError('INTERNAL', 'CreateUser returned no user');
       }
-      return render(scim, user, base);
+      return render(scim, await applyActive(scim, user, resource.active, options), base);
     },
 
     async remove(scim: ScimConnection, id: string, options: CallOptions = {}) {
-      // deactivate "ignore": the user must exist (404 otherwise), and is left as it is.
-      await readUser(scim, id, options);
+      // Never a hard delete: the user must exist (404 otherwise) and is frozen or left as it is.
+      await locked(scim, id, async () =>
+        applyActive(scim, await readUser(scim, id, options), false, options),
+      );
     },
   };
 

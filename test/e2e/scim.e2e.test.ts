@@ -19,7 +19,8 @@ beforeAll(async () => {
       ...local,
       connections: [
         ...local.connections,
-        { ...scim, id: 'scim-create', options: { allowCreate: true } },
+        { ...scim, id: 'scim-create', options: { allowCreate: true, deactivate: 'freeze' } },
+        { ...scim, id: 'scim-freeze', options: { deactivate: 'freeze' } },
       ],
     },
   });
@@ -549,5 +550,72 @@ describe('SCIM upstream failures', () => {
     const answer = await call('GET', '/Users/demo-user-1');
     expectScimError(answer, 503);
     expect(answer.headers.get('retry-after')).toBe('5');
+  });
+});
+
+describe('SCIM deactivate: freeze (UpdateUserStatus)', () => {
+  const freezePatch = (id: string, value: unknown) =>
+    call(
+      'PATCH',
+      `/Users/${id}`,
+      { schemas: [PATCH_OP], Operations: [{ op: 'Replace', path: 'active', value }] },
+      { connection: 'scim-freeze' },
+    );
+
+  it('freezes on active "False", answers active: false, and lifts the freeze on active true', async () => {
+    const frozen = await freezePatch('demo-user-1', 'False');
+    expect(frozen.status).toBe(200);
+    expect(frozen.body.active).toBe(false);
+    expect(user('demo-user-1')?.Status).toBe('FREEZE');
+    expect(actions()).toEqual(['DescribeUserById', 'UpdateUserStatus']);
+    // Entra: still returned while inactive.
+    const read = await call('GET', '/Users/demo-user-1', undefined, { connection: 'scim-freeze' });
+    expect(read.body).toMatchObject({ id: 'demo-user-1', active: false });
+
+    stack.emulator.reset();
+    await freezePatch('demo-user-2', false);
+    const again = await freezePatch('demo-user-2', false);
+    expect(again.body.active).toBe(false);
+    const thawed = await freezePatch('demo-user-2', 'true');
+    expect(thawed.body.active).toBe(true);
+    expect(user('demo-user-2')?.Status).toBe('NORMAL');
+    // Freeze, nothing for the repeat, thaw.
+    expect(actions().filter((a) => a === 'UpdateUserStatus')).toHaveLength(2);
+  });
+
+  it('sends nothing for Entra’s periodic active=true on an active user', async () => {
+    await freezePatch('demo-user-3', 'True');
+    expect(actions()).toEqual(['DescribeUserById']);
+  });
+
+  it('freezes on DELETE, and on Okta AIW’s PUT with active: false', async () => {
+    expect(
+      (await call('DELETE', '/Users/demo-user-3', undefined, { connection: 'scim-freeze' })).status,
+    ).toBe(204);
+    expect(user('demo-user-3')?.Status).toBe('FREEZE');
+    const put = await call(
+      'PUT',
+      '/Users/demo-user-2',
+      { userName: 'bob', active: false },
+      { connection: 'scim-freeze' },
+    );
+    expect(put.body.active).toBe(false);
+    expect(user('demo-user-2')?.Status).toBe('FREEZE');
+  });
+
+  it('creates a user inactive when POSTed with active: false', async () => {
+    const answer = await call(
+      'POST',
+      '/Users',
+      {
+        userName: 'erin',
+        emails: [{ value: 'erin@example.com', type: 'work' }],
+        phoneNumbers: [{ value: '+6581230000', type: 'mobile' }],
+        active: false,
+      },
+      { connection: 'scim-create' },
+    );
+    expect(answer.status).toBe(201);
+    expect(user(String(answer.body.id))?.Status).toBe('FREEZE');
   });
 });
