@@ -266,8 +266,11 @@ const applyAtPath = (resource: ScimObject, path: ParsedPath, op: Op, value: unkn
   for (const element of matched) {
     if (!isObject(element)) throw invalidValue(`${path.attribute} holds a non-object element`);
     if (path.sub !== undefined) setWhole(element, path.sub, value, op);
-    else if (isObject(value)) setWhole(element, '', value, op);
-    else throw invalidValue(`${path.attribute} elements take an object value`);
+    else if (isObject(value)) {
+      for (const [inner, innerValue] of Object.entries(value)) {
+        setWhole(element, inner, innerValue, op);
+      }
+    } else throw invalidValue(`${path.attribute} elements take an object value`);
   }
 };
 

@@ -196,6 +196,16 @@ export const createScimService = (deps: ScimServiceDeps) => {
       );
     }
     await ciam.updateUser(request, options);
+    // The resolver may have cached this user under the values just replaced (a POST that links).
+    const field = externalIdField(scim.connection);
+    const held = field === undefined ? undefined : user[field];
+    deps.resolver.forget(scim.connection, {
+      subject: {
+        ...(typeof held === 'string' ? { externalId: held } : {}),
+        ...(user.Email === undefined ? {} : { email: user.Email }),
+        ...(user.PhoneNumber === undefined ? {} : { phone: user.PhoneNumber }),
+      },
+    });
     const {
       CustomizationAttributes: _custom,
       UserGroup: _groups,

@@ -488,6 +488,19 @@ describe('SCIM POST (link, uniqueness, create)', () => {
     expect(actions().filter((a) => a === 'UpdateUser')).toHaveLength(1);
   });
 
+  it('forgets a cached link when the externalId it was found by changes', async () => {
+    const body = newUser({
+      userName: 'alice',
+      externalId: 'ext-alice',
+      emails: [],
+      phoneNumbers: [],
+    });
+    expect((await call('POST', '/Users', body)).body.id).toBe('demo-user-1');
+    await patch('demo-user-1', { op: 'replace', path: 'externalId', value: 'ext-alice-2' });
+    // Nobody holds ext-alice any more, and alice's userName is taken: no stale link to alice.
+    expectScimError(await call('POST', '/Users', body), 409, 'uniqueness');
+  });
+
   it('answers 409 uniqueness when no user links but the userName or email is taken', async () => {
     expectScimError(await call('POST', '/Users', newUser({ userName: 'bob' })), 409, 'uniqueness');
     expectScimError(
