@@ -35,6 +35,8 @@ export const ERRORS = {
   SCIM_INVALID_PATH: { statusCode: 400, retryable: false },
   SCIM_INVALID_VALUE: { statusCode: 400, retryable: false },
   SCIM_INVALID_SYNTAX: { statusCode: 400, retryable: false },
+  /** A PATCH path whose value filter matches nothing and names no element to create. */
+  SCIM_NO_TARGET: { statusCode: 400, retryable: false },
   /** A PATCH or PUT that would change what cannot change (the id). */
   SCIM_MUTABILITY: { statusCode: 400, retryable: false },
   /** No such SCIM endpoint (e.g. /Groups, which the adapter does not serve). */

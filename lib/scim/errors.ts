@@ -11,6 +11,7 @@ const SCIM_TYPES: Partial<Record<ErrorCode, string>> = {
   SCIM_INVALID_PATH: 'invalidPath',
   SCIM_INVALID_VALUE: 'invalidValue',
   SCIM_INVALID_SYNTAX: 'invalidSyntax',
+  SCIM_NO_TARGET: 'noTarget',
   SCIM_MUTABILITY: 'mutability',
   PAYLOAD_INVALID: 'invalidSyntax',
   MAPPING_INVALID: 'invalidValue',

@@ -257,8 +257,9 @@ const applyAtPath = (resource: ScimObject, path: ParsedPath, op: Op, value: unkn
   if (matched.length === 0) {
     // Entra adds (and sometimes replaces) `emails[type eq "work"].value` where none exists yet.
     const created = elementFromFilter(filter);
-    if (created === undefined)
-      throw new AdapterError('SCIM_INVALID_PATH', 'No element matches the filter');
+    if (created === undefined) {
+      throw new AdapterError('SCIM_NO_TARGET', 'No element matches the filter');
+    }
     elements.push(created);
     matched.push(created);
     holder[key] = elements;

@@ -130,10 +130,13 @@ export const createScimService = (deps: ScimServiceDeps) => {
       }
       case 'userName':
       case 'externalId': {
+        const { resolve } = scim.connection;
         const key =
           query.by === 'userName'
             ? 'userName'
-            : externalIdField(scim.connection)?.replace('I', 'i');
+            : resolve.by === 'indexedAttribute'
+              ? `indexedAttribute${resolve.index}`
+              : undefined;
         // Without an IndexedAttribute holding it, no CIAM user can have this externalId.
         if (key === undefined) return [];
         const page = await ciam.describeUser(
@@ -333,7 +336,12 @@ export const createScimService = (deps: ScimServiceDeps) => {
     ) {
       const steps = compilePatch(body);
       // A dry run on an empty user catches wrongly typed values before any CIAM call.
-      toUserChange(scim.connection.id, applyPatch({ id }, steps), DRY_RUN);
+      // (Only what the stored user decides, a filter matching nothing, is left for the real run.)
+      try {
+        toUserChange(scim.connection.id, applyPatch({ id }, steps), DRY_RUN);
+      } catch (error) {
+        if (!isAdapterError(error) || error.code !== 'SCIM_NO_TARGET') throw error;
+      }
       return locked(scim, id, async () => {
         const user = await readUser(scim, id, options);
         const patched = applyPatch(render(scim, user, base), steps);

@@ -325,6 +325,24 @@ describe('SCIM PATCH (Entra and Okta forms)', () => {
     expect(actions()).toEqual(['DescribeUserById']);
   });
 
+  it('leaves a filter only the stored user can satisfy to the real run: applied, or noTarget', async () => {
+    const applied = await patch('demo-user-1', {
+      op: 'replace',
+      path: 'emails[type ne "home"].value',
+      value: 'alice.w@example.com',
+    });
+    expect(applied.status).toBe(200);
+    expect(user('demo-user-1')?.Email).toBe('alice.w@example.com');
+    stack.emulator.reset();
+    const missed = await patch('demo-user-1', {
+      op: 'replace',
+      path: 'emails[type ne "work"].value',
+      value: 'x@example.com',
+    });
+    expectScimError(missed, 400, 'noTarget');
+    expect(actions()).toEqual(['DescribeUserById']);
+  });
+
   it('maps CIAM’s EmailAlreadyExists to 409 uniqueness', async () => {
     const answer = await patch('demo-user-1', {
       op: 'replace',

@@ -104,8 +104,8 @@ describe('scim/patch applyPatch', () => {
     [{ op: 'add', path: 'emails[type eq "work"]', value: 'x' }, 'SCIM_INVALID_VALUE'],
     [{ op: 'add', path: 'name.givenName', value: 'x' }, undefined],
     [{ op: 'add', path: 'emails.value', value: 'x' }, 'SCIM_INVALID_PATH'],
-    [{ op: 'add', path: 'emails[type ne "work"]', value: {} }, 'SCIM_INVALID_PATH'],
-    [{ op: 'add', path: 'emails[not (type eq "work")].value', value: 'x' }, 'SCIM_INVALID_PATH'],
+    [{ op: 'add', path: 'emails[type ne "work"]', value: {} }, 'SCIM_NO_TARGET'],
+    [{ op: 'add', path: 'emails[not (type eq "work")].value', value: 'x' }, 'SCIM_NO_TARGET'],
   ])('answers %j with %s', (operation, code) => {
     const run = () => patch(alice, operation);
     if (code === undefined) expect(run).not.toThrow();
