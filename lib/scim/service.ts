@@ -198,7 +198,7 @@ export const createScimService = (deps: ScimServiceDeps) => {
         changed.CustomizationAttributes,
       );
     }
-    await ciam.updateUser(request, options);
+    const response = await ciam.updateUser(request, options);
     // The resolver may have cached this user under the values just replaced (a POST that links).
     const field = externalIdField(scim.connection);
     const held = field === undefined ? undefined : user[field];
@@ -215,7 +215,10 @@ export const createScimService = (deps: ScimServiceDeps) => {
       UserOrg: _orgs,
       ...plain
     } = changed;
-    return { ...user, ...plain };
+    // CIAM may answer the stored user (then its LastModifiedDate too) or `User: null`.
+    return response.User?.UserId === user.UserId
+      ? { ...user, ...response.User }
+      : { ...user, ...plain };
   };
 
   /**

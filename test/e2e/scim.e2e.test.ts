@@ -252,6 +252,7 @@ describe('SCIM PATCH (Entra and Okta forms)', () => {
       emails: [{ value: 'jane.doe@contoso.com' }],
       phoneNumbers: [{ value: '+6591234567' }],
     });
+    expect(answer.body.meta).toMatchObject({ lastModified: expect.not.stringMatching(/^2024-/) });
     expect(user('demo-user-1')).toMatchObject({
       Email: 'jane.doe@contoso.com',
       PhoneNumber: '+6591234567',
@@ -581,6 +582,17 @@ describe('SCIM upstream failures', () => {
     const answer = await call('GET', '/Users/demo-user-1');
     expectScimError(answer, 503);
     expect(answer.headers.get('retry-after')).toBe('5');
+  });
+
+  it('answers 429 with Retry-After in the Error schema when CIAM keeps refusing for its rate limit', async () => {
+    stack.emulator.faults.configure({
+      rates: { RequestLimitExceeded: 1 },
+      actions: ['DescribeUserById'],
+    });
+    const answer = await patch('demo-user-1', { op: 'replace', path: 'displayName', value: 'x' });
+    expectScimError(answer, 429);
+    expect(answer.headers.get('retry-after')).toBe('1');
+    expect(actions()).not.toContain('UpdateUser');
   });
 });
 
