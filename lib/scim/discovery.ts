@@ -131,6 +131,8 @@ const list = (resources: unknown[]) => ({
   itemsPerPage: resources.length,
 });
 
+export const emptyList = () => list([]);
+
 /** The answer for GET /ResourceTypes[/id] and /Schemas[/id], or undefined (404). */
 export const discovery = (kind: 'ResourceTypes' | 'Schemas', id: string | undefined) => {
   const resources =

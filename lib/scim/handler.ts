@@ -21,7 +21,7 @@ import type { RecordOutcome } from '../metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import type { SecretSource } from '../secrets/types.ts';
 import { matchesStaticSecret } from '../sources/shared/crypto.ts';
-import { discovery, serviceProviderConfig } from './discovery.ts';
+import { discovery, emptyList, serviceProviderConfig } from './discovery.ts';
 import { scimErrorResponse, scimResponse } from './errors.ts';
 import type { ScimOptions } from './options.ts';
 import { createScimService, type ScimConnection, type ScimService } from './service.ts';
@@ -157,6 +157,11 @@ const route = async (
           throw notAllowed('GET, PATCH, PUT, DELETE');
       }
     }
+    case 'groups':
+      // Groups are not provisioned (CIAM user groups are mapped from users, if at all); an empty
+      // list keeps a credentials check that reads "a random group" (Entra) from failing.
+      if (id === undefined && method === 'GET') return scimResponse(200, emptyList());
+      break;
     case 'serviceproviderconfig':
       if (id !== undefined) break;
       if (method !== 'GET') throw notAllowed('GET');

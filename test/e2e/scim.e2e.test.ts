@@ -129,8 +129,18 @@ describe('SCIM discovery', () => {
     expect(actions()).toEqual([]);
   });
 
+  it('lists no groups (GET /Groups, filtered or not): groups are not provisioned', async () => {
+    for (const path of ['/Groups', '/Groups?filter=displayName%20eq%20%22x%22']) {
+      const answer = await call('GET', path);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ totalResults: 0, Resources: [], itemsPerPage: 0 });
+    }
+    expect(actions()).toEqual([]);
+  });
+
   it('answers 404 for endpoints it does not serve, and 405 for methods', async () => {
-    expectScimError(await call('GET', '/Groups'), 404);
+    expectScimError(await call('GET', '/Groups/g1'), 404);
+    expectScimError(await call('POST', '/Groups', {}), 404);
     expectScimError(await call('GET', '/Schemas/urn:nope'), 404);
     expectScimError(await call('GET', '/Users/demo-user-1/extra'), 404);
     expectScimError(await call('POST', '/ServiceProviderConfig', {}), 405);
