@@ -63,6 +63,8 @@ export const ACTION_PARAMS: Readonly<Record<string, Fields>> = {
     ...profileFields,
   },
   DescribeUserById: { UserStoreId: req(string), UserId: req(string), Original: opt(boolean) },
+  // Status is checked by the store: CIAM answers FailedOperation.UserStatusRequired without it.
+  UpdateUserStatus: { UserStoreId: req(string), UserId: req(string), Status: opt(string) },
   ListUserByProperty: {
     UserStoreId: req(string),
     PropertyCode: req(string),

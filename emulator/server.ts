@@ -43,7 +43,6 @@ const UNEMULATED_ACTIONS = new Set([
   'ResetPassword',
   'SetPassword',
   'UpdateUserGroup',
-  'UpdateUserStatus',
   'UpdateUserStore',
 ]);
 
@@ -160,6 +159,9 @@ const dispatch = (store: CiamStore, action: string, params: Record<string, unkno
       return { User: store.createUser(params) };
     case 'DescribeUserById':
       return { User: store.describeUserById(params) };
+    case 'UpdateUserStatus':
+      store.updateUserStatus(params);
+      return {};
     case 'ListUserByProperty':
       return { Users: store.listUserByProperty(params) };
     case 'DescribeUser':

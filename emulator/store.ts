@@ -29,6 +29,8 @@ const STRING_ATTRIBUTES = [
 type StringAttribute = (typeof STRING_ATTRIBUTES)[number];
 
 /** DescribeUser's documented whitelist (FailedOperation.QueryUsersParameterMustInWhitelist). */
+const USER_STATUSES = new Set(['NORMAL', 'LOCK', 'FREEZE']);
+
 const QUERY_WHITELIST = new Set([
   'userName',
   'phoneNumber',
@@ -147,6 +149,24 @@ export class CiamStore implements StoreView {
     next.LastModifiedDate = this.#now();
     store.users[store.users.indexOf(user)] = next;
     return this.#present(store, next, true);
+  }
+
+  /** `Status` ∈ NORMAL, LOCK, FREEZE (tencent-cloud-api.md §4.2), with CIAM's codes otherwise. */
+  updateUserStatus(params: Params): void {
+    const store = this.#store(params);
+    const user = this.#user(store, params);
+    const status =
+      str(params, 'Status') ||
+      fail('FailedOperation.UserStatusRequired', 'The user status is required.');
+    if (!USER_STATUSES.has(status)) {
+      fail('FailedOperation.InvalidUserStatusEnum', 'The user status is invalid.');
+    }
+    const next: StoredUser = {
+      ...structuredClone(user),
+      Status: status,
+      LastModifiedDate: this.#now(),
+    };
+    store.users[store.users.indexOf(user)] = next;
   }
 
   createUser(params: Params): CiamUser {

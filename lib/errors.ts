@@ -30,6 +30,21 @@ export const ERRORS = {
   REQUEST_INVALID: { statusCode: 422, retryable: false },
   /** A queued message that is not a valid envelope: it can only be dead-lettered. */
   MESSAGE_INVALID: { statusCode: 400, retryable: false },
+  // SCIM requests (lib/scim): RFC 7644 §3.12 errors; lib/scim/errors.ts adds their scimType.
+  SCIM_INVALID_FILTER: { statusCode: 400, retryable: false },
+  SCIM_INVALID_PATH: { statusCode: 400, retryable: false },
+  SCIM_INVALID_VALUE: { statusCode: 400, retryable: false },
+  SCIM_INVALID_SYNTAX: { statusCode: 400, retryable: false },
+  /** A PATCH path whose value filter matches nothing and names no element to create. */
+  SCIM_NO_TARGET: { statusCode: 400, retryable: false },
+  /** A PATCH or PUT that would change what cannot change (the id). */
+  SCIM_MUTABILITY: { statusCode: 400, retryable: false },
+  /** No such SCIM endpoint (e.g. /Groups, which the adapter does not serve). */
+  SCIM_ENDPOINT_NOT_FOUND: { statusCode: 404, retryable: false },
+  /** POST found no user to link, and its userName or email belongs to another CIAM user. */
+  SCIM_UNIQUENESS: { statusCode: 409, retryable: false },
+  /** POST found no user to link and the connection does not set `allowCreate`. */
+  SCIM_CREATE_NOT_ALLOWED: { statusCode: 403, retryable: false },
   // User resolution
   USER_NOT_FOUND: { statusCode: 404, retryable: false },
   USER_AMBIGUOUS: { statusCode: 409, retryable: false },

@@ -1,5 +1,6 @@
 import { createHandler as createQueueHandler, queueDeps } from '../lib/queue/handler.ts';
 import { createRuntime, type RuntimeEnv, type RuntimeOverrides } from '../lib/runtime.ts';
+import { createHandler as createScimHandler, scimDeps } from '../lib/scim/handler.ts';
 import { createHandler as createWebhookHandler, webhookDeps } from '../lib/webhook/handler.ts';
 import { createLocalFifoQueue, type LocalFifoQueue } from './fifo-queue.ts';
 import type { HttpApiHandler, LocalRoute } from './http-api.ts';
@@ -35,6 +36,8 @@ export interface LocalPipelineOptions {
 
 export interface LocalPipeline {
   webhookRoute: LocalRoute;
+  /** The SCIM function: `ANY /scim/v2/{connectionId}/{proxy+}`. */
+  scimRoute: LocalRoute;
   queue: LocalFifoQueue;
   deadLetterQueue: LocalFifoQueue;
   poller: QueuePoller;
@@ -69,6 +72,8 @@ export const startLocalPipeline = (options: LocalPipelineOptions): LocalPipeline
   const webhook = createWebhookHandler(
     webhookDeps(createRuntime(env, { ...options.overrides, ...queues })),
   );
+  // Its own runtime, as its own Lambda function; it never queues.
+  const scim = createScimHandler(scimDeps(createRuntime(env, { ...options.overrides })));
   const consumerRuntime = createRuntime(
     {
       ...env,
@@ -93,6 +98,13 @@ export const startLocalPipeline = (options: LocalPipelineOptions): LocalPipeline
       path: '/webhooks/{connectionId}',
       handler: webhook as unknown as HttpApiHandler,
       functionName: 'webhook',
+      timeoutMs: LOCAL_QUEUE_DEFAULTS.webhookTimeoutMs,
+    },
+    scimRoute: {
+      method: 'ANY',
+      path: '/scim/v2/{connectionId}/{proxy+}',
+      handler: scim as unknown as HttpApiHandler,
+      functionName: 'scim',
       timeoutMs: LOCAL_QUEUE_DEFAULTS.webhookTimeoutMs,
     },
     queue,

@@ -37,6 +37,7 @@ const pipeline = startLocalPipeline({
 const server = await startLocalServer({
   routes: [
     pipeline.webhookRoute,
+    pipeline.scimRoute,
     ...queueAdminRoutes({ queue: pipeline.queue, deadLetterQueue: pipeline.deadLetterQueue }),
   ],
   port: Number(env.PORT ?? 3000),

@@ -16,4 +16,6 @@ export const createCiamClient = (tencent: Pick<TencentClient, 'call'>): CiamApi 
   describeUser: (request, options) =>
     tencent.call<UserPageResponse>('DescribeUser', request, options),
   createUser: (request, options) => tencent.call<UserResponse>('CreateUser', request, options),
+  updateUserStatus: (request, options) =>
+    tencent.call<{ RequestId: string }>('UpdateUserStatus', request, options),
 });

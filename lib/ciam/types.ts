@@ -76,6 +76,15 @@ export type CreateUserRequest = Omit<
   UserName: string;
 };
 
+/** `FREEZE` stops the user signing in; `NORMAL` lets them again (tencent-cloud-api.md §4.2). */
+export type UserStatus = 'NORMAL' | 'LOCK' | 'FREEZE';
+
+export interface UpdateUserStatusRequest {
+  UserStoreId: string;
+  UserId: string;
+  Status: UserStatus;
+}
+
 export interface UserResponse {
   User: CiamUser | null;
   RequestId: string;
@@ -112,4 +121,8 @@ export interface CiamApi {
   ): Promise<UserListResponse>;
   describeUser(request: DescribeUserRequest, options?: CallOptions): Promise<UserPageResponse>;
   createUser(request: CreateUserRequest, options?: CallOptions): Promise<UserResponse>;
+  updateUserStatus(
+    request: UpdateUserStatusRequest,
+    options?: CallOptions,
+  ): Promise<{ RequestId: string }>;
 }

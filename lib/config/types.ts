@@ -1,7 +1,10 @@
 import type { PhoneFormat, UpdateUserField } from '../ciam/update-user-fields.ts';
 import type { SecretRef } from '../secrets/types.ts';
 
-export type SourceType = 'standard-webhooks' | 'workos' | 'auth0' | 'okta' | 'hmac';
+export type SourceType = WebhookSourceType | 'scim';
+
+/** Sources that deliver webhooks; `scim` connections are served by the SCIM function instead. */
+export type WebhookSourceType = 'standard-webhooks' | 'workos' | 'auth0' | 'okta' | 'hmac';
 
 export type ResolveStrategy =
   | { by: 'userId'; cacheTtlSeconds?: number }

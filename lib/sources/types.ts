@@ -1,5 +1,5 @@
 import type { UserChange } from '../change.ts';
-import type { Connection, SourceType } from '../config/types.ts';
+import type { Connection, WebhookSourceType } from '../config/types.ts';
 import type { SecretSource } from '../secrets/types.ts';
 
 /** An inbound HTTP request as every source sees it, already decoded from the Lambda event. */
@@ -82,7 +82,7 @@ export interface PreparedSource<P = unknown> {
 }
 
 export interface SourceDefinition<P = unknown> {
-  type: SourceType;
+  type: WebhookSourceType;
   /** JSON Schema for `connection.options`; the config schema embeds it. */
   optionsSchema: Record<string, unknown>;
   /** Called once per connection at cold start; throws `ConfigError` for bad options. */

@@ -1,4 +1,4 @@
-import type { AdapterConfig, SourceType } from '../config/types.ts';
+import type { AdapterConfig, WebhookSourceType } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import { compileMapping } from '../mapping/index.ts';
 import type { SourceDefinition } from '../sources/types.ts';
@@ -11,12 +11,14 @@ import type { PreparedConnection } from './process.ts';
  */
 export const prepareConnections = (
   config: AdapterConfig,
-  sources: Readonly<Record<SourceType, SourceDefinition>>,
+  sources: Readonly<Record<WebhookSourceType, SourceDefinition>>,
   options: { queued: boolean },
 ): ReadonlyMap<string, PreparedConnection> => {
   const prepared = new Map<string, PreparedConnection>();
   const problems: string[] = [];
   for (const connection of config.connections) {
+    // SCIM connections are served by the SCIM function (lib/scim), not as webhooks.
+    if (connection.source === 'scim') continue;
     if (connection.delivery === 'queued' && !options.queued) {
       problems.push(`${connection.id}: delivery "queued" needs the queue to be configured`);
       continue;

@@ -40,6 +40,7 @@ describe('config/local.json (the demo config)', () => {
       ['workos', 'workos'],
       ['auth0', 'auth0'],
       ['hmac', 'hmac'],
+      ['scim', 'scim'],
     ]);
     for (const connection of config.connections) {
       expect(connection).toMatchObject({

@@ -101,7 +101,13 @@ interface AlarmProps {
 
 const WEBHOOK = 'WebhookLambdaFunction';
 const CONSUMER = 'QueueLambdaFunction';
-const FUNCTIONS = [WEBHOOK, CONSUMER] as const;
+const SCIM = 'ScimLambdaFunction';
+const FUNCTIONS = [WEBHOOK, SCIM, CONSUMER] as const;
+const LOG_GROUPS: Record<(typeof FUNCTIONS)[number], string> = {
+  [WEBHOOK]: 'WebhookLogGroup',
+  [SCIM]: 'ScimLogGroup',
+  [CONSUMER]: 'QueueLogGroup',
+};
 const DEFAULT_RETENTION_SECONDS = 345_600;
 
 const queueId = (suffix: string): string => {
@@ -204,7 +210,7 @@ describe('serverless package', () => {
   });
 
   it('builds one zip per function with the bundle and the shipped config, never local secrets', async () => {
-    for (const name of ['webhook', 'queue']) {
+    for (const name of ['webhook', 'scim', 'queue']) {
       const zip = await readFile(join(dir, `${name}.zip`));
       expect((await stat(join(dir, `${name}.zip`))).size).toBeGreaterThan(0);
       const entries = zipEntries(zip);
@@ -218,6 +224,7 @@ describe('serverless package', () => {
   it('ships ESM handlers that Lambda loads as ESM: the Handler names the zipped .js file, type module beside it', async () => {
     for (const [name, id] of [
       ['webhook', WEBHOOK],
+      ['scim', SCIM],
       ['queue', CONSUMER],
     ] as const) {
       const handler = props<FunctionProps>(id).Handler;
@@ -233,8 +240,9 @@ describe('serverless package', () => {
     }
   });
 
-  it('runs both functions on nodejs22.x / arm64 with the handlers from handlers/', () => {
+  it('runs every function on nodejs22.x / arm64 with the handlers from handlers/', () => {
     expect(props<FunctionProps>(WEBHOOK).Handler).toBe('handlers/webhook.handler');
+    expect(props<FunctionProps>(SCIM).Handler).toBe('handlers/scim.handler');
     expect(props<FunctionProps>(CONSUMER).Handler).toBe('handlers/queue.handler');
     for (const id of FUNCTIONS) {
       const fn = props<FunctionProps>(id);
@@ -244,18 +252,23 @@ describe('serverless package', () => {
     }
   });
 
-  it('routes ANY /webhooks/{connectionId} to the webhook within API Gateway’s 30 s', () => {
+  it('routes ANY /webhooks/{connectionId} to the webhook and ANY /scim/v2/{connectionId}/{proxy+} to the SCIM function, within API Gateway’s 30 s', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(
       ([, value]) => value.Properties as { RouteKey: string; Target: CfValue },
     );
-    expect(routes.map((route) => route.RouteKey)).toEqual(['ANY /webhooks/{connectionId}']);
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual([
+      'ANY /scim/v2/{connectionId}/{proxy+}',
+      'ANY /webhooks/{connectionId}',
+    ]);
     const integrations = ofType('AWS::ApiGatewayV2::Integration').map(
       ([, value]) => value.Properties as { IntegrationUri: CfValue },
     );
-    expect(integrations.map((integration) => integration.IntegrationUri)).toEqual([
-      getAtt(WEBHOOK, 'Arn'),
-    ]);
+    expect(integrations.map((integration) => integration.IntegrationUri)).toEqual(
+      expect.arrayContaining([getAtt(WEBHOOK, 'Arn'), getAtt(SCIM, 'Arn')]),
+    );
+    expect(integrations).toHaveLength(2);
     expect(props<FunctionProps>(WEBHOOK).Timeout).toBeLessThan(30);
+    expect(props<FunctionProps>(SCIM).Timeout).toBeLessThan(30);
   });
 
   it('creates a FIFO queue and a FIFO dead-letter queue with producer-set deduplication', () => {
@@ -320,10 +333,9 @@ describe('serverless package', () => {
 
   it('gives each function its own role and no shared default role', () => {
     expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
-    const webhookRole = roleOf(WEBHOOK);
-    const consumerRole = roleOf(CONSUMER);
-    expect(webhookRole).not.toBe(consumerRole);
-    for (const roleId of [webhookRole, consumerRole]) {
+    const roles = FUNCTIONS.map(roleOf);
+    expect(new Set(roles).size).toBe(FUNCTIONS.length);
+    for (const roleId of roles) {
       const role = props<RoleProps>(roleId);
       expect(role.AssumeRolePolicyDocument.Statement.map((s) => s.Principal.Service)).toEqual([
         'lambda.amazonaws.com',
@@ -363,13 +375,17 @@ describe('serverless package', () => {
         })}`,
       ]);
       // Logs: only the function's own log group.
-      const logGroup = functionId === WEBHOOK ? 'WebhookLogGroup' : 'QueueLogGroup';
+      const logGroup = LOG_GROUPS[functionId];
       expect(grants(roleId, 'logs')).toEqual(
         ['logs:CreateLogStream', 'logs:PutLogEvents'].map(
           (action) => `${action} on ${JSON.stringify(getAtt(logGroup, 'Arn'))}`,
         ),
       );
     }
+  });
+
+  it('gives the SCIM function no queue access at all', () => {
+    expect(grants(roleOf(SCIM), 'sqs')).toEqual([]);
   });
 
   it('lets the webhook only send to the queue', () => {
@@ -441,6 +457,7 @@ describe('serverless package', () => {
   it('passes the queue URLs and rate limits as environment, and no secret values', () => {
     const webhook = props<FunctionProps>(WEBHOOK).Environment.Variables;
     const consumer = props<FunctionProps>(CONSUMER).Environment.Variables;
+    const scim = props<FunctionProps>(SCIM).Environment.Variables;
     const queue = queueId('changes.fifo');
     const dlq = queueId('changes-dlq.fifo');
     expect(webhook.QUEUE_URL).toEqual(ref(queue));
@@ -451,8 +468,11 @@ describe('serverless package', () => {
     expect(Number(consumer.CIAM_RATE_LIMIT_PER_SECOND) * 2).toBeLessThanOrEqual(20);
     // Sync callers give up after 3-15 s.
     expect(Number(webhook.CIAM_RATE_LIMIT_MAX_WAIT_MS)).toBeLessThanOrEqual(3000);
+    expect(Number(scim.CIAM_RATE_LIMIT_MAX_WAIT_MS)).toBeLessThanOrEqual(3000);
+    expect(scim).not.toHaveProperty('DLQ_URL');
     for (const [id, env] of [
       [WEBHOOK, webhook],
+      [SCIM, scim],
       [CONSUMER, consumer],
     ] as const) {
       // Local-only switches must not reach Lambda (the `local` stage's params are not used here).

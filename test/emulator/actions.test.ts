@@ -22,6 +22,28 @@ describe('emulator CIAM actions', () => {
   const codeOf = async (action: string, body: unknown) => errorCode(await call(action, body));
   const original = (userId: string) => emulator().store.getUser(STORE, userId);
 
+  describe('UpdateUserStatus', () => {
+    it('sets NORMAL, LOCK or FREEZE and answers only a RequestId', async () => {
+      for (const Status of ['FREEZE', 'LOCK', 'NORMAL']) {
+        const res = await call('UpdateUserStatus', { ...alice, Status });
+        expect(errorCode(res)).toBeUndefined();
+        expect(Object.keys(res)).toEqual(['RequestId']);
+        expect(original('demo-user-1')).toMatchObject({ Status, LastModifiedDate: NOW });
+      }
+    });
+
+    it('answers CIAM’s codes for a missing or unknown status and an unknown user', async () => {
+      expect(await codeOf('UpdateUserStatus', alice)).toBe('FailedOperation.UserStatusRequired');
+      expect(await codeOf('UpdateUserStatus', { ...alice, Status: 'GONE' })).toBe(
+        'FailedOperation.InvalidUserStatusEnum',
+      );
+      expect(
+        await codeOf('UpdateUserStatus', { ...alice, UserId: 'nobody', Status: 'FREEZE' }),
+      ).toBe('FailedOperation.UserNotFound');
+      expect(original('demo-user-1')?.Status).toBe('NORMAL');
+    });
+  });
+
   describe('UpdateUser', () => {
     it('sets provided fields, keeps omitted ones and returns the full unmasked user', async () => {
       const res = await call('UpdateUser', {

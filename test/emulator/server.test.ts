@@ -99,7 +99,7 @@ describe('emulator/server protocol', () => {
     ['action is unknown', { action: 'DescribeNothing', body: {} }, 'InvalidAction'],
     [
       'action is real but not emulated',
-      { action: 'UpdateUserStatus', body: {} },
+      { action: 'UpdateUserStore', body: {} },
       'UnsupportedOperation',
     ],
     [

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRuntime } from '../../lib/runtime.ts';
+import { scimDeps } from '../../lib/scim/handler.ts';
 import { webhookDeps } from '../../lib/webhook/handler.ts';
 
 const LOCAL = {
@@ -24,6 +25,10 @@ describe('createRuntime (composition root)', () => {
       'auth0',
       'hmac',
     ]);
+  });
+
+  it('prepares the scim connections, and only those, for the SCIM function', () => {
+    expect([...scimDeps(createRuntime(LOCAL)).connections.keys()]).toEqual(['scim']);
   });
 
   it('refuses at cold start a queued connection when no queue is configured', () => {

@@ -11,6 +11,7 @@ import {
 } from '../../lib/queue/handler.ts';
 import type { QueuePort } from '../../lib/queue/types.ts';
 import { createRuntime } from '../../lib/runtime.ts';
+import { createHandler as createScimHandler, scimDeps } from '../../lib/scim/handler.ts';
 import { createTencentClient } from '../../lib/tencent/client.ts';
 import { createHandler, type WebhookDeps, webhookDeps } from '../../lib/webhook/handler.ts';
 import { createLocalFifoQueue, type LocalFifoQueue } from '../../local/fifo-queue.ts';
@@ -85,6 +86,15 @@ const startQueues = (options: StackQueueOptions) => {
   return { queue, deadLetterQueue, maxReceiveCount };
 };
 
+/** The SCIM function's route as serverless.yml declares it. */
+export const scimRoute = (handler: HttpApiHandler): LocalRoute => ({
+  method: 'ANY',
+  path: '/scim/v2/{connectionId}/{proxy+}',
+  handler,
+  functionName: 'scim',
+  timeoutMs: 29_000,
+});
+
 /** The webhook function's route as serverless.yml declares it. */
 export const webhookRoute = (handler: HttpApiHandler): LocalRoute => ({
   method: 'ANY',
@@ -136,7 +146,8 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
   );
   const deps = { ...webhookDeps(runtime), ...options.deps };
   const handler = createHandler(deps) as unknown as HttpApiHandler;
-  const server = await startLocalServer({ routes: [webhookRoute(handler)] });
+  const scim = createScimHandler(scimDeps(runtime)) as unknown as HttpApiHandler;
+  const server = await startLocalServer({ routes: [webhookRoute(handler), scimRoute(scim)] });
   let queue: QueueStack | undefined;
   if (queues !== undefined) {
     // The consumer changes visibility on the queue itself, not through a producer wrapper.

@@ -613,6 +613,7 @@ describe('queueDeps', () => {
       'workos',
       'auth0',
       'hmac',
+      'scim',
     ]);
     expect(deps.connections.get('clerk-queued')?.guard).toEqual({
       attribute: 'adapter_watermark_clerk_queued',

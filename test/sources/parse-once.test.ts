@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { SourceType } from '../../lib/config/types.ts';
+import type { WebhookSourceType } from '../../lib/config/types.ts';
 import { compileMapping } from '../../lib/mapping/index.ts';
 import { SOURCES } from '../../lib/sources/registry.ts';
 import type { SourceContext } from '../../lib/sources/types.ts';
@@ -92,7 +92,7 @@ const queue: Deliver = async (_connection, updates) => ({
 });
 
 interface Case {
-  source: SourceType;
+  source: WebhookSourceType;
   options: Record<string, unknown>;
   headers: Record<string, string>;
   payload: unknown;

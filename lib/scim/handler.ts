@@ -1,0 +1,244 @@
+// The SCIM function's middy chain (RFC 7644 over HTTP API routes
+// `ANY /scim/v2/{connectionId}/{proxy+}`). Side-effect free: `handlers/scim.ts` builds it once
+// from the runtime; tests build it from fakes.
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { createKeyedLock } from '../ciam/apply.ts';
+import type { AdapterConfig } from '../config/types.ts';
+import { AdapterError, ConfigError, SignatureError } from '../errors.ts';
+import { toInboundRequest } from '../http/request.ts';
+import { toAdapterError } from '../http/response.ts';
+import { logFailure } from '../log/failures.ts';
+import { compileMapping } from '../mapping/index.ts';
+import type { RecordOutcome } from '../metrics.ts';
+import type { Runtime } from '../runtime.ts';
+import type { SecretSource } from '../secrets/types.ts';
+import { matchesStaticSecret } from '../sources/shared/crypto.ts';
+import { discovery, emptyList, serviceProviderConfig } from './discovery.ts';
+import { scimErrorResponse, scimResponse } from './errors.ts';
+import type { ScimOptions } from './options.ts';
+import { createScimService, type ScimConnection, type ScimService } from './service.ts';
+
+export interface ScimDeps {
+  connections: ReadonlyMap<string, ScimConnection>;
+  service: ScimService;
+  secrets: SecretSource;
+  logger: Logger;
+  recordOutcome: RecordOutcome;
+}
+
+interface ScimContext extends Context {
+  scim?: ScimConnection;
+}
+
+type ScimMiddleware = MiddlewareObj<
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Error,
+  ScimContext
+>;
+
+/** Leaves time to answer before API Gateway's 30 s limit cuts the connection. */
+const TIMEOUT_MARGIN_MS = 750;
+
+const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
+
+const connectionMiddleware = (deps: ScimDeps): ScimMiddleware => ({
+  name: 'scim-connection',
+  before: function scimConnectionBefore(request) {
+    const id = request.event.pathParameters?.connectionId ?? '';
+    const scim = deps.connections.get(id);
+    if (scim === undefined) throw new AdapterError('CONNECTION_NOT_FOUND', 'No such connection');
+    request.context.scim = scim;
+    deps.logger.appendKeys({ connectionId: id, source: 'scim' });
+  },
+});
+
+/** Bearer token, compared in constant time against one or two (rotation) configured tokens. */
+const authenticateMiddleware = (deps: ScimDeps): ScimMiddleware => ({
+  name: 'scim-authenticate',
+  before: async function scimAuthenticateBefore(request) {
+    const scim = request.context.scim;
+    if (scim === undefined) throw new AdapterError('INTERNAL', 'SCIM chain is incomplete');
+    const header = request.event.headers?.authorization;
+    const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
+    const challenge = { headers: { 'www-authenticate': 'Bearer realm="scim"' } };
+    if (token === undefined) throw new SignatureError('Missing bearer token', challenge);
+    if (!(await matchesStaticSecret(token, scim.connection.secrets.signing, deps.secrets))) {
+      throw new SignatureError('The bearer token is not valid', challenge);
+    }
+  },
+});
+
+const errorMiddleware = (deps: ScimDeps): ScimMiddleware => ({
+  name: 'scim-error-response',
+  onError: function scimErrorResponseOnError(request) {
+    if (request.response !== undefined && request.response !== null) return;
+    const error = toAdapterError(request.error);
+    deps.recordOutcome(request.context.scim?.connection.id ?? 'unknown', error.code, 1);
+    logFailure(deps.logger, error.statusCode >= 500 ? 'scim failed' : 'scim refused', error);
+    request.response = scimErrorResponse(error);
+  },
+});
+
+const readJson = (event: APIGatewayProxyEventV2): unknown => {
+  const raw = toInboundRequest(event).rawBody;
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new AdapterError('SCIM_INVALID_SYNTAX', 'The body is not valid JSON');
+  }
+};
+
+const notAllowed = (allow: string) =>
+  new AdapterError('METHOD_NOT_ALLOWED', `Use ${allow}`, { headers: { allow } });
+
+const baseUrl = (event: APIGatewayProxyEventV2, connectionId: string): string => {
+  const host = event.headers?.host ?? event.requestContext.domainName;
+  const proto = event.headers?.['x-forwarded-proto'] ?? 'https';
+  return `${proto}://${host}/scim/v2/${connectionId}`;
+};
+
+/** `Users`, `Users/{id}`, `Schemas/{id}`… (ids may hold `/`-free URNs). */
+const route = async (
+  service: ScimService,
+  scim: ScimConnection,
+  event: APIGatewayProxyEventV2,
+  signal: AbortSignal,
+) => {
+  const method = event.requestContext.http.method.toUpperCase();
+  const proxy = (event.pathParameters?.proxy ?? '').replace(/\/+$/, '');
+  const [resource = '', id, ...extra] = proxy.split('/');
+  const options = { signal };
+  const base = baseUrl(event, scim.connection.id);
+  if (extra.length > 0 || id === '') {
+    throw new AdapterError('SCIM_ENDPOINT_NOT_FOUND', 'No such SCIM endpoint');
+  }
+  switch (resource.toLowerCase()) {
+    case 'users': {
+      if (id === undefined) {
+        if (method === 'GET') {
+          const query = event.queryStringParameters ?? {};
+          const list = await service.list(
+            scim,
+            {
+              ...(query.filter === undefined ? {} : { filter: query.filter }),
+              ...(query.startIndex === undefined ? {} : { startIndex: query.startIndex }),
+              ...(query.count === undefined ? {} : { count: query.count }),
+            },
+            base,
+            options,
+          );
+          return scimResponse(200, list);
+        }
+        if (method === 'POST') {
+          return scimResponse(201, await service.create(scim, readJson(event), base, options));
+        }
+        throw notAllowed('GET, POST');
+      }
+      switch (method) {
+        case 'GET':
+          return scimResponse(200, await service.get(scim, id, base, options));
+        case 'PATCH':
+          return scimResponse(200, await service.patch(scim, id, readJson(event), base, options));
+        case 'PUT':
+          return scimResponse(200, await service.put(scim, id, readJson(event), base, options));
+        case 'DELETE':
+          await service.remove(scim, id, options);
+          return scimResponse(204, undefined);
+        default:
+          throw notAllowed('GET, PATCH, PUT, DELETE');
+      }
+    }
+    case 'groups':
+      // Groups are not provisioned (CIAM user groups are mapped from users, if at all); an empty
+      // list keeps a credentials check that reads "a random group" (Entra) from failing.
+      if (id === undefined && method === 'GET') return scimResponse(200, emptyList());
+      break;
+    case 'serviceproviderconfig':
+      if (id !== undefined) break;
+      if (method !== 'GET') throw notAllowed('GET');
+      return scimResponse(200, serviceProviderConfig());
+    case 'resourcetypes':
+    case 'schemas': {
+      if (method !== 'GET') throw notAllowed('GET');
+      const kind = resource.toLowerCase() === 'schemas' ? 'Schemas' : 'ResourceTypes';
+      const found = discovery(kind, id === undefined ? undefined : decodeURIComponent(id));
+      if (found === undefined) break;
+      return scimResponse(200, found);
+    }
+  }
+  throw new AdapterError('SCIM_ENDPOINT_NOT_FOUND', 'No such SCIM endpoint');
+};
+
+export const createHandler = (deps: ScimDeps) =>
+  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ScimContext>({
+    timeoutEarlyInMillis: TIMEOUT_MARGIN_MS,
+    timeoutEarlyResponse: () => {
+      throw new AdapterError('DEADLINE_EXCEEDED', 'Ran out of time answering');
+    },
+  })
+    .use(httpHeaderNormalizer())
+    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+    .use(connectionMiddleware(deps))
+    .use(authenticateMiddleware(deps))
+    .use(errorMiddleware(deps))
+    .handler(async (event, context, { signal }) => {
+      const scim = context.scim;
+      if (scim === undefined) throw new AdapterError('INTERNAL', 'SCIM chain is incomplete');
+      const response = await route(deps.service, scim, event, signal);
+      deps.recordOutcome(scim.connection.id, `scim_${response.statusCode}`, 1);
+      deps.logger.info('scim answered', {
+        method: event.requestContext.http.method,
+        statusCode: response.statusCode,
+      });
+      return response;
+    });
+
+/** Cold-start work for every `scim` connection: options read, mapping compiled. */
+export const prepareScimConnections = (
+  config: AdapterConfig,
+): ReadonlyMap<string, ScimConnection> => {
+  const prepared = new Map<string, ScimConnection>();
+  const problems: string[] = [];
+  for (const connection of config.connections) {
+    if (connection.source !== 'scim') continue;
+    try {
+      prepared.set(connection.id, {
+        connection,
+        // Checked against scimOptionsSchema when the config was loaded.
+        options: connection.options as ScimOptions,
+        mapper: compileMapping(connection),
+      });
+    } catch (error) {
+      problems.push(`${connection.id}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid connections:\n- ${problems.join('\n- ')}`, {
+      details: problems,
+    });
+  }
+  return prepared;
+};
+
+/** The SCIM function's dependencies, from the shared runtime. */
+export const scimDeps = (runtime: Runtime): ScimDeps => ({
+  connections: prepareScimConnections(runtime.config),
+  service: createScimService({
+    ciam: runtime.ciam,
+    resolver: runtime.resolver,
+    lock: createKeyedLock(),
+    now: runtime.now,
+  }),
+  secrets: runtime.secrets,
+  logger: runtime.logger,
+  recordOutcome: runtime.recordOutcome,
+});
