@@ -47,6 +47,7 @@ const server = await startLocalServer({
 console.log(`CIAM emulator  ${emulator.url}`);
 console.log(`adapter        ${server.url}  (POST|GET ${server.url}/webhooks/{connectionId})`);
 console.log(`queue          ${server.url}/__queue/stats   (npm run dlq -- --local list)`);
+console.log(`scim           ${server.url}/scim/v2/{connectionId}/Users`);
 console.log(`health         ${server.url}/health`);
 const demos = demoConnections(
   loadConfig(
@@ -61,6 +62,9 @@ const portEnv = ['PORT', 'CIAM_EMULATOR_PORT']
   .map((name) => `${name}=${env[name]}`)
   .join(' ');
 for (const line of demoLines(server.url, demos, portEnv)) console.log(line);
+console.log(
+  `  scim (SCIM 2.0, as Entra ID or Okta provisioning calls it):\n    curl -s -H 'authorization: Bearer demo-scim-token' '${server.url}/scim/v2/scim/Users?filter=userName%20eq%20%22alice%22'`,
+);
 
 const stop = async () => {
   await pipeline.stop();
