@@ -10,6 +10,7 @@ export declare const standardWebhooksOptions: ValidateFunction;
 export declare const clerkEvent: ValidateFunction;
 export declare const clerkUser: ValidateFunction;
 export declare const auth0Options: ValidateFunction;
+export declare const auth0DefaultEvent: ValidateFunction;
 export declare const oktaOptions: ValidateFunction;
 export declare const oktaEventHook: ValidateFunction;
 export declare const oktaUser: ValidateFunction;

@@ -7,9 +7,11 @@ describe('metricsOutcome', () => {
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
     const lines: string[] = [];
     const metrics = new Metrics({ namespace: 'Test', serviceName: 'svc' });
-    const log = vi.spyOn(metrics['console'] as Console, 'log').mockImplementation((line) => {
-      lines.push(String(line));
-    });
+    const log = vi
+      .spyOn(Reflect.get(metrics, 'console') as Console, 'log')
+      .mockImplementation((line) => {
+        lines.push(String(line));
+      });
     const record = metricsOutcome(metrics);
     record('clerk', 'applied', 1);
     record('okta', 'SIGNATURE_INVALID', 2);

@@ -127,9 +127,19 @@ let ajv: Ajv | undefined;
 export const validateAuth0Options = generated.auth0Options as ValidateFunction<Auth0Options>;
 
 /** Compiled once per connection at prepare time (the conditional depends on its event types). */
+export const AUTH0_DEFAULT_EVENT_TYPES: readonly string[] = ['user.created', 'user.updated'];
+/** Generated at build time for connections that keep the default event types. */
+export const auth0DefaultEventSchema = buildEventSchema(AUTH0_DEFAULT_EVENT_TYPES);
+
 export const compileAuth0EventValidator = (
   mappedTypes: readonly string[],
 ): ValidateFunction<Auth0Event> => {
+  if (
+    mappedTypes.length === AUTH0_DEFAULT_EVENT_TYPES.length &&
+    mappedTypes.every((type, i) => type === AUTH0_DEFAULT_EVENT_TYPES[i])
+  ) {
+    return generated.auth0DefaultEvent as ValidateFunction<Auth0Event>;
+  }
   ajv ??= createAjv({ ownProperties: true });
   return ajv.compile<Auth0Event>(buildEventSchema(mappedTypes));
 };
