@@ -178,7 +178,17 @@ const inproc = async (built: Built): Promise<Summary> => {
   writeFileSync(file, JSON.stringify(clerkEvents('/webhooks/clerk', WARMUP + WARM)));
   const { stdout: out } = await promisify(execFile)(
     process.execPath,
-    ['bench/worker.mjs', resolve(built.bundle), 'inproc', file, String(WARMUP)],
+    [
+      // BENCH_PROFILE_DIR: a CPU profile of each in-process run, to see where warm time goes.
+      ...(process.env.BENCH_PROFILE_DIR === undefined
+        ? []
+        : ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR]),
+      'bench/worker.mjs',
+      resolve(built.bundle),
+      'inproc',
+      file,
+      String(WARMUP),
+    ],
     { env, encoding: 'utf8', maxBuffer: 2 ** 24 },
   );
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Summary;
