@@ -352,7 +352,7 @@ const rows: [string, string, string, string][] = [
 const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
 for (const [i, r] of rows.entries()) {
   console.log(`| ${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(' | ')} |`);
-  if (i === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  if (i === 0) console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
 }
 console.log(
   `statuses: adapter ${JSON.stringify(warm.adapter.http.statuses)} baseline ${JSON.stringify(warm.baseline.http.statuses)}`,
