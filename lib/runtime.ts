@@ -7,6 +7,7 @@ import type { CiamApi } from './ciam/types.ts';
 import { loadConfig } from './config/load.ts';
 import type { AdapterConfig } from './config/types.ts';
 import { ConfigError } from './errors.ts';
+import { createKeepAliveFetch } from './http/keep-alive-fetch.ts';
 import { metricsOutcome, type RecordOutcome } from './metrics.ts';
 import {
   DEFAULT_MAX_RECEIVE_COUNT,
@@ -148,7 +149,7 @@ const chooseSecrets = (env: RuntimeEnv, overrides: RuntimeOverrides, now: () => 
  */
 export const createRuntime = (env: RuntimeEnv, overrides: RuntimeOverrides = {}): Runtime => {
   const now = overrides.now ?? Date.now;
-  const fetchImpl = overrides.fetch ?? globalThis.fetch;
+  const fetchImpl = overrides.fetch ?? createKeepAliveFetch();
   const config = loadConfig(env, {
     readFile: overrides.readFile ?? ((path) => readFileSync(path, 'utf8')),
     sourceOptionSchemas: SOURCE_OPTION_SCHEMAS,

@@ -391,11 +391,29 @@ export const startLocalServer = async (options: LocalServerOptions): Promise<Loc
     sendResult(res, result);
   };
 
-  const server: Server = createServer((req, res) => {
+  // Headers up to 64 KiB reach the function (Node's default would answer a bare 431 above 16 KiB),
+  // so oversized signature and id headers are refused by the adapter itself, with a code.
+  const server: Server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       console.error(`local http-api: ${describeError(error)} answering ${req.method} request`);
       sendError(res, 500, 'INTERNAL', 'Internal Server Error');
     });
+  });
+  // What API Gateway answers itself for a request it cannot parse: a status and a JSON code
+  // (Node's default is a bare 400 or 431), so every refusal carries a code here too.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify(
+      tooLarge
+        ? { code: 'HEADERS_TOO_LARGE', message: 'The request headers are too large' }
+        : { code: 'REQUEST_MALFORMED', message: 'The request is not valid HTTP' },
+    );
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        `connection: close\r\n\r\n${body}`,
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

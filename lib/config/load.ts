@@ -2,7 +2,9 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { defaultWatermarkAttribute } from '../ciam/watermark.ts';
 import { ConfigError } from '../errors.ts';
-import { buildConfigSchema, CONFIG_DEFAULTS } from './schema.ts';
+import { SOURCE_OPTION_SCHEMAS } from '../sources/registry.ts';
+import * as generated from '../validators/generated.js';
+import { buildConfigSchema, CONFIG_AJV_OPTIONS, CONFIG_DEFAULTS } from './schema.ts';
 import type { AdapterConfig, Connection, SourceType } from './types.ts';
 
 export const DEFAULT_CONFIG_PATH = 'config/local.json';
@@ -30,14 +32,14 @@ const validators = new WeakMap<object, ValidateFunction>();
 const validatorFor = (sourceOptionSchemas: Record<SourceType, object>): ValidateFunction => {
   let validate = validators.get(sourceOptionSchemas);
   if (validate === undefined) {
-    const ajv = new Ajv({
-      allErrors: true,
-      strict: true,
-      strictRequired: false,
-      allowUnionTypes: true,
-    });
-    addFormats(ajv);
-    validate = ajv.compile(buildConfigSchema(sourceOptionSchemas));
+    if (sourceOptionSchemas === SOURCE_OPTION_SCHEMAS) {
+      // The deployed registry: generated at build time (npm run build:validators).
+      validate = generated.config as ValidateFunction;
+    } else {
+      const ajv = new Ajv(CONFIG_AJV_OPTIONS);
+      addFormats(ajv);
+      validate = ajv.compile(buildConfigSchema(sourceOptionSchemas));
+    }
     validators.set(sourceOptionSchemas, validate);
   }
   return validate;

@@ -1,3 +1,4 @@
+import type { Options } from 'ajv';
 import {
   DEFAULT_PHONE_FORMAT,
   MAPPABLE_FIELDS,
@@ -91,6 +92,14 @@ const requiresSomething = (schema: Record<string, unknown>): boolean =>
  * source's options schema through `if source = X then options: schemaX`, which, unlike `oneOf`,
  * reports only the errors of the matching source.
  */
+/** How the config schema is compiled (by npm run build:validators, or for another registry). */
+export const CONFIG_AJV_OPTIONS: Options = {
+  allErrors: true,
+  strict: true,
+  strictRequired: false,
+  allowUnionTypes: true,
+};
+
 export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object>): object => {
   const sources = Object.keys(sourceOptionSchemas).sort() as SourceType[];
   const connection = {

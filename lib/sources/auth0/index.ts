@@ -4,6 +4,7 @@ import { assertPayload, readOptions } from '../shared/validation.ts';
 import type { PreparedSource, SourceDefinition } from '../types.ts';
 import { authenticateAuth0 } from './authenticate.ts';
 import {
+  AUTH0_DEFAULT_EVENT_TYPES,
   type Auth0Event,
   auth0OptionsSchema,
   compileAuth0EventValidator,
@@ -14,15 +15,15 @@ import { auth0ToChanges, normaliseAuth0Type } from './to-changes.ts';
 export type { Auth0Options } from './schema.ts';
 export { auth0OptionsSchema };
 
-const DEFAULT_EVENT_TYPES = ['user.created', 'user.updated'];
-
 const prepareAuth0 = (connection: Connection): PreparedSource<Auth0Event> => {
   const options = readOptions(validateAuth0Options, connection.options ?? {}, connection.id);
   const signing = connection.secrets.signing;
   if (signing.length < 1 || signing.length > 2) {
     throw new ConfigError(`Connection "${connection.id}" needs one or two signing secrets`);
   }
-  const eventTypes = new Set((options.eventTypes ?? DEFAULT_EVENT_TYPES).map(normaliseAuth0Type));
+  const eventTypes = new Set(
+    (options.eventTypes ?? AUTH0_DEFAULT_EVENT_TYPES).map(normaliseAuth0Type),
+  );
   const validateEvent = compileAuth0EventValidator([...eventTypes]);
   const auth = {
     mode: options.auth ?? 'bearer',

@@ -1,4 +1,5 @@
-import type { ValidateFunction } from 'ajv';
+import type { Ajv, ValidateFunction } from 'ajv';
+import * as generated from '../../validators/generated.js';
 import { SENDER_ID_SCHEMA } from '../shared/sender-id.ts';
 import { createAjv, EVENT_TYPES_OPTION } from '../shared/validation.ts';
 
@@ -119,12 +120,26 @@ const buildEventSchema = (mappedTypes: readonly string[]) => ({
 });
 
 // ownProperties: `required` must not be satisfied by something inherited from a prototype.
-const ajv = createAjv({ ownProperties: true });
+// Created on the first auth0 connection only: its event schema depends on the connection.
+let ajv: Ajv | undefined;
 
-export const validateAuth0Options: ValidateFunction<Auth0Options> =
-  ajv.compile<Auth0Options>(auth0OptionsSchema);
+// Generated at build time (npm run build:validators) with OWN_PROPERTIES_AJV_OPTIONS.
+export const validateAuth0Options = generated.auth0Options as ValidateFunction<Auth0Options>;
 
 /** Compiled once per connection at prepare time (the conditional depends on its event types). */
+export const AUTH0_DEFAULT_EVENT_TYPES: readonly string[] = ['user.created', 'user.updated'];
+/** Generated at build time for connections that keep the default event types. */
+export const auth0DefaultEventSchema = buildEventSchema(AUTH0_DEFAULT_EVENT_TYPES);
+
 export const compileAuth0EventValidator = (
   mappedTypes: readonly string[],
-): ValidateFunction<Auth0Event> => ajv.compile<Auth0Event>(buildEventSchema(mappedTypes));
+): ValidateFunction<Auth0Event> => {
+  if (
+    mappedTypes.length === AUTH0_DEFAULT_EVENT_TYPES.length &&
+    mappedTypes.every((type, i) => type === AUTH0_DEFAULT_EVENT_TYPES[i])
+  ) {
+    return generated.auth0DefaultEvent as ValidateFunction<Auth0Event>;
+  }
+  ajv ??= createAjv({ ownProperties: true });
+  return ajv.compile<Auth0Event>(buildEventSchema(mappedTypes));
+};

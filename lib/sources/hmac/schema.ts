@@ -1,7 +1,8 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { ConfigError } from '../../errors.ts';
-import { createAjv, EVENT_TYPES_OPTION, TOLERANCE_SECONDS_OPTION } from '../shared/validation.ts';
+import * as generated from '../../validators/generated.js';
+import { EVENT_TYPES_OPTION, TOLERANCE_SECONDS_OPTION } from '../shared/validation.ts';
 
 export const HMAC_FIELD_NAMES = [
   'externalId',
@@ -78,8 +79,8 @@ export const hmacOptionsSchema = {
   },
 };
 
-export const validateOptions: ValidateFunction<HmacOptions> =
-  createAjv().compile<HmacOptions>(hmacOptionsSchema);
+// Generated at build time (npm run build:validators) with AJV_OPTIONS.
+export const validateOptions = generated.hmacOptions as ValidateFunction<HmacOptions>;
 
 /**
  * The payload schema is the operator's, so it gets its own Ajv (no `$id` clashes between

@@ -1,6 +1,7 @@
 import type { ValidateFunction } from 'ajv';
+import * as generated from '../../validators/generated.js';
 import { SENDER_ID_SCHEMA } from '../shared/sender-id.ts';
-import { createAjv, EVENT_TYPES_OPTION } from '../shared/validation.ts';
+import { EVENT_TYPES_OPTION } from '../shared/validation.ts';
 
 /** Okta Event Hooks envelope and the Users API user (identity-sources.md §2). */
 
@@ -89,7 +90,7 @@ const logEventSchema = {
   },
 } as const;
 
-const oktaEventHookSchema = {
+export const oktaEventHookSchema = {
   type: 'object',
   required: ['eventType', 'eventId', 'data'],
   properties: {
@@ -104,7 +105,7 @@ const oktaEventHookSchema = {
   },
 } as const;
 
-const oktaUserSchema = {
+export const oktaUserSchema = {
   type: 'object',
   required: ['id', 'profile'],
   properties: {
@@ -114,13 +115,7 @@ const oktaUserSchema = {
   },
 } as const;
 
-// ownProperties: `required` must not be satisfied by something inherited from a prototype.
-const ajv = createAjv({ ownProperties: true });
-
-export const validateOktaOptions: ValidateFunction<OktaOptions> =
-  ajv.compile<OktaOptions>(oktaOptionsSchema);
-
-export const validateOktaEventHook: ValidateFunction<OktaEventHook> =
-  ajv.compile<OktaEventHook>(oktaEventHookSchema);
-
-export const validateOktaUser: ValidateFunction<OktaUser> = ajv.compile<OktaUser>(oktaUserSchema);
+// Generated at build time (npm run build:validators) with OWN_PROPERTIES_AJV_OPTIONS.
+export const validateOktaOptions = generated.oktaOptions as ValidateFunction<OktaOptions>;
+export const validateOktaEventHook = generated.oktaEventHook as ValidateFunction<OktaEventHook>;
+export const validateOktaUser = generated.oktaUser as ValidateFunction<OktaUser>;

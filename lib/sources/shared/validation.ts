@@ -6,9 +6,13 @@ export interface ValidationDetail {
   message: string;
 }
 
-/** Ajv for our own schemas: strict, every error reported, `["string","null"]` unions allowed. */
-export const createAjv = (options: Options = {}): Ajv =>
-  new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, ...options });
+/** Ajv options for our own schemas: strict, every error reported, `["string","null"]` unions allowed. */
+export const AJV_OPTIONS: Options = { allErrors: true, strict: true, allowUnionTypes: true };
+/** As AJV_OPTIONS, and `required` is not satisfied by something inherited from a prototype. */
+export const OWN_PROPERTIES_AJV_OPTIONS: Options = { ...AJV_OPTIONS, ownProperties: true };
+
+/** Ajv for schemas known only at config time; fixed schemas are generated (lib/validators). */
+export const createAjv = (options: Options = {}): Ajv => new Ajv({ ...AJV_OPTIONS, ...options });
 
 /**
  * JSON-pointer paths and ajv's messages only: ajv messages never quote the data, so personal

@@ -1,4 +1,6 @@
-import { createAjv, EVENT_TYPES_OPTION, TOLERANCE_SECONDS_OPTION } from '../shared/validation.ts';
+import type { ValidateFunction } from 'ajv';
+import * as generated from '../../validators/generated.js';
+import { EVENT_TYPES_OPTION, TOLERANCE_SECONDS_OPTION } from '../shared/validation.ts';
 import { MAX_EPOCH_MS } from '../shared/values.ts';
 
 export const STANDARD_WEBHOOKS_DEFAULTS = {
@@ -57,7 +59,7 @@ export interface ClerkUser {
 const nullableString = { type: ['string', 'null'] } as const;
 const epochMs = { type: ['integer', 'null'], minimum: 0, maximum: MAX_EPOCH_MS } as const;
 
-const eventSchema = {
+export const eventSchema = {
   type: 'object',
   required: ['type', 'data'],
   properties: {
@@ -67,7 +69,7 @@ const eventSchema = {
   },
 } as const;
 
-const userSchema = {
+export const userSchema = {
   type: 'object',
   required: ['id'],
   properties: {
@@ -100,7 +102,8 @@ const userSchema = {
   },
 } as const;
 
-const ajv = createAjv();
-export const validateOptions = ajv.compile<StandardWebhooksOptions>(standardWebhooksOptionsSchema);
-export const validateClerkEvent = ajv.compile<ClerkEvent>(eventSchema);
-export const validateClerkUser = ajv.compile<ClerkUser>(userSchema);
+// Generated at build time (npm run build:validators) with AJV_OPTIONS.
+export const validateOptions =
+  generated.standardWebhooksOptions as ValidateFunction<StandardWebhooksOptions>;
+export const validateClerkEvent = generated.clerkEvent as ValidateFunction<ClerkEvent>;
+export const validateClerkUser = generated.clerkUser as ValidateFunction<ClerkUser>;

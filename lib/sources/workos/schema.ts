@@ -1,5 +1,7 @@
+import type { ValidateFunction } from 'ajv';
+import * as generated from '../../validators/generated.js';
 import { SENDER_ID_SCHEMA } from '../shared/sender-id.ts';
-import { createAjv, EVENT_TYPES_OPTION, TOLERANCE_SECONDS_OPTION } from '../shared/validation.ts';
+import { EVENT_TYPES_OPTION, TOLERANCE_SECONDS_OPTION } from '../shared/validation.ts';
 
 export const WORKOS_DEFAULTS = {
   toleranceSeconds: 180,
@@ -48,7 +50,7 @@ export interface WorkosDirectoryUser {
 
 const nullableString = { type: ['string', 'null'] } as const;
 
-const eventSchema = {
+export const eventSchema = {
   type: 'object',
   required: ['id', 'event', 'data'],
   properties: {
@@ -59,7 +61,7 @@ const eventSchema = {
   },
 } as const;
 
-const userSchema = {
+export const userSchema = {
   type: 'object',
   required: ['id'],
   properties: {
@@ -81,7 +83,7 @@ const userSchema = {
   },
 } as const;
 
-const ajv = createAjv();
-export const validateOptions = ajv.compile<WorkosOptions>(workosOptionsSchema);
-export const validateWorkosEvent = ajv.compile<WorkosEvent>(eventSchema);
-export const validateWorkosUser = ajv.compile<WorkosDirectoryUser>(userSchema);
+// Generated at build time (npm run build:validators) with AJV_OPTIONS.
+export const validateOptions = generated.workosOptions as ValidateFunction<WorkosOptions>;
+export const validateWorkosEvent = generated.workosEvent as ValidateFunction<WorkosEvent>;
+export const validateWorkosUser = generated.workosUser as ValidateFunction<WorkosDirectoryUser>;

@@ -1,0 +1,244 @@
+// `npm run fuzz`: hostile requests against `npm start`'s stack (emulator, local API Gateway, both
+// functions) on free ports, generated with fast-check from a printed seed (FUZZ_SEED to replay).
+// None is validly signed, so none may reach CIAM. Prints
+// `FUZZ requests=<n> status_5xx=<n> no_code=<n> upstream_calls=<n> crashes=<n>` and exits
+// non-zero unless the last four are 0.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+
+const CONCURRENCY = 8;
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+const CONNECTIONS = ['clerk', 'clerk-queued', 'workos', 'auth0', 'hmac', 'okta', 'nope', ''];
+const WRONG_SECRET = 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+const deep = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
+const jsonish = fc.oneof(
+  fc.json(),
+  fc.jsonValue().map((v) => JSON.stringify(v)),
+  fc.nat({ max: 20_000 }).map((d) => deep(d)),
+  fc.constant(
+    '{"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}},"type":"user.updated"}',
+  ),
+  fc.constant('{"type":"user.updated","type":"user.deleted","data":{"id":"a","id":"b"}}'),
+  fc.constant(`{"n":1e999999,"m":-1e400,"k":${'9'.repeat(5000)}}`),
+  fc.record({ type: fc.string(), data: fc.anything() }).map((v) => JSON.stringify(v)),
+  fc.constant(JSON.stringify({ type: 'user.updated', data: { id: 1, first_name: {} } })),
+  fc.uint8Array({ maxLength: 2048 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
+  fc.nat({ max: 300_000 }).map((n) => 'x'.repeat(n)),
+);
+const path = fc.oneof(
+  fc.constantFrom(...CONNECTIONS).map((id) => `/webhooks/${id}`),
+  fc
+    .constantFrom('%', '%zz', '%E0%A4%A', '%00', '%2F..%2F', '..', '%C0%AF', '%ff%fe')
+    .map((bad) => `/webhooks/${bad}`),
+  fc.string({ maxLength: 60 }).map((s) => `/webhooks/${encodeURIComponent(s)}`),
+  fc.constantFrom(
+    '/',
+    '/webhooks',
+    '/webhooks/',
+    '/webhooks/clerk/extra',
+    '/health',
+    '/__queue/stats',
+    '/__queue/dlq',
+  ),
+);
+const method = fc.constantFrom(
+  'POST',
+  'POST',
+  'POST',
+  'GET',
+  'PUT',
+  'DELETE',
+  'PATCH',
+  'OPTIONS',
+  'HEAD',
+);
+const nowS = () => Math.floor(Date.now() / 1000);
+const headers = fc.record(
+  {
+    contentType: fc.constantFrom(
+      'application/json',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      '',
+      'application/json; charset=latin1',
+    ),
+    svixId: fc.oneof(fc.string({ maxLength: 40 }), fc.constant('a'.repeat(8000))),
+    // Boundary times around the 5-minute tolerance.
+    skew: fc.constantFrom(0, 299, 300, 301, -299, -300, -301, 1e9, -1e9),
+    signature: fc.constantFrom('forged', 'truncated', 'garbage', 'none', 'oversized'),
+    authorization: fc.oneof(
+      fc.constant(undefined),
+      fc.string({ maxLength: 100 }),
+      fc.constant(`Bearer ${'t'.repeat(9000)}`),
+    ),
+  },
+  { requiredKeys: ['contentType', 'skew', 'signature'] },
+);
+
+const signatureFor = (kind: string, id: string, ts: number, body: string): string => {
+  const secret = Buffer.from(WRONG_SECRET.slice(6), 'base64');
+  const forged = `v1,${createHmac('sha256', secret).update(`${id}.${ts}.${body}`).digest('base64')}`;
+  switch (kind) {
+    case 'forged':
+      return forged;
+    case 'truncated':
+      return forged.slice(0, 10);
+    case 'oversized':
+      return `v1,${'A'.repeat(10_000)}`;
+    case 'garbage':
+      return 'v1,@@@@ v2,=== ,,,';
+    default:
+      return '';
+  }
+};
+
+const requestArb = fc.record({ path, method, body: jsonish, headers });
+
+export interface FuzzResult {
+  requests: number;
+  status5xx: number;
+  noCode: number;
+  upstreamCalls: number;
+  crashes: number;
+  examples: string[];
+}
+
+/** Starts `npm start`'s stack on free ports, sends `requests` hostile requests, stops it. */
+export const runFuzz = async (requestCount: number, seed: number): Promise<FuzzResult> => {
+  const [port, emulatorPort] = [await freePort(), await freePort()];
+  let upstreamCalls = 0;
+  let exited = false;
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      CIAM_EMULATOR_PORT: String(emulatorPort),
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  child.on('exit', () => {
+    exited = true;
+  });
+  let ready: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
+  let buffered = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      // The emulator logs each call it receives as `ciam <action> <outcome>`.
+      if (line.startsWith('ciam ')) upstreamCalls += 1;
+      if (line.startsWith('adapter ')) ready();
+    }
+  });
+  await Promise.race([
+    started,
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('npm start did not start')), 60_000),
+    ),
+  ]);
+  const base = `http://127.0.0.1:${port}`;
+
+  const samples = fc.sample(requestArb, { numRuns: requestCount, seed });
+
+  let requests = 0;
+  let status5xx = 0;
+  let noCode = 0;
+  let crashes = 0;
+  const examples: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < samples.length) {
+      const sample = samples[next];
+      next += 1;
+      if (sample === undefined || exited) continue;
+      const ts = nowS() + sample.headers.skew;
+      const id = sample.headers.svixId ?? 'msg_fuzz';
+      const hdrs: Record<string, string> = {};
+      if (sample.headers.contentType !== '') hdrs['content-type'] = sample.headers.contentType;
+      if (sample.headers.signature !== 'none') {
+        const signature = signatureFor(sample.headers.signature, id, ts, sample.body);
+        hdrs['svix-id'] = id;
+        hdrs['svix-timestamp'] = String(ts);
+        hdrs['svix-signature'] = signature;
+        hdrs['webhook-id'] = id;
+        hdrs['webhook-timestamp'] = String(ts);
+        hdrs['webhook-signature'] = signature;
+        hdrs['workos-signature'] = `t=${ts * 1000}, v1=${signature.slice(3)}`;
+        hdrs['x-hub-signature-256'] = `sha256=${signature.slice(3)}`;
+        hdrs['x-event-id'] = id;
+      }
+      if (sample.headers.authorization !== undefined)
+        hdrs.authorization = sample.headers.authorization;
+      const withBody = sample.method !== 'GET' && sample.method !== 'HEAD';
+      requests += 1;
+      try {
+        const res = await fetch(`${base}${sample.path}`, {
+          method: sample.method,
+          headers: hdrs,
+          ...(withBody ? { body: sample.body } : {}),
+        });
+        const text = await res.text();
+        if (res.status >= 500) status5xx += 1;
+        let code: unknown;
+        try {
+          code = (JSON.parse(text) as { code?: unknown }).code;
+        } catch {
+          code = undefined;
+        }
+        // Every refusal names its code; HEAD answers carry no body by definition.
+        if (res.status >= 400 && sample.method !== 'HEAD' && typeof code !== 'string') noCode += 1;
+        if (
+          (res.status >= 500 ||
+            (res.status >= 400 && sample.method !== 'HEAD' && typeof code !== 'string')) &&
+          examples.length < 5
+        ) {
+          examples.push(
+            `${sample.method} ${sample.path.slice(0, 60)} -> ${res.status} ${text.slice(0, 120)}`,
+          );
+        }
+      } catch (error) {
+        crashes += 1;
+        if (examples.length < 5)
+          examples.push(`${sample.method} ${sample.path.slice(0, 60)} -> ${String(error)}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  // Queued deliveries would reach CIAM through the poller: give it a moment to show any.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  if (exited) crashes += 1;
+  child.kill('SIGTERM');
+  if (!exited) await new Promise((resolve) => child.once('exit', resolve));
+  return { requests, status5xx, noCode, upstreamCalls, crashes, examples };
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const requestCount = Number(process.env.FUZZ_REQUESTS ?? 10_000);
+  const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+  console.log(`fuzz seed ${seed} (FUZZ_SEED=${seed} replays it), ${requestCount} requests`);
+  const r = await runFuzz(requestCount, seed);
+  for (const example of r.examples) console.log(`  ${example}`);
+  console.log(
+    `FUZZ requests=${r.requests} status_5xx=${r.status5xx} no_code=${r.noCode} upstream_calls=${r.upstreamCalls} crashes=${r.crashes}`,
+  );
+  process.exit(r.status5xx + r.noCode + r.upstreamCalls + r.crashes === 0 ? 0 : 1);
+}
