@@ -101,7 +101,7 @@ const numberSetting = (
  * synchronous caller waits at most CIAM_RATE_LIMIT_MAX_WAIT_MS before it is answered 429.
  */
 const rateLimitOf = (env: RuntimeEnv) => ({
-  perSecond: numberSetting(env, 'CIAM_RATE_LIMIT_PER_SECOND', 20, [0.1, 1000], false),
+  perSecond: numberSetting(env, 'CIAM_RATE_LIMIT_PER_SECOND', 20, [0.1, 1_000_000], false),
   maxWaitMs: numberSetting(env, 'CIAM_RATE_LIMIT_MAX_WAIT_MS', 2000, [0, 900_000]),
 });
 
