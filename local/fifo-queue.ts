@@ -309,7 +309,7 @@ export const createLocalFifoQueue = (options: LocalFifoQueueOptions): LocalFifoQ
     return message;
   };
 
-  const snapshot = (message: Stored, at: number): QueuedMessage => ({
+  const viewOf = (message: Stored): MessageView => ({
     messageId: message.messageId,
     body: message.body,
     groupId: message.groupId,
@@ -318,6 +318,10 @@ export const createLocalFifoQueue = (options: LocalFifoQueueOptions): LocalFifoQ
     sequenceNumber: message.sequenceNumber,
     sentTimestamp: message.sentTimestamp,
     receiveCount: message.receiveCount,
+  });
+
+  const snapshot = (message: Stored, at: number): QueuedMessage => ({
+    ...viewOf(message),
     firstReceiveTimestamp: message.firstReceiveTimestamp,
     state: inFlight(message, at) ? 'in-flight' : 'visible',
     deadLetterSourceQueue: message.deadLetterSourceQueue,
@@ -379,15 +383,8 @@ export const createLocalFifoQueue = (options: LocalFifoQueueOptions): LocalFifoQ
           message.firstReceiveTimestamp ??= at;
           message.invisibleUntil = at + visibilityTimeoutSeconds * 1000;
           received.push({
-            messageId: message.messageId,
+            ...viewOf(message),
             receiptHandle: message.receiptHandle,
-            body: message.body,
-            groupId: message.groupId,
-            deduplicationId: message.deduplicationId,
-            attributes: message.attributes,
-            sequenceNumber: message.sequenceNumber,
-            sentTimestamp: message.sentTimestamp,
-            receiveCount: message.receiveCount,
             firstReceiveTimestamp: message.firstReceiveTimestamp,
           });
           index += 1;

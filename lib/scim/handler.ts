@@ -11,8 +11,9 @@ import type {
   Context,
 } from 'aws-lambda';
 import { createKeyedLock } from '../ciam/apply.ts';
+import { prepareEach } from '../config/prepare.ts';
 import type { AdapterConfig } from '../config/types.ts';
-import { AdapterError, ConfigError, SignatureError } from '../errors.ts';
+import { AdapterError, SignatureError } from '../errors.ts';
 import { toInboundRequest } from '../http/request.ts';
 import { toAdapterError } from '../http/response.ts';
 import { logFailure } from '../log/failures.ts';
@@ -205,29 +206,17 @@ export const createHandler = (deps: ScimDeps) =>
 /** Cold-start work for every `scim` connection: options read, mapping compiled. */
 export const prepareScimConnections = (
   config: AdapterConfig,
-): ReadonlyMap<string, ScimConnection> => {
-  const prepared = new Map<string, ScimConnection>();
-  const problems: string[] = [];
-  for (const connection of config.connections) {
-    if (connection.source !== 'scim') continue;
-    try {
-      prepared.set(connection.id, {
-        connection,
-        // Checked against scimOptionsSchema when the config was loaded.
-        options: connection.options as ScimOptions,
-        mapper: compileMapping(connection),
-      });
-    } catch (error) {
-      problems.push(`${connection.id}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  if (problems.length > 0) {
-    throw new ConfigError(`Invalid connections:\n- ${problems.join('\n- ')}`, {
-      details: problems,
-    });
-  }
-  return prepared;
-};
+): ReadonlyMap<string, ScimConnection> =>
+  prepareEach(config.connections, (connection) =>
+    connection.source === 'scim'
+      ? {
+          connection,
+          // Checked against scimOptionsSchema when the config was loaded.
+          options: connection.options as ScimOptions,
+          mapper: compileMapping(connection),
+        }
+      : undefined,
+  );
 
 /** The SCIM function's dependencies, from the shared runtime. */
 export const scimDeps = (runtime: Runtime): ScimDeps => ({

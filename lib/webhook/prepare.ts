@@ -1,3 +1,4 @@
+import { prepareEach } from '../config/prepare.ts';
 import type { AdapterConfig, WebhookSourceType } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import { compileMapping } from '../mapping/index.ts';
@@ -5,38 +6,24 @@ import type { SourceDefinition } from '../sources/types.ts';
 import type { PreparedConnection } from './process.ts';
 
 /**
- * Cold-start work for every connection: bind its source (schemas, expressions) and compile its
- * mapping, so a bad connection fails the deployment's first invocation loudly instead of the
+ * Cold-start work for every webhook connection: bind its source (schemas, expressions) and compile
+ * its mapping, so a bad connection fails the deployment's first invocation loudly instead of the
  * first matching webhook quietly.
  */
 export const prepareConnections = (
   config: AdapterConfig,
   sources: Readonly<Record<WebhookSourceType, SourceDefinition>>,
   options: { queued: boolean },
-): ReadonlyMap<string, PreparedConnection> => {
-  const prepared = new Map<string, PreparedConnection>();
-  const problems: string[] = [];
-  for (const connection of config.connections) {
+): ReadonlyMap<string, PreparedConnection> =>
+  prepareEach(config.connections, (connection) => {
     // SCIM connections are served by the SCIM function (lib/scim), not as webhooks.
-    if (connection.source === 'scim') continue;
+    if (connection.source === 'scim') return undefined;
     if (connection.delivery === 'queued' && !options.queued) {
-      problems.push(`${connection.id}: delivery "queued" needs the queue to be configured`);
-      continue;
+      throw new ConfigError('delivery "queued" needs the queue to be configured');
     }
-    try {
-      prepared.set(connection.id, {
-        connection,
-        source: sources[connection.source].prepare(connection),
-        mapper: compileMapping(connection),
-      });
-    } catch (error) {
-      problems.push(`${connection.id}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  if (problems.length > 0) {
-    throw new ConfigError(`Invalid connections:\n- ${problems.join('\n- ')}`, {
-      details: problems,
-    });
-  }
-  return prepared;
-};
+    return {
+      connection,
+      source: sources[connection.source].prepare(connection),
+      mapper: compileMapping(connection),
+    };
+  });
