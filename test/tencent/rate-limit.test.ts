@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../emulator/server.ts';
-import { createTencentClient } from '../../lib/tencent/client.ts';
+import { createTencentClient, type TencentClientOptions } from '../../lib/tencent/client.ts';
 
 const credentials = {
   get: async () => ({ secretId: 'AKIDlocaldemo', secretKey: 'localdemosecret' }),
@@ -14,15 +14,15 @@ beforeEach(async () => {
 });
 afterEach(async () => emulator?.close());
 
+/** A client of this test's emulator with the demo credentials; `options` sets pacing and retries. */
+const clientOf = (options: Partial<TencentClientOptions>) =>
+  createTencentClient({ fetch, now: Date.now, credentials, endpoint: emulator.url, ...options });
+
 const describeUser = { UserStoreId: 'local-store', UserId: 'demo-user-1' };
 
 describe('tencent/client rate limit', () => {
   it('paces many concurrent calls so CIAM never answers RequestLimitExceeded', async () => {
-    const client = createTencentClient({
-      fetch,
-      now: Date.now,
-      credentials,
-      endpoint: emulator.url,
+    const client = clientOf({
       maxAttempts: 1,
       rateLimit: { perSecond: 18, maxWaitMs: 10_000 },
     });
@@ -35,11 +35,7 @@ describe('tencent/client rate limit', () => {
   });
 
   it('without pacing the same burst is refused by CIAM (the limit the pacing avoids)', async () => {
-    const client = createTencentClient({
-      fetch,
-      now: Date.now,
-      credentials,
-      endpoint: emulator.url,
+    const client = clientOf({
       maxAttempts: 1,
     });
     await Promise.allSettled(
@@ -49,11 +45,7 @@ describe('tencent/client rate limit', () => {
   });
 
   it('answers 429 with Retry-After at once, without calling CIAM, when the wait is too long', async () => {
-    const client = createTencentClient({
-      fetch,
-      now: Date.now,
-      credentials,
-      endpoint: emulator.url,
+    const client = clientOf({
       rateLimit: { perSecond: 2, maxWaitMs: 100 },
     });
     const results = await Promise.allSettled([
@@ -75,11 +67,7 @@ describe('tencent/client rate limit', () => {
   });
 
   it('paces each action on its own: a busy UpdateUser does not hold up a lookup', async () => {
-    const client = createTencentClient({
-      fetch,
-      now: Date.now,
-      credentials,
-      endpoint: emulator.url,
+    const client = clientOf({
       rateLimit: { perSecond: 1, maxWaitMs: 50 },
     });
     await client.call('UpdateUser', { ...describeUser, Nickname: 'x' });
