@@ -17,8 +17,10 @@ import {
 import { createSqsQueue, type SqsQueueOptions } from './queue/sqs.ts';
 import type { QueuePort } from './queue/types.ts';
 import { createFileSecretSource } from './secrets/file.ts';
+import { createExtensionSecretSource } from './secrets/lambda-extension.ts';
 import {
   createSecretsManagerSource,
+  readFromSecretsManager,
   type SecretsManagerSourceOptions,
 } from './secrets/secrets-manager.ts';
 import { createTencentCredentials } from './secrets/tencent-credentials.ts';
@@ -129,17 +131,48 @@ const chooseQueue = (
   return createSqsQueue({ queueUrl: url, ...(client === undefined ? {} : { client }) });
 };
 
-const chooseSecrets = (env: RuntimeEnv, overrides: RuntimeOverrides, now: () => number) => {
+const EXTENSION_DEFAULT_PORT = 2773;
+
+/**
+ * Where secrets come from. In Lambda (or wherever PARAMETERS_SECRETS_EXTENSION_HTTP_PORT is set):
+ * the Parameters and Secrets extension, falling back to the Secrets Manager SDK when it is not
+ * running. Elsewhere: the SDK. Tests inject a source or an SDK client; `npm start` a file.
+ */
+const chooseSecrets = (
+  env: RuntimeEnv,
+  overrides: RuntimeOverrides,
+  now: () => number,
+  fetchImpl: typeof fetch,
+  logger: Logger,
+): SecretSource => {
   if (overrides.secrets !== undefined) return overrides.secrets;
   // Local development only: a JSON file standing in for Secrets Manager.
   const file = env.ADAPTER_SECRETS_FILE;
   if (file !== undefined && file !== '') return createFileSecretSource({ path: file });
-  return createSecretsManagerSource({
-    now,
-    ...(overrides.secretsManagerClient === undefined
-      ? {}
-      : { client: overrides.secretsManagerClient }),
-  });
+  const client = overrides.secretsManagerClient;
+  const token = env.AWS_SESSION_TOKEN;
+  const extensionExpected =
+    (env.AWS_LAMBDA_FUNCTION_NAME ?? env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT) !== undefined;
+  if (client === undefined && extensionExpected && token !== undefined && token !== '') {
+    return createExtensionSecretSource({
+      port: numberSetting(
+        env,
+        'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT',
+        EXTENSION_DEFAULT_PORT,
+        [1, 65_535],
+      ),
+      token,
+      fetch: fetchImpl,
+      now,
+      readDirect: readFromSecretsManager(),
+      onUnavailable: () =>
+        logger.warn(
+          'Parameters and Secrets extension not running; reading secrets with the Secrets Manager SDK',
+          { errorCode: 'SECRETS_EXTENSION_UNAVAILABLE' },
+        ),
+    });
+  }
+  return createSecretsManagerSource({ now, ...(client === undefined ? {} : { client }) });
 };
 
 /**
@@ -154,7 +187,8 @@ export const createRuntime = (env: RuntimeEnv, overrides: RuntimeOverrides = {})
     readFile: overrides.readFile ?? ((path) => readFileSync(path, 'utf8')),
     sourceOptionSchemas: SOURCE_OPTION_SCHEMAS,
   });
-  const secrets = chooseSecrets(env, overrides, now);
+  const logger = overrides.logger ?? new Logger({ serviceName: SERVICE_NAME });
+  const secrets = chooseSecrets(env, overrides, now, fetchImpl, logger);
   const tencent = createTencentClient({
     fetch: fetchImpl,
     now,
@@ -176,7 +210,7 @@ export const createRuntime = (env: RuntimeEnv, overrides: RuntimeOverrides = {})
     queue: chooseQueue(env.QUEUE_URL, overrides.queue, overrides.sqsClient),
     deadLetterQueue: chooseQueue(env.DLQ_URL, overrides.deadLetterQueue, overrides.sqsClient),
     queueSettings: queueSettingsOf(env),
-    logger: overrides.logger ?? new Logger({ serviceName: SERVICE_NAME }),
+    logger,
     recordOutcome:
       overrides.recordOutcome ?? metricsOutcome(new Metrics({ serviceName: SERVICE_NAME })),
   };

@@ -1,12 +1,5 @@
-import {
-  ChangeMessageVisibilityCommand,
-  type Message,
-  type MessageAttributeValue,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-  StartMessageMoveTaskCommand,
-} from '@aws-sdk/client-sqs';
+import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
+import { sqsSdk } from '../aws/sdk.ts';
 import { AdapterError } from '../errors.ts';
 import { QueueError, type QueuePort } from './types.ts';
 
@@ -19,64 +12,72 @@ export interface SqsQueueOptions {
 // SQS answers a stale handle with one of these, depending on whether the message is still there.
 const STALE_HANDLE_ERRORS = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight']);
 
-/** QueuePort over a real SQS FIFO queue. SDK errors other than a stale handle pass through. */
-export const createSqsQueue = ({
-  client = new SQSClient({}),
-  queueUrl,
-}: SqsQueueOptions): QueuePort => ({
-  async send(message, options = {}) {
-    const attributes = Object.entries(message.attributes ?? {});
-    const output = await client.send(
-      new SendMessageCommand({
-        QueueUrl: queueUrl,
-        MessageBody: message.body,
-        MessageGroupId: message.groupId,
-        MessageDeduplicationId: message.deduplicationId,
-        ...(attributes.length === 0
-          ? {}
-          : {
-              MessageAttributes: Object.fromEntries(
-                attributes.map(([name, value]): [string, MessageAttributeValue] => [
-                  name,
-                  { DataType: 'String', StringValue: value },
-                ]),
-              ),
-            }),
-      }),
-      options.signal === undefined ? {} : { abortSignal: options.signal },
-    );
-    if (output.MessageId === undefined) {
-      throw new AdapterError('INTERNAL', 'SQS SendMessage answered without a MessageId');
-    }
-    return output.SequenceNumber === undefined
-      ? { messageId: output.MessageId }
-      : { messageId: output.MessageId, sequenceNumber: output.SequenceNumber };
-  },
-
-  async changeVisibility(receiptHandle, visibilityTimeoutSeconds) {
-    try {
-      await client.send(
-        new ChangeMessageVisibilityCommand({
+/**
+ * QueuePort over a real SQS FIFO queue. SDK errors other than a stale handle pass through. The SDK
+ * is loaded, and the default client made, on the first call (lib/aws/sdk.ts): a webhook function
+ * whose connections are all synchronous never loads it.
+ */
+export const createSqsQueue = ({ client: given, queueUrl }: SqsQueueOptions): QueuePort => {
+  let client = given;
+  const clientOf = () => {
+    client ??= new (sqsSdk().SQSClient)({});
+    return client;
+  };
+  return {
+    async send(message, options = {}) {
+      const attributes = Object.entries(message.attributes ?? {});
+      const output = await clientOf().send(
+        new (sqsSdk().SendMessageCommand)({
           QueueUrl: queueUrl,
-          ReceiptHandle: receiptHandle,
-          VisibilityTimeout: visibilityTimeoutSeconds,
+          MessageBody: message.body,
+          MessageGroupId: message.groupId,
+          MessageDeduplicationId: message.deduplicationId,
+          ...(attributes.length === 0
+            ? {}
+            : {
+                MessageAttributes: Object.fromEntries(
+                  attributes.map(([name, value]): [string, MessageAttributeValue] => [
+                    name,
+                    { DataType: 'String', StringValue: value },
+                  ]),
+                ),
+              }),
         }),
+        options.signal === undefined ? {} : { abortSignal: options.signal },
       );
-    } catch (error) {
-      const name = (error as { name?: unknown } | null)?.name;
-      if (typeof name === 'string' && STALE_HANDLE_ERRORS.has(name)) {
-        throw new QueueError(
-          'ReceiptHandleIsInvalid',
-          `SQS rejected the receipt handle (${name})`,
-          {
-            cause: error,
-          },
-        );
+      if (output.MessageId === undefined) {
+        throw new AdapterError('INTERNAL', 'SQS SendMessage answered without a MessageId');
       }
-      throw error;
-    }
-  },
-});
+      return output.SequenceNumber === undefined
+        ? { messageId: output.MessageId }
+        : { messageId: output.MessageId, sequenceNumber: output.SequenceNumber };
+    },
+
+    async changeVisibility(receiptHandle, visibilityTimeoutSeconds) {
+      try {
+        await clientOf().send(
+          new (sqsSdk().ChangeMessageVisibilityCommand)({
+            QueueUrl: queueUrl,
+            ReceiptHandle: receiptHandle,
+            VisibilityTimeout: visibilityTimeoutSeconds,
+          }),
+        );
+      } catch (error) {
+        const name = (error as { name?: unknown } | null)?.name;
+        if (typeof name === 'string' && STALE_HANDLE_ERRORS.has(name)) {
+          throw new QueueError(
+            'ReceiptHandleIsInvalid',
+            `SQS rejected the receipt handle (${name})`,
+            {
+              cause: error,
+            },
+          );
+        }
+        throw error;
+      }
+    },
+  };
+};
 
 /** A message read from a dead-letter queue, flattened for an operator. */
 export interface DeadLetter {
@@ -142,7 +143,7 @@ export const listDeadLetters = async ({
   const seen = new Map<string, DeadLetter>();
   while (seen.size < max) {
     const { Messages: messages = [] } = await client.send(
-      new ReceiveMessageCommand({
+      new (sqsSdk().ReceiveMessageCommand)({
         QueueUrl: queueUrl,
         MaxNumberOfMessages: Math.min(10, max - seen.size),
         VisibilityTimeout: visibilityTimeoutSeconds,
@@ -185,7 +186,7 @@ export const startRedrive = async ({
   maxPerSecond,
 }: StartRedriveOptions): Promise<{ taskHandle: string | undefined }> => {
   const output = await client.send(
-    new StartMessageMoveTaskCommand({
+    new (sqsSdk().StartMessageMoveTaskCommand)({
       SourceArn: sourceArn,
       ...(destinationArn === undefined ? {} : { DestinationArn: destinationArn }),
       ...(maxPerSecond === undefined ? {} : { MaxNumberOfMessagesPerSecond: maxPerSecond }),

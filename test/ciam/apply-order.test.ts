@@ -143,6 +143,10 @@ describe('applyUpdate when an attempt times out but lands late', () => {
     });
     const result = await applyUpdate(deps, target, change('e1', 1, 'slow'));
     expect(result).toMatchObject({ status: 'applied', lateWritePossible: true });
+    // Let the abandoned attempt land here, not in the next test's freshly reset emulator (where,
+    // on a loaded machine, it wrote e1's watermark first and turned that test's e1 into a
+    // duplicate). The emulator's 400 ms timer was set before this one, so it fires first.
+    await new Promise((resolve) => setTimeout(resolve, 450));
   });
 
   it('reports the outcome unknown (retryable) when the write then fails for good', async () => {

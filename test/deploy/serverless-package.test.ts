@@ -235,6 +235,9 @@ describe('serverless package', () => {
       expect(bundle, file).toMatch(/^import \{ createRequire/);
       expect(bundle, file).toMatch(/export\s*\{[^}]*\bhandler\b/);
       expect(bundle, file).not.toMatch(/\bmodule\.exports\s*=/);
+      // No AWS SDK inside: lib/aws/sdk.ts loads the runtime's on first use, by this name.
+      expect(bundle, file).not.toMatch(/@smithy|aws-sdk-js|x-amz-user-agent/);
+      expect(bundle, file).toContain('@aws-sdk/client-secrets-manager');
       const marker = JSON.parse(zipFile(zip, 'handlers/package.json').toString('utf8'));
       expect(marker.type, `${name}.zip handlers/package.json`).toBe('module');
     }
@@ -503,6 +506,9 @@ describe('serverless package', () => {
   });
 });
 
+const EXTENSION_LAYER =
+  'arn:aws:lambda:ap-southeast-1:123456789012:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:12';
+
 describe('serverless.yml stage params', () => {
   const print = async (...params: string[]) => {
     const { stdout } = await promisify(execFile)(
@@ -523,7 +529,7 @@ describe('serverless.yml stage params', () => {
       },
     );
     return JSON.parse(stdout) as {
-      provider: { environment: Record<string, unknown> };
+      provider: { environment: Record<string, unknown>; layers: unknown };
       resources: { Resources: Record<string, { Properties: RoleProps }> };
     };
   };
@@ -541,7 +547,10 @@ describe('serverless.yml stage params', () => {
       'ciamCredentialsSecret=ciam-webhook-adapter/ci/ciam-credentials',
       `secretArns=${clerk}`,
       'ciamEndpoint=https://ciam.intl.tencentcloudapi.com',
+      `secretsExtensionLayers=${EXTENSION_LAYER}`,
     );
+    // Every function gets the extension layer (provider level); the code finds it at runtime.
+    expect(printed.provider.layers).toEqual([EXTENSION_LAYER]);
     expect(printed.provider.environment).toMatchObject({
       ADAPTER_CONFIG: 'config/staging.json',
       CIAM_CREDENTIALS_SECRET_NAME: 'ciam-webhook-adapter/ci/ciam-credentials',
@@ -559,6 +568,7 @@ describe('serverless.yml stage params', () => {
       CIAM_CREDENTIALS_SECRET_NAME: '',
       CIAM_ENDPOINT: '',
     });
+    expect(printed.provider.layers).toEqual([]);
     for (const role of ['WebhookRole', 'QueueRole']) {
       const [resource] = secretResources(printed, role) as [{ 'Fn::Join': [string, unknown[]] }];
       expect(resource['Fn::Join'][1].at(-1), role).toBe('ciam-webhook-adapter/*');

@@ -1,0 +1,98 @@
+import { createHmac } from 'node:crypto';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Emulator, loadSeed, startEmulator } from '../../emulator/server.ts';
+import { createRuntime } from '../../lib/runtime.ts';
+import { createHandler, webhookDeps } from '../../lib/webhook/handler.ts';
+import { type HttpApiHandler, type LocalServer, startLocalServer } from '../../local/http-api.ts';
+import {
+  type SecretsExtensionStandIn,
+  startSecretsExtension,
+} from '../../local/secrets-extension.ts';
+import { webhookRoute } from '../helpers/stack.ts';
+
+// The production composition root as Lambda runs it: no secrets file, no injected client, a
+// session token and the extension's port in the environment. The extension stand-in still
+// caches the old CIAM key after a rotation; the emulator knows only the rotated one. Secrets
+// Manager itself (the direct read after an auth failure) is faked at the SDK client class.
+const CREDENTIALS = 'ciam-webhook-adapter/ciam-credentials';
+const HMAC = 'ciam-webhook-adapter/hmac';
+const TOKEN = 'lambda-session-token';
+const sm = mockClient(SecretsManagerClient);
+
+let emulator: Emulator;
+let extension: SecretsExtensionStandIn;
+let server: LocalServer;
+
+beforeAll(async () => {
+  const seed = loadSeed('emulator/seed.json');
+  seed.credentials = [{ SecretId: 'AKIDlocaldemo', SecretKey: 'rotated-secret-key' }];
+  emulator = await startEmulator({ port: 0, seed });
+  extension = await startSecretsExtension({
+    token: TOKEN,
+    secrets: {
+      [CREDENTIALS]: { SecretId: 'AKIDlocaldemo', SecretKey: 'localdemosecret' },
+      [HMAC]: { secret: 'demo-hmac-secret' },
+    },
+  });
+  sm.on(GetSecretValueCommand, { SecretId: CREDENTIALS }).resolves({
+    SecretString: JSON.stringify({ SecretId: 'AKIDlocaldemo', SecretKey: 'rotated-secret-key' }),
+  });
+  const runtime = createRuntime({
+    ADAPTER_CONFIG: 'config/local.json',
+    CIAM_ENDPOINT: emulator.url,
+    QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/changes.fifo',
+    AWS_LAMBDA_FUNCTION_NAME: 'ciam-webhook-adapter-test-webhook',
+    AWS_REGION: 'ap-southeast-1',
+    AWS_SESSION_TOKEN: TOKEN,
+    PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(extension.port),
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  });
+  server = await startLocalServer({
+    routes: [webhookRoute(createHandler(webhookDeps(runtime)) as unknown as HttpApiHandler)],
+  });
+});
+afterAll(async () => {
+  await server?.close();
+  await extension?.close();
+  await emulator?.close();
+  sm.restore();
+});
+
+const post = (body: string) =>
+  fetch(`${server.url}/webhooks/hmac`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-hub-signature-256': `sha256=${createHmac('sha256', 'demo-hmac-secret').update(body).digest('hex')}`,
+    },
+    body,
+  });
+
+describe('secrets from the Parameters and Secrets extension (Lambda environment)', () => {
+  it('reads every secret through the extension, and the rotated CIAM key straight from Secrets Manager', async () => {
+    const res = await post(JSON.stringify({ id: 'ext-carol', name: 'Rotated' }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'applied', userId: 'demo-user-3' });
+    expect(extension.requests.get(HMAC)).toBe(1);
+    expect(extension.requests.get(CREDENTIALS)).toBe(1);
+    // The extension would have answered the old key again: the refresh went to Secrets Manager.
+    expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toEqual([
+      CREDENTIALS,
+    ]);
+    expect(emulator.calls.map((c) => c.code ?? 'OK')).toEqual([
+      'AuthFailure.SignatureFailure',
+      'OK',
+      'OK',
+    ]);
+  });
+
+  it('serves later requests from the in-process cache: no extension or Secrets Manager request', async () => {
+    const res = await post(JSON.stringify({ id: 'ext-carol', name: 'Cached' }));
+    expect(res.status).toBe(200);
+    expect(extension.requests.get(HMAC)).toBe(1);
+    expect(extension.requests.get(CREDENTIALS)).toBe(1);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+});
