@@ -1,4 +1,5 @@
-import jsonata from 'jsonata';
+import type jsonata from 'jsonata';
+import { loadJsonata } from './lazy.ts';
 
 /**
  * Every JSONata expression comes from config, so it is trusted, but a recursive one must fail the
@@ -46,16 +47,36 @@ export interface CompiledExpression {
 }
 
 /**
- * Compiles once (at cold start) with EXPRESSION_LIMITS; throws ExpressionError on a syntax error.
- *
- * @example
- * const expression = compileExpression('user.email');
- * await expression.evaluate({ user: { email: 'a@example.com' } }); // 'a@example.com'
+ * A bare path of names (`email`, `data.user.email`): most mappings are one. Such a path is read
+ * without JSONata, so JSONata is not even loaded (lib/lazy.ts) for configs that have only paths.
+ * Words JSONata reads as operators or literals are left to JSONata.
  */
-export const compileExpression = (source: string): CompiledExpression => {
+const BARE_PATH = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+const JSONATA_WORDS = new Set(['and', 'or', 'in', 'true', 'false', 'null', 'function']);
+
+/** What `readPath` returns when the input is outside what it mirrors of JSONata. */
+const NEEDS_JSONATA = Symbol('needs JSONata');
+
+/**
+ * JSONata's result for a bare path over plain objects and scalars: the value, or undefined where a
+ * step is missing or lands on a scalar. Arrays (which JSONata maps over and flattens) and inherited
+ * properties are left to JSONata itself; test/expression.test.ts checks the two agree.
+ */
+const readPath = (input: unknown, steps: readonly string[]): unknown => {
+  let value = input;
+  for (const step of steps) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    if (Array.isArray(value)) return NEEDS_JSONATA;
+    if (!Object.hasOwn(value, step)) return step in value ? NEEDS_JSONATA : undefined;
+    value = (value as Record<string, unknown>)[step];
+  }
+  return Array.isArray(value) ? NEEDS_JSONATA : value;
+};
+
+const compileJsonata = (source: string): CompiledExpression => {
   let compiled: jsonata.Expression;
   try {
-    compiled = jsonata(source, { ...EXPRESSION_LIMITS });
+    compiled = loadJsonata()(source, { ...EXPRESSION_LIMITS });
   } catch (error) {
     throw new ExpressionError('compile', expressionErrorCode(error));
   }
@@ -66,6 +87,29 @@ export const compileExpression = (source: string): CompiledExpression => {
       } catch (error) {
         throw new ExpressionError('evaluate', expressionErrorCode(error));
       }
+    },
+  };
+};
+
+/**
+ * Compiles once (at cold start) with EXPRESSION_LIMITS; throws ExpressionError on a syntax error.
+ *
+ * @example
+ * const expression = compileExpression('user.email');
+ * await expression.evaluate({ user: { email: 'a@example.com' } }); // 'a@example.com'
+ */
+export const compileExpression = (source: string): CompiledExpression => {
+  const steps = BARE_PATH.test(source) ? source.split('.') : undefined;
+  if (steps === undefined || steps.some((step) => JSONATA_WORDS.has(step))) {
+    return compileJsonata(source);
+  }
+  let viaJsonata: CompiledExpression | undefined;
+  return {
+    async evaluate(input) {
+      const value = readPath(input, steps);
+      if (value !== NEEDS_JSONATA) return value;
+      viaJsonata ??= compileJsonata(source);
+      return viaJsonata.evaluate(input);
     },
   };
 };

@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import jsonata from 'jsonata';
 import { describe, expect, it } from 'vitest';
 import {
   compileExpression,
@@ -79,5 +81,65 @@ describe('expressionErrorCode', () => {
     ['a string', 'S0201'],
   ])('answers unknown for %s', (_label, error) => {
     expect(expressionErrorCode(error)).toBe('unknown');
+  });
+});
+
+describe('compileExpression on bare paths (read without JSONata)', () => {
+  const names = fc.constantFrom('a', 'b', 'user', 'email', 'and', 'true', 'constructor', 'length');
+  // JSON-like inputs that reach the paths above: objects, arrays, scalars, null.
+  const json = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.string(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie('value'), { maxLength: 3 }),
+      fc.dictionary(names, tie('value'), { maxKeys: 4 }),
+    ),
+  })).value;
+
+  // JSONata's arrays carry a hidden `sequence` flag: compare plain JSON.
+  const plain = (value: unknown) =>
+    value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
+  const outcome = async (run: () => Promise<unknown>) => {
+    try {
+      return { value: plain(await run()) };
+    } catch (error) {
+      return { code: expressionErrorCode(error) };
+    }
+  };
+
+  it('answers exactly what JSONata answers, whatever the input, failing where JSONata fails', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(names, { minLength: 1, maxLength: 3 }),
+        json,
+        async (steps, input) => {
+          const source = steps.join('.');
+          const expected = await outcome(() => jsonata(source).evaluate(input));
+          expect(await outcome(() => compileExpression(source).evaluate(input))).toEqual(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads a nested value, and undefined past a missing step or a scalar', async () => {
+    const path = compileExpression('data.user.email');
+    await expect(path.evaluate({ data: { user: { email: 'x@example.com' } } })).resolves.toBe(
+      'x@example.com',
+    );
+    await expect(path.evaluate({ data: { user: 'scalar' } })).resolves.toBeUndefined();
+    await expect(path.evaluate({ data: null })).resolves.toBeUndefined();
+  });
+
+  it('leaves arrays on the way to JSONata, which maps over them', async () => {
+    const path = compileExpression('emails.address');
+    await expect(
+      path.evaluate({ emails: [{ address: 'a@example.com' }, { address: 'b@example.com' }] }),
+    ).resolves.toSatisfy(
+      (value) => JSON.stringify(value) === JSON.stringify(['a@example.com', 'b@example.com']),
+    );
   });
 });
