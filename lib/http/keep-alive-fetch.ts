@@ -1,5 +1,11 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 
 /**
  * The part of `fetch` the adapter uses (CIAM and Okta calls: method, headers, string body, signal;
@@ -8,6 +14,8 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
  * webhook's warm CPU in `npm run bench`'s profile, and one connection is reused per host anyway.
  */
 const IDLE_SOCKET_MS = 4_000;
+/** Distinct URLs whose request options are kept (CIAM and a few Okta orgs in practice). */
+const MAX_TARGETS = 64;
 
 export const createKeepAliveFetch = (): typeof fetch => {
   // Idle sockets close after 4 s, as undici's do: one frozen across Lambda invocations for longer
@@ -16,11 +24,31 @@ export const createKeepAliveFetch = (): typeof fetch => {
     'http:': new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
     'https:': new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
   };
+  // Request options per target URL, built once: the CIAM client posts to one URL all day, and
+  // http.request(url) would turn it into options again on every call.
+  const targets = new Map<string, { protocol: 'http:' | 'https:'; options: RequestOptions }>();
+  const targetOf = (href: string) => {
+    let target = targets.get(href);
+    if (target === undefined) {
+      const url = new URL(href);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new TypeError(`unsupported protocol ${url.protocol}`);
+      }
+      target = { protocol: url.protocol, options: urlToHttpOptions(url) };
+      if (targets.size >= MAX_TARGETS) targets.clear();
+      targets.set(href, target);
+    }
+    return target;
+  };
   const keepAliveFetch = (input: string | URL | Request, init: RequestInit = {}) =>
     new Promise<Response>((resolve, reject) => {
-      const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        reject(new TypeError(`unsupported protocol ${url.protocol}`));
+      let target: ReturnType<typeof targetOf>;
+      try {
+        target = targetOf(
+          typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
+        );
+      } catch (error) {
+        reject(error);
         return;
       }
       let headers: Record<string, string> = {};
@@ -32,20 +60,38 @@ export const createKeepAliveFetch = (): typeof fetch => {
         headers = init.headers as Record<string, string>;
       }
       const body = typeof init.body === 'string' ? init.body : undefined;
-      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(url, {
+      const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = send({
+        ...target.options,
         method: init.method ?? 'GET',
         headers:
           body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
-        agent: agents[url.protocol],
-        ...(init.signal ? { signal: init.signal } : {}),
+        agent: agents[target.protocol],
       });
+      // Aborting by hand rather than passing `signal` to http.request, whose abort plumbing
+      // (addAbortSignal, end-of-stream) cost more than the request's own work in the bench profile.
+      const { signal } = init;
+      if (signal) {
+        if (signal.aborted) {
+          req.destroy(signal.reason);
+        } else {
+          const onAbort = () => req.destroy(signal.reason);
+          signal.addEventListener('abort', onAbort, { once: true });
+          req.once('close', () => signal.removeEventListener('abort', onAbort));
+        }
+      }
       req.on('error', reject);
       req.on('response', (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         const done = new Promise<string>((resolveText, rejectText) => {
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolveText(Buffer.concat(chunks).toString('utf8')));
+          res.on('end', () =>
+            resolveText(
+              chunks.length === 1
+                ? (chunks[0] as Buffer).toString('utf8')
+                : Buffer.concat(chunks).toString('utf8'),
+            ),
+          );
           res.on('error', rejectText);
           res.on('aborted', () => rejectText(new Error('response aborted')));
         });

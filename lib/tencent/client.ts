@@ -151,12 +151,29 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
     if (region !== '') headers['X-TC-Region'] = region;
     if (creds.token !== undefined && creds.token !== '') headers['X-TC-Token'] = creds.token;
 
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = callerSignal === undefined ? timeout : AbortSignal.any([callerSignal, timeout]);
+    // One controller and one cleared timer per attempt rather than AbortSignal.timeout() and
+    // AbortSignal.any(): their timers outlive the call by timeoutMs and Node 20's any() keeps
+    // every combined signal reachable from the caller's, so two calls per webhook left thousands
+    // of live timers and signals behind (old-space growth, RSS and GC in `npm run bench`).
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(
+        new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+      );
+    }, timeoutMs);
+    const onCallerAbort = () => controller.abort(callerSignal?.reason);
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
     let status: number;
     let text: string;
     try {
-      const response = await fetch(url, { method: 'POST', headers, body, signal });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: controller.signal,
+      });
       status = response.status;
       if (status !== 200) {
         // Free the connection; the SDK also ignores non-200 bodies.
@@ -167,8 +184,11 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
     } catch (cause) {
       if (cause instanceof UpstreamError) throw cause;
       if (callerSignal?.aborted) throw aborted(action, callerSignal);
-      const upstreamCode = timeout.aborted ? 'TIMEOUT' : 'NETWORK';
+      const upstreamCode = timedOut ? 'TIMEOUT' : 'NETWORK';
       throw new UpstreamError({ upstreamCode, action, cause });
+    } finally {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
     }
 
     let parsed: unknown;

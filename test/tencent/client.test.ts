@@ -445,13 +445,17 @@ describe('tencent/client', () => {
 
     it('passes a signal combining timeout and caller signal to fetch', async () => {
       const controller = new AbortController();
-      const { client, calls } = setup(() => ok());
-      await client.call('UpdateUser', PARAMS, { signal: controller.signal });
+      let abortedInFlight: boolean | undefined;
+      const { client, calls } = setup((_, signal) => {
+        controller.abort();
+        abortedInFlight = signal?.aborted;
+        return ok();
+      });
+      await client.call('UpdateUser', PARAMS, { signal: controller.signal }).catch(() => {});
       const sent = calls[0]?.signal;
       expect(sent).toBeInstanceOf(AbortSignal);
       expect(sent).not.toBe(controller.signal);
-      controller.abort();
-      expect(sent?.aborted).toBe(true);
+      expect(abortedInFlight).toBe(true);
     });
   });
 });
