@@ -76,6 +76,22 @@ const groups = (): Group[] => [
   },
 ];
 
+/** Every fixed schema as declared, with its group's options: what the generated code must equal. */
+export const declaredValidators = (): {
+  name: string;
+  options: Options;
+  formats: boolean;
+  schema: object;
+}[] =>
+  groups().flatMap((group) =>
+    Object.entries(group.schemas).map(([name, schema]) => ({
+      name,
+      options: group.options,
+      formats: group.formats === true,
+      schema,
+    })),
+  );
+
 // --- Bundle bytes (issue 9) -------------------------------------------------------------------
 // ajv emits a full error object and push for every keyword of every subschema (allErrors), so the
 // code grows with the number of keyword sites, not with what the schemas say. Three rewrites of
@@ -326,10 +342,19 @@ export const generateValidators = (): string => {
       code: { source: true, esm: true },
     });
     if (group.formats === true) addFormats(ajv);
-    const stripped = Object.fromEntries(
-      Object.entries(group.schemas).map(([name, schema]) => [name, withoutAnnotations(schema)]),
-    );
-    const { schemas, definitions } = hoistRepeated(stripped);
+    // Two members with the same schema (workos and standard-webhooks options) share a function.
+    const unique: Record<string, SchemaObject> = {};
+    const firstWith = new Map<string, string>();
+    for (const [name, declared] of Object.entries(group.schemas)) {
+      const schema = withoutAnnotations(declared);
+      const key = JSON.stringify({ ...schema, $schema: undefined });
+      const first = firstWith.get(key);
+      if (first === undefined) {
+        firstWith.set(key, name);
+        unique[name] = schema;
+      } else exported.push(`export const ${name} = group${index}.${first};`);
+    }
+    const { schemas, definitions } = hoistRepeated(unique);
     if (Object.keys(definitions).length > 0) ajv.addSchema({ $id: SHARED_ID, definitions });
     for (const [name, schema] of Object.entries(schemas)) ajv.addSchema(schema, name);
     const refs = Object.fromEntries(Object.keys(schemas).map((name) => [name, name]));
