@@ -93,16 +93,18 @@ export const declaredValidators = (): {
   );
 
 // --- Bundle bytes (issue 9) -------------------------------------------------------------------
-// ajv emits a full error object and push for every keyword of every subschema (allErrors), so the
-// code grows with the number of keyword sites, not with what the schemas say. Three rewrites of
-// the *schemas* (none changes what is accepted, nor an error's instancePath, keyword, params or
-// message; only `schemaPath`, which nothing reads, may then name a shared definition):
-// 1. annotations (description, title, ...) dropped: ajv embeds whole schemas in the code;
+// ajv emits a whole error object and push for every keyword of every subschema (allErrors), so the
+// code grows with the number of keyword sites, not with what the schemas say. Rewrites of the
+// *schemas*, none of which changes what is accepted, nor any error's instancePath, keyword,
+// params or message (only `schemaPath`, which nothing reads, may name a shared definition):
+// 1. annotations (description, title, default, ...) dropped: ajv embeds whole schemas in the code;
 // 2. groups whose options differ only in build-time strictness share one Ajv, so a schema
 //    embedded in another (a source's options in the config) can be one function;
-// 3. a subschema that occurs more than once in a group is compiled once and `$ref`'d
-//    (`inlineRefs: false`); one equal to a group member's root refers to that member.
-// and one of the *code*: ajv's four-statement error push becomes a call to one helper.
+// 3. members with equal schemas share one function; a subschema that occurs more than once in a
+//    group is compiled once and `$ref`'d (`inlineRefs: false`), or refers to an equal member.
+// And of the *code*: ajv's error pushes become calls of small helpers, and schema constants that
+// nothing reads are dropped. test/validators/generated.test.ts compares the result with ajv
+// compiling the declared schemas.
 
 type SchemaObject = Record<string, unknown>;
 
@@ -289,15 +291,22 @@ const ERROR_HELPERS = [
   '};',
   'const addError = (vErrors, instancePath, schemaPath, keyword, params, message) =>',
   '  pushError(vErrors, { instancePath, schemaPath, keyword, params, message });',
+  'const concatErrors = (vErrors, validate) =>',
+  '  vErrors === null ? validate.errors : vErrors.concat(validate.errors);',
 ];
+// After a failed call of a `$ref`'d function.
+const CONCAT =
+  /vErrors = vErrors === null \? (validate\d+)\.errors : vErrors\.concat\(\1\.errors\);/g;
 
 const compactErrors = (code: string): string => {
-  const compacted = code.replace(PUSH, (_m, _name: string, object: string) => {
-    const fields = ERROR_FIELDS.exec(object);
-    if (fields === null) return `vErrors = pushError(vErrors, ${object});errors++;`;
-    const [, instancePath = 'instancePath', ...rest] = fields;
-    return `vErrors = addError(vErrors, ${[instancePath, ...rest].join(', ')});errors++;`;
-  });
+  const compacted = code
+    .replace(CONCAT, 'vErrors = concatErrors(vErrors, $1);')
+    .replace(PUSH, (_m, _name: string, object: string) => {
+      const fields = ERROR_FIELDS.exec(object);
+      if (fields === null) return `vErrors = pushError(vErrors, ${object});errors++;`;
+      const [, instancePath = 'instancePath', ...rest] = fields;
+      return `vErrors = addError(vErrors, ${[instancePath, ...rest].join(', ')});errors++;`;
+    });
   // A newer ajv writing errors differently must not silently bring the bytes back.
   if (/const err\d+ = /.test(compacted)) throw new Error('ajv error push not recognised');
   return compacted;
