@@ -13,7 +13,11 @@ import standaloneCode from 'ajv/dist/standalone/index.js';
 import addFormats from 'ajv-formats';
 import { updateUserDraftSchema, updateUserRequestSchema } from '../lib/ciam/update-user-schema.ts';
 import { buildConfigSchema, CONFIG_AJV_OPTIONS } from '../lib/config/schema.ts';
-import { auth0DefaultEventSchema, auth0OptionsSchema } from '../lib/sources/auth0/schema.ts';
+import {
+  auth0EnvelopeSchema,
+  auth0MappedEventSchema,
+  auth0OptionsSchema,
+} from '../lib/sources/auth0/schema.ts';
 import { hmacOptionsSchema } from '../lib/sources/hmac/schema.ts';
 import {
   oktaEventHookSchema,
@@ -63,7 +67,8 @@ const groups = (): Group[] => [
     options: OWN_PROPERTIES_AJV_OPTIONS,
     schemas: {
       auth0Options: auth0OptionsSchema,
-      auth0DefaultEvent: auth0DefaultEventSchema,
+      auth0Envelope: auth0EnvelopeSchema,
+      auth0MappedEvent: auth0MappedEventSchema,
       oktaOptions: oktaOptionsSchema,
       oktaEventHook: oktaEventHookSchema,
       oktaUser: oktaUserSchema,
