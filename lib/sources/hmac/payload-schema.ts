@@ -292,8 +292,6 @@ const valueAt = (root: Schema, lookup: Lookup, location: string): unknown => {
   return node;
 };
 
-const parent = (pointer: string): string => pointer.slice(0, pointer.lastIndexOf('/'));
-
 /** A leaf that only says "a subschema failed": its inner units say what and where. */
 const WRAPPERS = new Set([
   '$ref',
@@ -309,7 +307,10 @@ const WRAPPERS = new Set([
   'unevaluatedItems',
 ]);
 
-/** What `false` means, by the keyword whose subschema it is. */
+/**
+ * What `false` means as the subschema of these keywords. cfworker reports it as the keyword's
+ * unit followed by one "false" unit at the property or item, whose name must not be echoed.
+ */
 const FALSE_SCHEMA: Record<string, string> = {
   additionalProperties: 'must NOT have additional properties',
   unevaluatedProperties: 'must NOT have unevaluated properties',
@@ -327,15 +328,8 @@ const detailOf = (unit: OutputUnit, root: Schema, lookup: Lookup): ValidationDet
   const value = valueAt(root, lookup, unit.keywordLocation);
   const limit = String(value);
   switch (unit.keyword) {
-    case 'false': {
-      const owner = unescapeSegment(
-        unit.keywordLocation.slice(unit.keywordLocation.lastIndexOf('/') + 1),
-      );
-      const message = Object.hasOwn(FALSE_SCHEMA, owner) ? FALSE_SCHEMA[owner] : undefined;
-      return message === undefined
-        ? { path, message: 'boolean schema is false' }
-        : { path: parent(path), message };
-    }
+    case 'false':
+      return { path, message: 'boolean schema is false' };
     case 'type':
       return { path, message: `must be ${Array.isArray(value) ? value.join(',') : limit}` };
     case 'const':
@@ -464,15 +458,32 @@ export const buildPayloadCheck = (
       // cfworker cannot build a location for a key with a lone surrogate ("\ud800").
       return [{ path: '', message: 'must be well-formed Unicode text' }];
     }
-    // Several units can say the same thing (one per additional property, say): report it once.
     const seen = new Set<string>();
     const details: ValidationDetail[] = [];
-    for (const detail of [...found, ...units.map((unit) => detailOf(unit, root, lookup))]) {
-      if (detail === undefined) continue;
+    const add = (detail: ValidationDetail | undefined) => {
+      if (detail === undefined) return;
+      // Several units can say the same thing (one per additional property): report it once.
       const key = `${detail.path}\n${detail.message}`;
-      if (seen.has(key)) continue;
+      if (seen.has(key)) return;
       seen.add(key);
       details.push(detail);
+    };
+    for (const detail of found) add(detail);
+    for (let i = 0; i < units.length; i += 1) {
+      const unit = units[i] as OutputUnit;
+      const falseMeans = Object.hasOwn(FALSE_SCHEMA, unit.keyword)
+        ? FALSE_SCHEMA[unit.keyword]
+        : undefined;
+      if (
+        falseMeans !== undefined &&
+        units[i + 1]?.keyword === 'false' &&
+        valueAt(root, lookup, unit.keywordLocation) === false
+      ) {
+        add({ path: pointerOf(unit.instanceLocation), message: falseMeans });
+        i += 1;
+      } else {
+        add(detailOf(unit, root, lookup));
+      }
     }
     return details;
   };
