@@ -93,6 +93,7 @@ describe('hmac payloadSchema (@cfworker/json-schema)', () => {
           properties: { id: { $ref: '#/definitions/id' }, n: { default: 1, examples: [1] } },
           dependencies: { a: ['b'] },
           if: { required: ['a'] },
+          // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword.
           then: { required: ['b'] },
         }),
       ).not.toThrow();
@@ -205,7 +206,20 @@ describe('hmac payloadSchema (@cfworker/json-schema)', () => {
 
     it('refuses, rather than throws on, a key with a lone surrogate', () => {
       const payload = JSON.parse('{"id":"e","user":{"externalId":"u","\\ud800":1}}');
-      expect(check(payload)).toEqual([{ path: '', message: 'must be well-formed Unicode text' }]);
+      expect(check(payload)).toEqual([
+        { path: '', message: 'could not be checked (nested too deeply, or malformed text)' },
+      ]);
+    });
+
+    it('refuses, rather than overflows on, a deeply nested body', () => {
+      const deep = JSON.parse(
+        `{"id":"e","user":{"externalId":"u"},"x":${'['.repeat(50_000)}${']'.repeat(50_000)}}`,
+      );
+      expect(check(deep)).toEqual([]);
+      const recursive = compile({ items: { $ref: '#' } });
+      expect(recursive(JSON.parse(`${'['.repeat(50_000)}${']'.repeat(50_000)}`))).toEqual([
+        { path: '', message: 'could not be checked (nested too deeply, or malformed text)' },
+      ]);
     });
 
     it('applies $ref and its siblings, and if/then/else', () => {
@@ -213,6 +227,7 @@ describe('hmac payloadSchema (@cfworker/json-schema)', () => {
         $defs: { short: { type: 'string', maxLength: 2 } },
         properties: { a: { $ref: '#/$defs/short', minLength: 2 } },
         if: { required: ['a'] },
+        // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword.
         then: { required: ['b'] },
         else: { required: ['c'] },
       });

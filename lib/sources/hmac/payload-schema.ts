@@ -408,16 +408,29 @@ const detailOf = (unit: OutputUnit, root: Schema, lookup: Lookup): ValidationDet
   }
 };
 
-/** Paths of numbers JSON cannot carry (`1e400` parses to Infinity); see the module comment. */
-const nonFinite = (value: unknown, path: string, found: ValidationDetail[]): void => {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) found.push({ path, message: 'must be a finite number' });
-  } else if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) nonFinite(item, `${path}/${i}`, found);
-  } else if (isObject(value)) {
-    for (const [key, item] of Object.entries(value))
-      nonFinite(item, `${path}/${escapeSegment(key)}`, found);
+/**
+ * Paths of numbers JSON cannot carry (`1e400` parses to Infinity); see the module comment. A loop,
+ * not recursion: a body may nest arrays tens of thousands deep.
+ */
+const nonFinite = (payload: unknown): ValidationDetail[] => {
+  const found: ValidationDetail[] = [];
+  const pending: [unknown, string][] = [[payload, '']];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [value, path] = next;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) found.push({ path, message: 'must be a finite number' });
+    } else if (typeof value === 'object' && value !== null) {
+      // Reversed onto the stack, so paths come out in document order.
+      const children = Array.isArray(value)
+        ? value.map((item, i): [unknown, string] => [item, `${path}/${i}`])
+        : Object.entries(value).map(([key, item]): [unknown, string] => [
+            item,
+            `${path}/${escapeSegment(key)}`,
+          ]);
+      pending.push(...children.reverse());
+    }
   }
+  return found;
 };
 
 /**
@@ -448,15 +461,15 @@ export const buildPayloadCheck = (
   if (problems.length > 0) return { problems };
 
   const check: PayloadCheck = (payload) => {
-    const found: ValidationDetail[] = [];
-    nonFinite(payload, '', found);
+    const found = nonFinite(payload);
     let units: OutputUnit[];
     try {
       // Draft 2020-12 rules in cfworker: `$ref` siblings apply, as they did in ajv 8.
       units = validate(payload, root, '2020-12', lookup, false).errors;
     } catch {
-      // cfworker cannot build a location for a key with a lone surrogate ("\ud800").
-      return [{ path: '', message: 'must be well-formed Unicode text' }];
+      // cfworker recurses (a recursive `$ref` over a deeply nested body overflows the stack) and
+      // cannot build a location for a key with a lone surrogate ("\ud800"): refuse, not 500.
+      return [{ path: '', message: 'could not be checked (nested too deeply, or malformed text)' }];
     }
     const seen = new Set<string>();
     const details: ValidationDetail[] = [];
