@@ -4,8 +4,9 @@
 // runs in tests, `npm start` and the bundle; test/validators/generated.test.ts fails when a schema
 // changed without regenerating. Rerun after changing any schema (e.g. after a merge that changes
 // the config schema): `npm run build:validators`.
-// Schemas known only at config time (hmac payloadSchema, auth0's per-connection event schema) are
-// still compiled at runtime, and only when a connection uses them.
+// Nothing is compiled at runtime: auth0's per-connection event types combine two generated
+// validators, and an hmac connection's own payloadSchema is interpreted by @cfworker/json-schema
+// (lib/sources/hmac/payload-schema.ts), so ajv's compiler is not in the bundles.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type Options } from 'ajv';
@@ -13,7 +14,11 @@ import standaloneCode from 'ajv/dist/standalone/index.js';
 import addFormats from 'ajv-formats';
 import { updateUserDraftSchema, updateUserRequestSchema } from '../lib/ciam/update-user-schema.ts';
 import { buildConfigSchema, CONFIG_AJV_OPTIONS } from '../lib/config/schema.ts';
-import { auth0DefaultEventSchema, auth0OptionsSchema } from '../lib/sources/auth0/schema.ts';
+import {
+  auth0EnvelopeSchema,
+  auth0MappedEventSchema,
+  auth0OptionsSchema,
+} from '../lib/sources/auth0/schema.ts';
 import { hmacOptionsSchema } from '../lib/sources/hmac/schema.ts';
 import {
   oktaEventHookSchema,
@@ -63,7 +68,8 @@ const groups = (): Group[] => [
     options: OWN_PROPERTIES_AJV_OPTIONS,
     schemas: {
       auth0Options: auth0OptionsSchema,
-      auth0DefaultEvent: auth0DefaultEventSchema,
+      auth0Envelope: auth0EnvelopeSchema,
+      auth0MappedEvent: auth0MappedEventSchema,
       oktaOptions: oktaOptionsSchema,
       oktaEventHook: oktaEventHookSchema,
       oktaUser: oktaUserSchema,

@@ -1,18 +1,28 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { defaultWatermarkAttribute } from '../ciam/watermark.ts';
 import { ConfigError } from '../errors.ts';
 import { SOURCE_OPTION_SCHEMAS } from '../sources/registry.ts';
 import * as generated from '../validators/generated.js';
-import { buildConfigSchema, CONFIG_AJV_OPTIONS, CONFIG_DEFAULTS } from './schema.ts';
+import { CONFIG_DEFAULTS } from './schema.ts';
 import type { AdapterConfig, Connection, SourceType } from './types.ts';
 
 export const DEFAULT_CONFIG_PATH = 'config/local.json';
 
 export interface LoadConfigDeps {
   readFile: (path: string) => string;
-  /** `optionsSchema` of every source type, keyed by type. */
-  sourceOptionSchemas: Record<SourceType, object>;
+  /**
+   * Checks the config (defaults applied) against the config JSON Schema. Default: the validator
+   * generated at build time for the deployed source registry (npm run build:validators), so no
+   * schema compiler runs at cold start or ships in the bundle (issue 9). Tests that check configs
+   * against other option schemas compile their own (test/helpers/config-validator.ts).
+   */
+  validate?: ValidateFunction;
+  /**
+   * The source registry the caller expects the config to be checked against. Only the deployed
+   * registry has a generated validator; naming another one without `validate` is a programming
+   * error, caught here rather than silently validating against the wrong option schemas.
+   */
+  sourceOptionSchemas?: Record<SourceType, object>;
 }
 
 /** One thing wrong with the config file: a JSON Pointer into it and what is wrong there. */
@@ -26,23 +36,20 @@ type JsonObject = Record<string, unknown>;
 const isObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-// The schema depends only on the source registry, so compile once per registry object.
-const validators = new WeakMap<object, ValidateFunction>();
+// The deployed registry's config validator, generated at build time (npm run build:validators).
+const generatedValidate = generated.config as ValidateFunction;
 
-const validatorFor = (sourceOptionSchemas: Record<SourceType, object>): ValidateFunction => {
-  let validate = validators.get(sourceOptionSchemas);
-  if (validate === undefined) {
-    if (sourceOptionSchemas === SOURCE_OPTION_SCHEMAS) {
-      // The deployed registry: generated at build time (npm run build:validators).
-      validate = generated.config as ValidateFunction;
-    } else {
-      const ajv = new Ajv(CONFIG_AJV_OPTIONS);
-      addFormats(ajv);
-      validate = ajv.compile(buildConfigSchema(sourceOptionSchemas));
-    }
-    validators.set(sourceOptionSchemas, validate);
+const validatorOf = (deps: Omit<LoadConfigDeps, 'readFile'>): ValidateFunction => {
+  if (deps.validate !== undefined) return deps.validate;
+  if (
+    deps.sourceOptionSchemas !== undefined &&
+    deps.sourceOptionSchemas !== SOURCE_OPTION_SCHEMAS
+  ) {
+    throw new Error(
+      'loadConfig: only the deployed source registry has a generated config validator; pass `validate` for another one',
+    );
   }
-  return validate;
+  return generatedValidate;
 };
 
 const setDefault = (target: JsonObject, key: string, value: unknown): void => {
@@ -159,13 +166,12 @@ const invalid = (origin: string, problems: ConfigProblem[], cause?: unknown): Co
 
 const check = (
   json: unknown,
-  sourceOptionSchemas: Record<SourceType, object>,
+  validate: ValidateFunction,
   origin: string,
   ciamEndpoint?: string,
 ): AdapterConfig => {
   const config: unknown = structuredClone(json);
   applyDefaults(config, ciamEndpoint);
-  const validate = validatorFor(sourceOptionSchemas);
   const valid = validate(config);
 
   const seen = new Set<string>();
@@ -186,11 +192,14 @@ const check = (
   return rest as unknown as AdapterConfig;
 };
 
-/** Validates an already-parsed config and applies its defaults; throws ConfigError listing every problem. */
+/**
+ * Validates an already-parsed config and applies its defaults; throws ConfigError listing every
+ * problem. `validate` as in LoadConfigDeps (default: the deployed registry's generated validator).
+ */
 export const parseConfig = (
   json: unknown,
-  sourceOptionSchemas: Record<SourceType, object>,
-): AdapterConfig => check(json, sourceOptionSchemas, 'config');
+  validate: ValidateFunction = generatedValidate,
+): AdapterConfig => check(json, validate, 'config');
 
 /**
  * Reads the file named by `ADAPTER_CONFIG` (default `config/local.json`) once at cold start.
@@ -202,6 +211,7 @@ export const loadConfig = (
   env: Record<string, string | undefined>,
   deps: LoadConfigDeps,
 ): AdapterConfig => {
+  const validate = validatorOf(deps);
   const path = env.ADAPTER_CONFIG || DEFAULT_CONFIG_PATH;
   let text: string;
   try {
@@ -221,7 +231,7 @@ export const loadConfig = (
   if (credentials !== undefined && isObject(json) && isObject(json.ciam)) {
     json = { ...json, ciam: { ...json.ciam, credentials: { name: credentials } } };
   }
-  return check(json, deps.sourceOptionSchemas, path, env.CIAM_ENDPOINT || undefined);
+  return check(json, validate, path, env.CIAM_ENDPOINT || undefined);
 };
 
 export const findConnection = (config: AdapterConfig, id: string): Connection | undefined =>

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { findConnection, loadConfig, parseConfig } from '../../lib/config/load.ts';
 import type { ConfigError } from '../../lib/errors.ts';
+import { SOURCE_OPTION_SCHEMAS } from '../../lib/sources/registry.ts';
+import { compileConfigValidator } from '../helpers/config-validator.ts';
 import { contractOptionSchemas } from './fixtures/contract-option-schemas.ts';
+
+const contract = compileConfigValidator(contractOptionSchemas);
 
 const clerk = (): Record<string, unknown> => ({
   id: 'clerk',
@@ -44,7 +48,7 @@ describe('config/load', () => {
         { ...clerk(), id: 'e', staleGuard: { enabled: false, attribute: 'shared' } },
       ],
     };
-    expect(problemsOf(() => parseConfig(config, contractOptionSchemas))).toEqual([
+    expect(problemsOf(() => parseConfig(config, contract))).toEqual([
       {
         path: '/connections/1/staleGuard/attribute',
         message: expect.stringContaining('"adapter_watermark_a_b" is also used by /connections/0'),
@@ -57,7 +61,7 @@ describe('config/load', () => {
   });
 
   it('applies the defaults to a minimal config', () => {
-    const config = parseConfig(minimal(), contractOptionSchemas);
+    const config = parseConfig(minimal(), contract);
     expect(config).toStrictEqual({
       ciam: {
         endpoint: 'https://ciam.tencentcloudapi.com',
@@ -112,7 +116,7 @@ describe('config/load', () => {
         },
       ],
     };
-    const config = parseConfig(json, contractOptionSchemas);
+    const config = parseConfig(json, contract);
     expect(config).not.toHaveProperty('$schema');
     expect(config.ciam).toStrictEqual(json.ciam);
     expect(config.connections[0]).toStrictEqual(json.connections[0]);
@@ -120,7 +124,7 @@ describe('config/load', () => {
 
   it('does not modify its input', () => {
     const json = minimal();
-    parseConfig(json, contractOptionSchemas);
+    parseConfig(json, contract);
     expect(json).toStrictEqual(minimal());
   });
 
@@ -135,7 +139,7 @@ describe('config/load', () => {
       { ...base, id: 'auth0', source: 'auth0', options: { auth: 'kerberos' } },
       { ...base, id: 'okta', source: 'okta' },
     );
-    const problems = problemsOf(() => parseConfig(json, contractOptionSchemas));
+    const problems = problemsOf(() => parseConfig(json, contract));
     const at = (path: string) => problems.filter((p) => p.path === path);
 
     expect(at('/connections/1/id')).toHaveLength(1);
@@ -153,7 +157,7 @@ describe('config/load', () => {
     base.ciam.timeoutMs = -1;
     const json = { ...base, extra: true };
     try {
-      parseConfig(json, contractOptionSchemas);
+      parseConfig(json, contract);
       expect.unreachable();
     } catch (error) {
       expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
@@ -170,7 +174,7 @@ describe('config/load', () => {
       { ...clerk(), id: 'b', resolve: { by: 'indexedAttribute', index: 6 } },
       { ...clerk(), id: 'c', resolve: { by: 'email', index: 1 } },
     );
-    const paths = problemsOf(() => parseConfig(json, contractOptionSchemas)).map((p) => p.path);
+    const paths = problemsOf(() => parseConfig(json, contract)).map((p) => p.path);
     expect(paths).toEqual([
       '/connections/1/resolve',
       '/connections/2/resolve/index',
@@ -185,7 +189,7 @@ describe('config/load', () => {
       { ...clerk(), id: 'none', secrets: { signing: [] } },
       { ...clerk(), id: 'three', secrets: { signing: [ref, ref, ref] } },
     );
-    const paths = problemsOf(() => parseConfig(json, contractOptionSchemas)).map((p) => p.path);
+    const paths = problemsOf(() => parseConfig(json, contract)).map((p) => p.path);
     expect(paths).toEqual(['/connections/1/secrets/signing', '/connections/2/secrets/signing']);
   });
 
@@ -196,7 +200,7 @@ describe('config/load', () => {
       id: 'm',
       mapping: { omit: ['UserStoreId'], defaultPhoneRegion: 'sg', phoneFormat: 'national' },
     });
-    const problems = problemsOf(() => parseConfig(json, contractOptionSchemas));
+    const problems = problemsOf(() => parseConfig(json, contract));
     expect(problems.map((p) => p.path).sort()).toEqual([
       '/connections/1/mapping/defaultPhoneRegion',
       '/connections/1/mapping/omit/0',
@@ -213,7 +217,7 @@ describe('config/load', () => {
       { ...clerk(), id: 'e', mapping: { phoneFormat: 'e164' } },
       { ...clerk(), id: 'i', mapping: { phoneFormat: 'international' } },
     );
-    const config = parseConfig(json, contractOptionSchemas);
+    const config = parseConfig(json, contract);
     expect(config.connections.map((c) => c.mapping.phoneFormat)).toEqual([
       undefined,
       'e164',
@@ -231,7 +235,7 @@ describe('config/load', () => {
       },
       { ...clerk(), id: 'bad', mapping: { fields: { UserStoreId: '"s"' }, omit: ['UserId'] } },
     );
-    const paths = problemsOf(() => parseConfig(json, contractOptionSchemas)).map((p) => p.path);
+    const paths = problemsOf(() => parseConfig(json, contract)).map((p) => p.path);
     expect(paths.sort()).toEqual([
       '/connections/2/mapping/fields',
       '/connections/2/mapping/omit/0',
@@ -239,14 +243,14 @@ describe('config/load', () => {
   });
 
   it('reports a config that is not an object', () => {
-    expect(problemsOf(() => parseConfig([], contractOptionSchemas))).toEqual([
+    expect(problemsOf(() => parseConfig([], contract))).toEqual([
       { path: '/', message: 'must be object' },
     ]);
   });
 
   it('reads the file named by ADAPTER_CONFIG, defaulting to config/local.json', () => {
     const text = JSON.stringify(minimal());
-    const deps = { sourceOptionSchemas: contractOptionSchemas };
+    const deps = { validate: contract };
     expect(
       loadConfig({}, { ...deps, readFile: files({ 'config/local.json': text }) }).connections,
     ).toHaveLength(1);
@@ -260,7 +264,7 @@ describe('config/load', () => {
     const json = minimal();
     json.ciam.endpoint = 'https://ciam.tencentcloudapi.com';
     const deps = {
-      sourceOptionSchemas: contractOptionSchemas,
+      validate: contract,
       readFile: files({ 'config/local.json': JSON.stringify(json) }),
     };
     expect(loadConfig({ CIAM_ENDPOINT: 'http://127.0.0.1:4567' }, deps).ciam.endpoint).toBe(
@@ -273,7 +277,7 @@ describe('config/load', () => {
 
   it('lets CIAM_CREDENTIALS_SECRET_NAME name the Tencent credentials secret instead of the file', () => {
     const deps = {
-      sourceOptionSchemas: contractOptionSchemas,
+      validate: contract,
       readFile: files({ 'config/local.json': JSON.stringify(minimal()) }),
     };
     const fromFile = loadConfig({}, deps).ciam.credentials.name;
@@ -288,7 +292,7 @@ describe('config/load', () => {
 
   it('validates the CIAM_ENDPOINT override', () => {
     const deps = {
-      sourceOptionSchemas: contractOptionSchemas,
+      validate: contract,
       readFile: files({ 'config/local.json': JSON.stringify(minimal()) }),
     };
     expect(problemsOf(() => loadConfig({ CIAM_ENDPOINT: 'ftp://x' }, deps))[0]?.path).toBe(
@@ -297,7 +301,7 @@ describe('config/load', () => {
   });
 
   it('fails with CONFIG_INVALID when the file is missing or not JSON', () => {
-    const deps = { sourceOptionSchemas: contractOptionSchemas };
+    const deps = { validate: contract };
     expect(problemsOf(() => loadConfig({}, { ...deps, readFile: files({}) }))).toHaveLength(1);
     expect(
       problemsOf(() =>
@@ -307,9 +311,31 @@ describe('config/load', () => {
   });
 
   it('finds a connection by id', () => {
-    const config = parseConfig(minimal(), contractOptionSchemas);
+    const config = parseConfig(minimal(), contract);
     expect(findConnection(config, 'clerk')?.source).toBe('standard-webhooks');
     expect(findConnection(config, 'nope')).toBeUndefined();
+  });
+
+  it('checks against the generated validator of the deployed registry when given no validator', () => {
+    // The contract schema has no upper bound on toleranceSeconds; the deployed one allows 3600.
+    const json = minimal();
+    json.connections[0] = { ...clerk(), options: { toleranceSeconds: 7200 } };
+    expect(parseConfig(json, contract).connections).toHaveLength(1);
+    expect(problemsOf(() => parseConfig(json))).toEqual([
+      { path: '/connections/0/options/toleranceSeconds', message: 'must be <= 3600' },
+    ]);
+    const readFile = files({ 'config/local.json': JSON.stringify(json) });
+    expect(problemsOf(() => loadConfig({}, { readFile }))).toHaveLength(1);
+    expect(
+      problemsOf(() => loadConfig({}, { readFile, sourceOptionSchemas: SOURCE_OPTION_SCHEMAS })),
+    ).toHaveLength(1);
+  });
+
+  it('refuses another registry without its validator instead of checking the wrong schemas', () => {
+    const readFile = files({ 'config/local.json': JSON.stringify(minimal()) });
+    expect(() => loadConfig({}, { readFile, sourceOptionSchemas: contractOptionSchemas })).toThrow(
+      /pass `validate`/,
+    );
   });
 
   it('validates options against the schemas it is given, per registry', () => {
@@ -317,10 +343,10 @@ describe('config/load', () => {
       ...contractOptionSchemas,
       'standard-webhooks': { type: 'object', required: ['toleranceSeconds'] },
     };
-    expect(parseConfig(minimal(), contractOptionSchemas).connections).toHaveLength(1);
-    expect(problemsOf(() => parseConfig(minimal(), strict))).toEqual([
+    expect(parseConfig(minimal(), contract).connections).toHaveLength(1);
+    expect(problemsOf(() => parseConfig(minimal(), compileConfigValidator(strict)))).toEqual([
       { path: '/connections/0/options', message: "must have required property 'toleranceSeconds'" },
     ]);
-    expect(parseConfig(minimal(), contractOptionSchemas).connections).toHaveLength(1);
+    expect(parseConfig(minimal(), contract).connections).toHaveLength(1);
   });
 });

@@ -6,6 +6,7 @@ import { loadConfig } from '../../lib/config/load.ts';
 import { buildConfigSchema } from '../../lib/config/schema.ts';
 import { createFileSecretSource } from '../../lib/secrets/file.ts';
 import { createTencentCredentials } from '../../lib/secrets/tencent-credentials.ts';
+import { compileConfigValidator } from '../helpers/config-validator.ts';
 import { contractOptionSchemas } from './fixtures/contract-option-schemas.ts';
 
 const root = new URL('../../', import.meta.url);
@@ -26,7 +27,7 @@ const compile = (schema: object) => {
 describe('config/local.json (the demo config)', () => {
   const config = loadConfig(
     { ADAPTER_CONFIG: 'config/local.json' },
-    { readFile: readText, sourceOptionSchemas: contractOptionSchemas },
+    { readFile: readText, validate: compileConfigValidator(contractOptionSchemas) },
   );
 
   it('loads with the contract option schemas', () => {

@@ -9,7 +9,7 @@ import { parseConfig } from '../../lib/config/load.ts';
 import type { Connection } from '../../lib/config/types.ts';
 import { MAX_BODY_BYTES } from '../../lib/http/request.ts';
 import { createFileSecretSource } from '../../lib/secrets/file.ts';
-import { SOURCE_OPTION_SCHEMAS, SOURCES } from '../../lib/sources/registry.ts';
+import { SOURCES } from '../../lib/sources/registry.ts';
 import type { Deliver } from '../../lib/webhook/delivery.ts';
 import { createHandler, type WebhookDeps } from '../../lib/webhook/handler.ts';
 import { prepareConnections } from '../../lib/webhook/prepare.ts';
@@ -157,7 +157,7 @@ export const startHarness = async (): Promise<Harness> => {
       },
     }),
   );
-  const config = parseConfig(testConfig(okta.orgUrl), SOURCE_OPTION_SCHEMAS);
+  const config = parseConfig(testConfig(okta.orgUrl));
   const connections = prepareConnections(config, SOURCES, { queued: true });
   const secrets = createFileSecretSource({ path: secretsPath });
   const deliveries: DeliverCall[] = [];

@@ -146,6 +146,20 @@ describe('webhook handler: generic HMAC', () => {
     });
   });
 
+  it('keeps the payload out of a 400 body: paths and schema wording only', async () => {
+    const secret = 'Zq9-carol.private';
+    const reply = await harness.invoke(
+      signed(payloadWith({ id: '', email: `${secret} at example`, [secret]: secret })),
+    );
+    expectRefused(reply, 400, 'PAYLOAD_INVALID', ['/id', '/email', '']);
+    expect(reply.body.details).toEqual([
+      { path: '/id', message: 'must NOT have fewer than 1 characters' },
+      { path: '/email', message: 'must match format "email"' },
+      { path: '', message: 'must NOT have additional properties' },
+    ]);
+    expect(reply.text).not.toContain(secret);
+  });
+
   describe('refuses bad input with a 4xx code and never delivers', () => {
     const cases: BadInput[] = [
       {

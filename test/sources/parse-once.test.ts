@@ -46,8 +46,8 @@ vi.mock('../../lib/sources/auth0/schema.ts', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../lib/sources/auth0/schema.ts')>();
   return {
     ...original,
-    compileAuth0EventValidator: (types: readonly string[]) =>
-      counting('auth0 event', original.compileAuth0EventValidator(types)),
+    auth0EventValidator: (types: readonly string[]) =>
+      counting('auth0 event', original.auth0EventValidator(types)),
   };
 });
 

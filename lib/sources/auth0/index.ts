@@ -6,8 +6,8 @@ import { authenticateAuth0 } from './authenticate.ts';
 import {
   AUTH0_DEFAULT_EVENT_TYPES,
   type Auth0Event,
+  auth0EventValidator,
   auth0OptionsSchema,
-  compileAuth0EventValidator,
   validateAuth0Options,
 } from './schema.ts';
 import { auth0ToChanges, normaliseAuth0Type } from './to-changes.ts';
@@ -24,7 +24,7 @@ const prepareAuth0 = (connection: Connection): PreparedSource<Auth0Event> => {
   const eventTypes = new Set(
     (options.eventTypes ?? AUTH0_DEFAULT_EVENT_TYPES).map(normaliseAuth0Type),
   );
-  const validateEvent = compileAuth0EventValidator([...eventTypes]);
+  const validateEvent = auth0EventValidator([...eventTypes]);
   const auth = {
     mode: options.auth ?? 'bearer',
     headerName: (options.headerName ?? 'authorization').toLowerCase(),

@@ -1,7 +1,7 @@
-import type { Ajv, ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as generated from '../../validators/generated.js';
 import { SENDER_ID_SCHEMA } from '../shared/sender-id.ts';
-import { createAjv, EVENT_TYPES_OPTION } from '../shared/validation.ts';
+import { EVENT_TYPES_OPTION, type PayloadValidator } from '../shared/validation.ts';
 
 /**
  * Auth0 Event Streams (webhook destination) schemas. Deliveries are CloudEvents 1.0; the docs
@@ -82,10 +82,11 @@ const userSchema = {
 } as const;
 
 /**
- * The user object is required only for event types this connection maps and for non-test
- * events, so an unsubscribed or test event is acked (ignored) instead of rejected.
+ * The envelope every delivery must have, whatever its type. The user object is required only for
+ * event types this connection maps and for non-test events (auth0MappedEventSchema), so an
+ * unsubscribed or test event is acked (ignored) instead of rejected.
  */
-const buildEventSchema = (mappedTypes: readonly string[]) => ({
+export const auth0EnvelopeSchema = {
   type: 'object',
   required: ['id', 'type'],
   anyOf: [
@@ -101,45 +102,62 @@ const buildEventSchema = (mappedTypes: readonly string[]) => ({
     a0purpose: { type: 'string' },
     data: { type: 'object' },
   },
-  if: {
-    type: 'object',
-    required: ['type'],
-    properties: {
-      type: { enum: mappedTypes.flatMap((type) => [type, `${AUTH0_TYPE_PREFIX}${type}`]) },
-      a0purpose: { not: { const: 'test' } },
-    },
-  },
-  // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword.
-  then: {
-    type: 'object',
-    required: ['data'],
-    properties: {
-      data: { type: 'object', required: ['object'], properties: { object: userSchema } },
-    },
-  },
-});
+} as const;
 
-// ownProperties: `required` must not be satisfied by something inherited from a prototype.
-// Created on the first auth0 connection only: its event schema depends on the connection.
-let ajv: Ajv | undefined;
+/** What a mapped, non-test event must carry on top of the envelope: the user. */
+export const auth0MappedEventSchema = {
+  type: 'object',
+  required: ['data'],
+  properties: {
+    data: { type: 'object', required: ['object'], properties: { object: userSchema } },
+  },
+} as const;
 
 // Generated at build time (npm run build:validators) with OWN_PROPERTIES_AJV_OPTIONS.
 export const validateAuth0Options = generated.auth0Options as ValidateFunction<Auth0Options>;
 
-/** Compiled once per connection at prepare time (the conditional depends on its event types). */
 export const AUTH0_DEFAULT_EVENT_TYPES: readonly string[] = ['user.created', 'user.updated'];
-/** Generated at build time for connections that keep the default event types. */
-export const auth0DefaultEventSchema = buildEventSchema(AUTH0_DEFAULT_EVENT_TYPES);
 
-export const compileAuth0EventValidator = (
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** ajv's own error for a failed `then`, so details read as they did with one if/then schema. */
+const THEN_FAILED: ErrorObject = {
+  instancePath: '',
+  schemaPath: '#/if',
+  keyword: 'if',
+  params: { failingKeyword: 'then' },
+  message: 'must match "then" schema',
+};
+
+/**
+ * The event validator of a connection that maps `mappedTypes`. It behaves as the JSON Schema
+ * `{ ...envelope, if: { type, a0purpose not "test" }, then: mapped }` would, but from two
+ * validators generated at build time: the `if` depends on the connection's event types, and
+ * compiling that schema at cold start put ajv's compiler in the bundle (issue 9).
+ * test/sources/auth0.test.ts checks it against that schema compiled by ajv.
+ */
+export const auth0EventValidator = (
   mappedTypes: readonly string[],
-): ValidateFunction<Auth0Event> => {
-  if (
-    mappedTypes.length === AUTH0_DEFAULT_EVENT_TYPES.length &&
-    mappedTypes.every((type, i) => type === AUTH0_DEFAULT_EVENT_TYPES[i])
-  ) {
-    return generated.auth0DefaultEvent as ValidateFunction<Auth0Event>;
-  }
-  ajv ??= createAjv({ ownProperties: true });
-  return ajv.compile<Auth0Event>(buildEventSchema(mappedTypes));
+): PayloadValidator<Auth0Event> => {
+  const envelope = generated.auth0Envelope as ValidateFunction<Auth0Event>;
+  const mapped = generated.auth0MappedEvent as ValidateFunction;
+  const types = new Set(mappedTypes.flatMap((type) => [type, `${AUTH0_TYPE_PREFIX}${type}`]));
+  // The `if`: own properties only (the validators use ownProperties), a mapped type in either
+  // spelling, and not Auth0's "test" delivery.
+  const requiresUser = (event: unknown): boolean =>
+    isObject(event) &&
+    Object.hasOwn(event, 'type') &&
+    typeof event.type === 'string' &&
+    types.has(event.type) &&
+    !(Object.hasOwn(event, 'a0purpose') && event.a0purpose === 'test');
+
+  const validate = (event: unknown): event is Auth0Event => {
+    const errors = envelope(event) ? [] : [...(envelope.errors ?? [])];
+    if (requiresUser(event) && !mapped(event)) errors.push(...(mapped.errors ?? []), THEN_FAILED);
+    validate.errors = errors.length === 0 ? null : errors;
+    return errors.length === 0;
+  };
+  validate.errors = null as ErrorObject[] | null;
+  return validate;
 };

@@ -2,7 +2,7 @@ import type { Connection } from '../../config/types.ts';
 import { ConfigError } from '../../errors.ts';
 import { readSigningSecrets } from '../shared/crypto.ts';
 import { checkSenderId } from '../shared/sender-id.ts';
-import { assertPayload, readOptions } from '../shared/validation.ts';
+import { payloadInvalid, readOptions } from '../shared/validation.ts';
 import { definedOnly, header } from '../shared/values.ts';
 import type { InboundRequest, PreparedSource, SourceDefinition } from '../types.ts';
 import { compileFields, evaluateFields } from './fields.ts';
@@ -67,7 +67,8 @@ const prepare = (connection: Connection): PreparedSource<HmacDelivery> => {
     parse(payload, request) {
       const eventIdHeaderValue = senderHeader(request, eventIdHeader);
       const eventTypeHeaderValue = senderHeader(request, eventTypeHeader);
-      assertPayload(validatePayload, payload);
+      const problems = validatePayload(payload);
+      if (problems.length > 0) throw payloadInvalid(problems);
       const timestamp = optionalHeader(request, timestampHeader);
       return {
         payload,

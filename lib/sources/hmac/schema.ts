@@ -1,8 +1,8 @@
-import { Ajv, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
 import { ConfigError } from '../../errors.ts';
 import * as generated from '../../validators/generated.js';
 import { EVENT_TYPES_OPTION, TOLERANCE_SECONDS_OPTION } from '../shared/validation.ts';
+import { buildPayloadCheck, type PayloadCheck } from './payload-schema.ts';
 
 export const HMAC_FIELD_NAMES = [
   'externalId',
@@ -83,29 +83,19 @@ export const hmacOptionsSchema = {
 export const validateOptions = generated.hmacOptions as ValidateFunction<HmacOptions>;
 
 /**
- * The payload schema is the operator's, so it gets its own Ajv (no `$id` clashes between
- * connections) with formats. Unknown keywords still fail, catching typos such as `requried`;
- * type-strictness is relaxed because hand-written schemas often omit `type` next to `properties`.
+ * The operator's payload schema, checked once at cold start (payload-schema.ts says how it differs
+ * from ajv): a typo such as `requried`, an unknown type or format, or a `$ref` that does not
+ * resolve fails the connection here, naming where in the schema.
  */
 export const compilePayloadSchema = (
   schema: Record<string, unknown>,
   connectionId: string,
-): ValidateFunction => {
-  const ajv = new Ajv({
-    allErrors: true,
-    strictSchema: true,
-    strictTypes: false,
-    strictTuples: false,
-    strictRequired: false,
-    allowUnionTypes: true,
-    logger: false,
-  });
-  addFormats(ajv);
-  try {
-    return ajv.compile(schema);
-  } catch (error) {
+): PayloadCheck => {
+  const built = buildPayloadCheck(schema, '/options/payloadSchema');
+  if ('problems' in built) {
     throw new ConfigError(`Connection "${connectionId}" has an invalid hmac payloadSchema`, {
-      cause: error,
+      details: built.problems,
     });
   }
+  return built.check;
 };

@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
+import type { ErrorObject, Options, ValidateFunction } from 'ajv';
 import { ConfigError, ValidationError } from '../../errors.ts';
 
 export interface ValidationDetail {
@@ -11,8 +11,14 @@ export const AJV_OPTIONS: Options = { allErrors: true, strict: true, allowUnionT
 /** As AJV_OPTIONS, and `required` is not satisfied by something inherited from a prototype. */
 export const OWN_PROPERTIES_AJV_OPTIONS: Options = { ...AJV_OPTIONS, ownProperties: true };
 
-/** Ajv for schemas known only at config time; fixed schemas are generated (lib/validators). */
-export const createAjv = (options: Options = {}): Ajv => new Ajv({ ...AJV_OPTIONS, ...options });
+/**
+ * What assertPayload needs of a validator: ajv's generated functions, and functions combining
+ * them, leave ajv-shaped `errors` on themselves after a call.
+ */
+export interface PayloadValidator<T> {
+  (data: unknown): data is T;
+  errors?: ErrorObject[] | null;
+}
 
 /**
  * JSON-pointer paths and ajv's messages only: ajv messages never quote the data, so personal
@@ -35,7 +41,7 @@ export const payloadInvalid = (details: ValidationDetail[]): ValidationError =>
 
 /** Narrows `payload` or throws 400 PAYLOAD_INVALID with the ajv paths. */
 export function assertPayload<T>(
-  validate: ValidateFunction<T>,
+  validate: PayloadValidator<T>,
   payload: unknown,
   prefix = '',
 ): asserts payload is T {
