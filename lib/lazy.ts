@@ -1,9 +1,12 @@
 import { createRequire } from 'node:module';
 import type jsonataModule from 'jsonata';
+import type * as phoneModule from 'libphonenumber-js/min';
 
 /**
  * Bundled dependencies loaded on first use instead of at cold start (issue 9): JSONata is needed
- * only by connections with real expressions (not bare paths, see lib/expression.ts). Each loader
+ * only by connections with real expressions (not bare paths, see lib/expression.ts), and
+ * libphonenumber-js (its metadata is the bundle's largest single piece) only by the first phone
+ * number or a configured `defaultPhoneRegion`. Each loader
  * calls `require` with a literal name. In the Lambda bundle, esbuild resolves such a call at build
  * time: the module is bundled, but evaluated only when the call runs (an ESM `import` would be
  * hoisted and run at cold start; an `await import()` would make compiling an expression async,
@@ -19,4 +22,15 @@ export const loadJsonata = (): typeof jsonataModule => {
     typeof require === 'function' ? require('jsonata') : fromNodeModules('jsonata')
   ) as typeof jsonataModule;
   return jsonata;
+};
+
+let phoneNumbers: typeof phoneModule | undefined;
+
+export const loadPhoneNumbers = (): typeof phoneModule => {
+  phoneNumbers ??= (
+    typeof require === 'function'
+      ? require('libphonenumber-js/min')
+      : fromNodeModules('libphonenumber-js/min')
+  ) as typeof phoneModule;
+  return phoneNumbers;
 };

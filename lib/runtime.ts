@@ -25,7 +25,6 @@ import {
 } from './secrets/secrets-manager.ts';
 import { createTencentCredentials } from './secrets/tencent-credentials.ts';
 import type { SecretSource } from './secrets/types.ts';
-import { SOURCE_OPTION_SCHEMAS } from './sources/registry.ts';
 import { createTencentClient, type TencentClient } from './tencent/client.ts';
 
 /** The environment variables the adapter reads; names and paths only, never secret values. */
@@ -185,7 +184,6 @@ export const createRuntime = (env: RuntimeEnv, overrides: RuntimeOverrides = {})
   const fetchImpl = overrides.fetch ?? createKeepAliveFetch();
   const config = loadConfig(env, {
     readFile: overrides.readFile ?? ((path) => readFileSync(path, 'utf8')),
-    sourceOptionSchemas: SOURCE_OPTION_SCHEMAS,
   });
   const logger = overrides.logger ?? new Logger({ serviceName: SERVICE_NAME });
   const secrets = chooseSecrets(env, overrides, now, fetchImpl, logger);

@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 import { loadSeed, startEmulator } from '../emulator/server.ts';
 import { loadConfig } from '../lib/config/load.ts';
-import { SOURCE_OPTION_SCHEMAS } from '../lib/sources/registry.ts';
 import { demoConnections, demoLines } from '../local/demo.ts';
 import { startLocalServer } from '../local/http-api.ts';
 import { startLocalPipeline } from '../local/pipeline.ts';
@@ -52,7 +51,7 @@ console.log(`health         ${server.url}/health`);
 const demos = demoConnections(
   loadConfig(
     { ADAPTER_CONFIG: env.ADAPTER_CONFIG ?? 'config/local.json' },
-    { readFile: (path) => readFileSync(path, 'utf8'), sourceOptionSchemas: SOURCE_OPTION_SCHEMAS },
+    { readFile: (path) => readFileSync(path, 'utf8') },
   ),
 );
 console.log('\ndemo connections (npm run demo sends one sample to each and shows what changed):');

@@ -1,10 +1,8 @@
-// The `min` metadata (~80 kB) instead of `max` (~150 kB): every byte is parsed on a Lambda cold
-// start, and `max` only adds per-country digit patterns that `isPossible()` does not need.
-import {
-  type CountryCode,
-  isSupportedCountry,
-  parsePhoneNumberFromString,
-} from 'libphonenumber-js/min';
+// The `min` metadata (~80 kB) instead of `max` (~150 kB): every byte is parsed when it is loaded,
+// and `max` only adds per-country digit patterns that `isPossible()` does not need. Loaded on
+// first use (lib/lazy.ts): a function that never sees a phone never pays for it.
+import type { CountryCode } from 'libphonenumber-js/min';
+import { loadPhoneNumbers } from '../lazy.ts';
 import { DEFAULT_PHONE_FORMAT, type PhoneFormat } from './update-user-fields.ts';
 
 export interface PhoneOptions {
@@ -23,7 +21,7 @@ export type PhoneResult = { ok: true; value: string | undefined } | { ok: false;
 /** A configured `mapping.defaultPhoneRegion` as libphonenumber's code; undefined if unsupported. */
 export const toPhoneRegion = (region: string): CountryCode | undefined => {
   const upper = region.toUpperCase();
-  return isSupportedCountry(upper) ? upper : undefined;
+  return loadPhoneNumbers().isSupportedCountry(upper) ? upper : undefined;
 };
 
 /**
@@ -51,7 +49,7 @@ export const normalisePhone = (value: unknown, options: PhoneOptions = {}): Phon
 
   const { defaultRegion } = options;
   // extract: false refuses text around the number instead of guessing which part is the phone.
-  const parsed = parsePhoneNumberFromString(text, {
+  const parsed = loadPhoneNumbers().parsePhoneNumberFromString(text, {
     ...(defaultRegion === undefined ? {} : { defaultCountry: defaultRegion }),
     extract: false,
   });

@@ -1,10 +1,9 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { defaultWatermarkAttribute } from '../ciam/watermark.ts';
 import { ConfigError } from '../errors.ts';
-import { SOURCE_OPTION_SCHEMAS } from '../sources/registry.ts';
 import * as generated from '../validators/generated.js';
 import { CONFIG_DEFAULTS } from './schema.ts';
-import type { AdapterConfig, Connection, SourceType } from './types.ts';
+import type { AdapterConfig, Connection } from './types.ts';
 
 export const DEFAULT_CONFIG_PATH = 'config/local.json';
 
@@ -17,12 +16,6 @@ export interface LoadConfigDeps {
    * against other option schemas compile their own (test/helpers/config-validator.ts).
    */
   validate?: ValidateFunction;
-  /**
-   * The source registry the caller expects the config to be checked against. Only the deployed
-   * registry has a generated validator; naming another one without `validate` is a programming
-   * error, caught here rather than silently validating against the wrong option schemas.
-   */
-  sourceOptionSchemas?: Record<SourceType, object>;
 }
 
 /** One thing wrong with the config file: a JSON Pointer into it and what is wrong there. */
@@ -39,18 +32,8 @@ const isObject = (value: unknown): value is JsonObject =>
 // The deployed registry's config validator, generated at build time (npm run build:validators).
 const generatedValidate = generated.config as ValidateFunction;
 
-const validatorOf = (deps: Omit<LoadConfigDeps, 'readFile'>): ValidateFunction => {
-  if (deps.validate !== undefined) return deps.validate;
-  if (
-    deps.sourceOptionSchemas !== undefined &&
-    deps.sourceOptionSchemas !== SOURCE_OPTION_SCHEMAS
-  ) {
-    throw new Error(
-      'loadConfig: only the deployed source registry has a generated config validator; pass `validate` for another one',
-    );
-  }
-  return generatedValidate;
-};
+const validatorOf = (deps: Omit<LoadConfigDeps, 'readFile'>): ValidateFunction =>
+  deps.validate ?? generatedValidate;
 
 const setDefault = (target: JsonObject, key: string, value: unknown): void => {
   if (target[key] === undefined) target[key] = value;

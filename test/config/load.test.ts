@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findConnection, loadConfig, parseConfig } from '../../lib/config/load.ts';
 import type { ConfigError } from '../../lib/errors.ts';
-import { SOURCE_OPTION_SCHEMAS } from '../../lib/sources/registry.ts';
 import { compileConfigValidator } from '../helpers/config-validator.ts';
 import { contractOptionSchemas } from './fixtures/contract-option-schemas.ts';
 
@@ -326,16 +325,6 @@ describe('config/load', () => {
     ]);
     const readFile = files({ 'config/local.json': JSON.stringify(json) });
     expect(problemsOf(() => loadConfig({}, { readFile }))).toHaveLength(1);
-    expect(
-      problemsOf(() => loadConfig({}, { readFile, sourceOptionSchemas: SOURCE_OPTION_SCHEMAS })),
-    ).toHaveLength(1);
-  });
-
-  it('refuses another registry without its validator instead of checking the wrong schemas', () => {
-    const readFile = files({ 'config/local.json': JSON.stringify(minimal()) });
-    expect(() => loadConfig({}, { readFile, sourceOptionSchemas: contractOptionSchemas })).toThrow(
-      /pass `validate`/,
-    );
   });
 
   it('validates options against the schemas it is given, per registry', () => {
