@@ -25,7 +25,7 @@ const WARMUP = 200;
 const USERS = 100;
 const QUEUE_WINDOW_MS = Number(process.env.BENCH_QUEUE_WINDOW_MS ?? 10_000);
 const SYNC_N = Number(process.env.BENCH_SYNC ?? 200);
-const SYNC_LATENCY_MS = 50;
+const SYNC_LATENCY_MS = Number(process.env.BENCH_SYNC_LATENCY_MS ?? 50);
 const SESSION_TOKEN = 'bench-session-token';
 const CLERK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const SECRETS = JSON.parse(readFileSync('config/local-secrets.json', 'utf8')) as Record<
@@ -216,6 +216,8 @@ interface Summary {
   p99Us: number;
   rssMb: number;
   statuses: Record<string, number>;
+  /** HTTP status and the answer's `status` field (applied, skipped, …), counted. */
+  outcomes: Record<string, number>;
 }
 
 // Asynchronous: the emulator and the fake secret servers answer from this process's event loop.
@@ -251,14 +253,20 @@ const httpWorker = async (built: Built, warmup: number) => {
     child.once('message', (m) => r((m as { port: number }).port)),
   );
   return {
-    send: async (request: BenchRequest): Promise<number> => {
+    /** Posts one request; resolves to its outcome as the worker counts them (`200 applied`). */
+    send: async (request: BenchRequest): Promise<string> => {
       const res = await fetch(`http://127.0.0.1:${port}${request.path}`, {
         method: 'POST',
         headers: request.headers,
         body: request.body,
       });
-      await res.arrayBuffer();
-      return res.status;
+      const text = await res.text();
+      try {
+        const status = (JSON.parse(text) as { status?: unknown }).status;
+        return typeof status === 'string' ? `${res.status} ${status}` : String(res.status);
+      } catch {
+        return String(res.status);
+      }
     },
     done: () =>
       new Promise<Summary>((r) => {
@@ -309,7 +317,8 @@ interface SyncSummary {
   /** End-to-end time minus the injected latency × that request's CIAM calls. */
   ownP50Ms: number;
   ownP99Ms: number;
-  statuses: Record<string, number>;
+  /** HTTP status and the answer's `status` field, counted. */
+  outcomes: Record<string, number>;
 }
 const syncLatency = async (built: Built): Promise<SyncSummary> => {
   const worker = await httpWorker(built, 0);
@@ -320,18 +329,18 @@ const syncLatency = async (built: Built): Promise<SyncSummary> => {
   const raw: number[] = [];
   const own: number[] = [];
   const calls: number[] = [];
-  const statuses: Record<string, number> = {};
+  const outcomes: Record<string, number> = {};
   try {
     for (const request of clerkEvents('/webhooks/clerk', SYNC_N)) {
       const before = ciamCalls;
       const start = performance.now();
-      const status = await worker.send(request);
+      const outcome = await worker.send(request);
       const ms = performance.now() - start;
       const made = ciamCalls - before;
       raw.push(ms);
       own.push(ms - SYNC_LATENCY_MS * made);
       calls.push(made);
-      statuses[status] = (statuses[status] ?? 0) + 1;
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
     }
   } finally {
     emulator.faults.clear();
@@ -349,7 +358,7 @@ const syncLatency = async (built: Built): Promise<SyncSummary> => {
     rawP99Ms: round(percentile(raw, 0.99)),
     ownP50Ms: round(percentile(own, 0.5)),
     ownP99Ms: round(percentile(own, 0.99)),
-    statuses,
+    outcomes,
   };
 };
 const sync = {
@@ -556,13 +565,13 @@ for (const [i, r] of rows.entries()) {
   if (i === 0) console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
 }
 console.log(
-  `statuses: adapter ${JSON.stringify(warm.adapter.http.statuses)} baseline ${JSON.stringify(warm.baseline.http.statuses)}`,
+  `outcomes (loopback HTTP): adapter ${JSON.stringify(warm.adapter.http.outcomes)} baseline ${JSON.stringify(warm.baseline.http.outcomes)}`,
 );
 console.log(
-  `statuses per source (adapter, loopback HTTP): ${BENCH_SOURCES.map((source) => `${source} ${JSON.stringify(perSource[source].http.statuses)}`).join(' ')}`,
+  `outcomes per source (adapter, in process / loopback HTTP): ${BENCH_SOURCES.map((source) => `${source} ${JSON.stringify(perSource[source].inproc.outcomes)} / ${JSON.stringify(perSource[source].http.outcomes)}`).join(' ')}`,
 );
 console.log(
-  `sync statuses: adapter ${JSON.stringify(sync.adapter.statuses)} (${sync.adapter.ciamCallsPerRequest.min}-${sync.adapter.ciamCallsPerRequest.max} CIAM calls/request) baseline ${JSON.stringify(sync.baseline.statuses)} (${sync.baseline.ciamCallsPerRequest.min}-${sync.baseline.ciamCallsPerRequest.max})`,
+  `sync outcomes: adapter ${JSON.stringify(sync.adapter.outcomes)} (${sync.adapter.ciamCallsPerRequest.min}-${sync.adapter.ciamCallsPerRequest.max} CIAM calls/request) baseline ${JSON.stringify(sync.baseline.outcomes)} (${sync.baseline.ciamCallsPerRequest.min}-${sync.baseline.ciamCallsPerRequest.max})`,
 );
 const servedLine = (kind: Kind) => {
   const s = secretsServed[kind];
