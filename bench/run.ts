@@ -1,6 +1,17 @@
 // `npm run bench`: the adapter's webhook function against bench/baseline (middy + official Tencent
 // SDK), both bundled as serverless.yml bundles. Prints a table and a last line `BENCH {json}`.
 // Ratios, not absolute times: adapter / baseline measured in the same run. A benchmark, not a test.
+//
+// Figures: (1) init above bare Node, interleaved fresh processes; size; (3) warm CPU per webhook,
+// in process and over loopback HTTP: Clerk for both (the headline ratios), then the adapter's
+// other demo sources (workos, auth0, hmac), each against the baseline's Clerk figure since the
+// baseline handles Clerk only; (4) sync latency over loopback HTTP with the emulator delaying every
+// CIAM call: end-to-end time minus the delay × the CIAM calls that request made (counted by the
+// emulator), i.e. what the function itself adds; (6) signer, (7) queue (their own benchmarks).
+// Secrets: the baseline reads Secrets Manager (a fake, through the SDK); the adapter is also
+// offered a fake Parameters and Secrets extension. A line says what each side was served.
+// Knobs: BENCH_INIT_RUNS, BENCH_WARM, BENCH_SYNC (requests per side), BENCH_SYNC_LATENCY_MS,
+// BENCH_SKIP_QUEUE=1, BENCH_QUEUE_WINDOW_MS, BENCH_PROFILE_DIR.
 import { type ChildProcess, execFile, execFileSync, fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
