@@ -1,6 +1,17 @@
 // `npm run bench`: the adapter's webhook function against bench/baseline (middy + official Tencent
 // SDK), both bundled as serverless.yml bundles. Prints a table and a last line `BENCH {json}`.
 // Ratios, not absolute times: adapter / baseline measured in the same run. A benchmark, not a test.
+//
+// Figures: (1) init above bare Node, interleaved fresh processes; size; (3) warm CPU per webhook,
+// in process and over loopback HTTP: Clerk for both (the headline ratios), then the adapter's
+// other demo sources (workos, auth0, hmac), each against the baseline's Clerk figure since the
+// baseline handles Clerk only; (4) sync latency over loopback HTTP with the emulator delaying every
+// CIAM call: end-to-end time minus the delay × the CIAM calls that request made (counted by the
+// emulator), i.e. what the function itself adds; (6) signer, (7) queue (their own benchmarks).
+// Secrets: the baseline reads Secrets Manager (a fake, through the SDK); the adapter is also
+// offered a fake Parameters and Secrets extension. A line says what each side was served.
+// Knobs: BENCH_INIT_RUNS, BENCH_WARM, BENCH_SYNC (requests per side), BENCH_SYNC_LATENCY_MS,
+// BENCH_SKIP_QUEUE=1, BENCH_QUEUE_WINDOW_MS, BENCH_PROFILE_DIR.
 import { type ChildProcess, execFile, execFileSync, fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -11,12 +22,22 @@ import { Webhook } from 'standardwebhooks';
 import { startEmulator } from '../emulator/server.ts';
 import { seedWithUsers } from '../local/load.ts';
 import { type Built, buildOne } from './build.ts';
+import { getSecretValueBody, startFakeSecretsExtension } from './fake-secrets-extension.ts';
+import {
+  BENCH_SOURCES,
+  type BenchRequest,
+  type BenchSource,
+  sourceEvents,
+} from './source-events.ts';
 
 const INIT_RUNS = Number(process.env.BENCH_INIT_RUNS ?? 15);
 const WARM = Number(process.env.BENCH_WARM ?? 2000);
 const WARMUP = 200;
 const USERS = 100;
 const QUEUE_WINDOW_MS = Number(process.env.BENCH_QUEUE_WINDOW_MS ?? 10_000);
+const SYNC_N = Number(process.env.BENCH_SYNC ?? 200);
+const SYNC_LATENCY_MS = Number(process.env.BENCH_SYNC_LATENCY_MS ?? 50);
+const SESSION_TOKEN = 'bench-session-token';
 const CLERK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const SECRETS = JSON.parse(readFileSync('config/local-secrets.json', 'utf8')) as Record<
   string,
@@ -29,43 +50,52 @@ const median = (xs: readonly number[]) => {
   return s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 };
 const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
+/** The worker's percentile (bench/worker.mjs): the sample at floor(q × n) of the sorted samples. */
+const percentile = (xs: readonly number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
+};
 
 // --- build ---
 const adapter = await buildOne('adapter', 'handlers/webhook.ts', ['config/local.json']);
 const baseline = await buildOne('baseline', 'bench/baseline/handler.ts');
 
-// --- a fake Secrets Manager (GetSecretValue only) and the CIAM emulator, in this process ---
+// --- a fake Secrets Manager (GetSecretValue only), a fake Parameters and Secrets Lambda
+// Extension and the CIAM emulator, in this process. The baseline reads its secret through the SDK
+// (Secrets Manager); the adapter through the extension when it supports it, else the same SDK.
+let secretsManagerServed = 0;
 const secretsServer: Server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
+    secretsManagerServed += 1;
     const { SecretId } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {
       SecretId?: string;
     };
-    const value = SecretId === undefined ? undefined : SECRETS[SecretId];
-    if (value === undefined) {
+    const body = SecretId === undefined ? undefined : getSecretValueBody(SECRETS, SecretId);
+    if (body === undefined) {
       res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
       res.end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'not found' }));
       return;
     }
     res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-    res.end(
-      JSON.stringify({
-        ARN: `arn:aws:secretsmanager:ap-southeast-1:000000000000:secret:${SecretId}-abcdef`,
-        Name: SecretId,
-        SecretString: JSON.stringify(value),
-        VersionId: 'v1',
-      }),
-    );
+    res.end(JSON.stringify(body));
   });
 });
 await new Promise<void>((r) => secretsServer.listen(0, '127.0.0.1', r));
 const secretsPort = (secretsServer.address() as { port: number }).port;
+const extension = await startFakeSecretsExtension({ secrets: SECRETS, token: SESSION_TOKEN });
 
+// Every CIAM call the emulator answers (sync latency counts the calls each request made).
+let ciamCalls = 0;
+const seed = seedWithUsers('bench', USERS, 8300);
 const emulator = await startEmulator({
   port: 0,
-  seed: seedWithUsers('bench', USERS, 8300),
+  seed,
   rateLimit: 1_000_000,
+  onCall: () => {
+    ciamCalls += 1;
+  },
 });
 
 // The adapter's config: config/local.json with the resolver cache production sets.
@@ -83,6 +113,9 @@ const env = {
   AWS_ACCESS_KEY_ID: 'AKIABENCH',
   AWS_SECRET_ACCESS_KEY: 'bench',
   AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${secretsPort}`,
+  // The Parameters and Secrets Lambda Extension's contract (the baseline ignores both).
+  PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(extension.port),
+  AWS_SESSION_TOKEN: SESSION_TOKEN,
   ADAPTER_CONFIG: configPath,
   // As deployed, the webhook function has a queue (only clerk-queued would use it here).
   QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/000000000000/bench.fifo',
@@ -121,13 +154,35 @@ const initAdapter = above(init.adapter);
 const initBaseline = above(init.baseline);
 
 // --- (3) warm CPU per webhook ---
-interface Request {
-  path: string;
-  headers: Record<string, string>;
-  body: string;
+type Kind = 'adapter' | 'baseline';
+interface SecretsServed {
+  /** GetSecretValue calls the fake Secrets Manager answered (the SDK path). */
+  secretsManager: number;
+  /** Secrets the fake extension handed out (200). */
+  extension: number;
+  /** Extension requests it refused (401, 400: wrong token, unknown secret, bad request). */
+  extensionRefused: number;
 }
+const secretsServed: Record<Kind, SecretsServed> = {
+  adapter: { secretsManager: 0, extension: 0, extensionRefused: 0 },
+  baseline: { secretsManager: 0, extension: 0, extensionRefused: 0 },
+};
+const refused = () =>
+  extension.served.unauthorized + extension.served.notFound + extension.served.badRequest;
+/** Runs one phase with one kind of process and credits it with the secrets served meanwhile. */
+const as = async <T>(kind: Kind, run: () => Promise<T>): Promise<T> => {
+  const before = { sm: secretsManagerServed, ok: extension.served.ok, no: refused() };
+  try {
+    return await run();
+  } finally {
+    secretsServed[kind].secretsManager += secretsManagerServed - before.sm;
+    secretsServed[kind].extension += extension.served.ok - before.ok;
+    secretsServed[kind].extensionRefused += refused() - before.no;
+  }
+};
+
 let counter = 0;
-const clerkEvents = (path: string, n: number): Request[] => {
+const clerkEvents = (path: string, n: number): BenchRequest[] => {
   const webhook = new Webhook(CLERK_SECRET);
   return Array.from({ length: n }, (_, i) => {
     counter += 1;
@@ -163,6 +218,8 @@ const clerkEvents = (path: string, n: number): Request[] => {
     };
   });
 };
+const users = seed.userStores[0]?.Users ?? [];
+const otherSources = sourceEvents(users);
 
 interface Summary {
   n: number;
@@ -170,12 +227,14 @@ interface Summary {
   p99Us: number;
   rssMb: number;
   statuses: Record<string, number>;
+  /** HTTP status and the answer's `status` field (applied, skipped, …), counted. */
+  outcomes: Record<string, number>;
 }
 
-// Asynchronous: the emulator and the fake Secrets Manager answer from this process's event loop.
-const inproc = async (built: Built): Promise<Summary> => {
+// Asynchronous: the emulator and the fake secret servers answer from this process's event loop.
+const inproc = async (built: Built, requests: readonly BenchRequest[]): Promise<Summary> => {
   const file = join(configDir, `${built.name}-events.json`);
-  writeFileSync(file, JSON.stringify(clerkEvents('/webhooks/clerk', WARMUP + WARM)));
+  writeFileSync(file, JSON.stringify(requests));
   const { stdout: out } = await promisify(execFile)(
     process.execPath,
     [
@@ -194,40 +253,154 @@ const inproc = async (built: Built): Promise<Summary> => {
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Summary;
 };
 
-const overHttp = async (built: Built): Promise<Summary> => {
+/** A worker serving `built` over loopback HTTP; `send` posts one request and waits for the answer. */
+const httpWorker = async (built: Built, warmup: number) => {
+  // stdout is a pipe, as in Lambda and in the in-process runs, drained rather than printed (the
+  // adapter's metrics are one EMF line per webhook); stderr stays visible.
   const child: ChildProcess = fork(
     'bench/worker.mjs',
-    [resolve(built.bundle), 'http', '', String(WARMUP)],
-    {
-      env,
-      execArgv: [],
-    },
+    [resolve(built.bundle), 'http', '', String(warmup)],
+    { env, execArgv: [], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
+  child.stdout?.resume();
   const port = await new Promise<number>((r) =>
     child.once('message', (m) => r((m as { port: number }).port)),
   );
-  for (const request of clerkEvents('/webhooks/clerk', WARMUP + WARM)) {
-    const res = await fetch(`http://127.0.0.1:${port}${request.path}`, {
-      method: 'POST',
-      headers: request.headers,
-      body: request.body,
-    });
-    await res.arrayBuffer();
-  }
-  const summary = await new Promise<Summary>((r) => {
-    child.on('message', (m) => {
-      const s = (m as { summary?: Summary }).summary;
-      if (s !== undefined) r(s);
-    });
-    child.send('done');
-  });
-  return summary;
+  return {
+    /** Posts one request; resolves to its outcome as the worker counts them (`200 applied`). */
+    send: async (request: BenchRequest): Promise<string> => {
+      const res = await fetch(`http://127.0.0.1:${port}${request.path}`, {
+        method: 'POST',
+        headers: request.headers,
+        body: request.body,
+      });
+      const text = await res.text();
+      try {
+        const status = (JSON.parse(text) as { status?: unknown }).status;
+        return typeof status === 'string' ? `${res.status} ${status}` : String(res.status);
+      } catch {
+        return String(res.status);
+      }
+    },
+    done: () =>
+      new Promise<Summary>((r) => {
+        child.on('message', (m) => {
+          const s = (m as { summary?: Summary }).summary;
+          if (s !== undefined) r(s);
+        });
+        child.send('done');
+      }),
+  };
 };
 
-const warm = {
-  adapter: { inproc: await inproc(adapter), http: await overHttp(adapter) },
-  baseline: { inproc: await inproc(baseline), http: await overHttp(baseline) },
+const overHttp = async (built: Built, requests: readonly BenchRequest[]): Promise<Summary> => {
+  const worker = await httpWorker(built, WARMUP);
+  for (const request of requests) await worker.send(request);
+  return worker.done();
 };
+
+const clerkRun = async (kind: Kind, built: Built) => ({
+  inproc: await as(kind, () => inproc(built, clerkEvents('/webhooks/clerk', WARMUP + WARM))),
+  http: await as(kind, () => overHttp(built, clerkEvents('/webhooks/clerk', WARMUP + WARM))),
+});
+const warm = {
+  adapter: await clerkRun('adapter', adapter),
+  baseline: await clerkRun('baseline', baseline),
+};
+
+// The adapter's other sources; the baseline handles Clerk only, so they compare against its Clerk.
+const perSource = {} as Record<BenchSource, { inproc: Summary; http: Summary }>;
+for (const source of BENCH_SOURCES) {
+  perSource[source] = {
+    inproc: await as('adapter', async () =>
+      inproc(adapter, await otherSources.make(source, WARMUP + WARM)),
+    ),
+    http: await as('adapter', async () =>
+      overHttp(adapter, await otherSources.make(source, WARMUP + WARM)),
+    ),
+  };
+}
+
+// --- (4) sync latency: loopback HTTP, Clerk, every CIAM call delayed by the emulator ---
+interface SyncSummary {
+  n: number;
+  /** CIAM calls one request made (the emulator's count while it was in flight). */
+  ciamCallsPerRequest: { min: number; median: number; max: number };
+  rawP50Ms: number;
+  rawP99Ms: number;
+  /** End-to-end time minus the injected latency × that request's CIAM calls. */
+  ownP50Ms: number;
+  ownP99Ms: number;
+  /** HTTP status and the answer's `status` field, counted. */
+  outcomes: Record<string, number>;
+}
+interface SyncSamples {
+  raw: number[];
+  own: number[];
+  calls: number[];
+  outcomes: Record<string, number>;
+}
+const round3 = (x: number) => Number(x.toFixed(3));
+const syncSummary = ({ raw, own, calls, outcomes }: SyncSamples): SyncSummary => ({
+  n: raw.length,
+  ciamCallsPerRequest: { min: Math.min(...calls), median: median(calls), max: Math.max(...calls) },
+  rawP50Ms: round3(percentile(raw, 0.5)),
+  rawP99Ms: round3(percentile(raw, 0.99)),
+  ownP50Ms: round3(percentile(own, 0.5)),
+  ownP99Ms: round3(percentile(own, 0.99)),
+  outcomes,
+});
+// Both functions at once, their requests interleaved (the order alternating), so a busy machine
+// weighs on both alike; one request in flight at a time, so the emulator's count of calls during
+// a request is that request's CIAM calls.
+const syncLatency = async (): Promise<Record<Kind, SyncSummary>> => {
+  const kinds: Kind[] = ['adapter', 'baseline'];
+  // Started and warmed one after the other, so the secrets each reads at start (middy prefetches
+  // at load) are credited to it: unmeasured and undelayed, every user resolved once.
+  emulator.faults.clear();
+  const warmed = async (kind: Kind, built: Built) =>
+    as(kind, async () => {
+      const worker = await httpWorker(built, 0);
+      for (const request of clerkEvents('/webhooks/clerk', USERS)) await worker.send(request);
+      return worker;
+    });
+  const workers = {
+    adapter: await warmed('adapter', adapter),
+    baseline: await warmed('baseline', baseline),
+  };
+  const requests = {
+    adapter: clerkEvents('/webhooks/clerk', SYNC_N),
+    baseline: clerkEvents('/webhooks/clerk', SYNC_N),
+  };
+  const samples: Record<Kind, SyncSamples> = {
+    adapter: { raw: [], own: [], calls: [], outcomes: {} },
+    baseline: { raw: [], own: [], calls: [], outcomes: {} },
+  };
+  emulator.faults.configure({ rates: { latency: 1 }, latencyMs: SYNC_LATENCY_MS });
+  try {
+    for (let i = 0; i < SYNC_N; i += 1) {
+      for (const kind of i % 2 === 0 ? kinds : [...kinds].reverse()) {
+        const request = requests[kind][i];
+        if (request === undefined) continue;
+        const into = samples[kind];
+        const before = ciamCalls;
+        const start = performance.now();
+        const outcome = await as(kind, () => workers[kind].send(request));
+        const ms = performance.now() - start;
+        const made = ciamCalls - before;
+        into.raw.push(ms);
+        into.own.push(ms - SYNC_LATENCY_MS * made);
+        into.calls.push(made);
+        into.outcomes[outcome] = (into.outcomes[outcome] ?? 0) + 1;
+      }
+    }
+  } finally {
+    emulator.faults.clear();
+  }
+  await Promise.all(kinds.map((kind) => workers[kind].done()));
+  return { adapter: syncSummary(samples.adapter), baseline: syncSummary(samples.baseline) };
+};
+const sync = await syncLatency();
 
 // --- (6) signer, (7) queue throughput: the existing benchmarks, their last lines ---
 const lastLine = (args: string[], prefix: string, extraEnv: Record<string, string> = {}) => {
@@ -250,6 +423,7 @@ const queueLine =
       });
 
 secretsServer.close();
+await extension.close();
 await emulator.close();
 
 const result = {
@@ -278,10 +452,36 @@ const result = {
     inprocP50Ratio: ratio(warm.adapter.inproc.p50Us, warm.baseline.inproc.p50Us),
     httpP50Ratio: ratio(warm.adapter.http.p50Us, warm.baseline.http.p50Us),
     httpP99Ratio: ratio(warm.adapter.http.p99Us, warm.baseline.http.p99Us),
+    /** The adapter's other sources; every ratio is against the baseline's Clerk figure. */
+    sources: Object.fromEntries(
+      BENCH_SOURCES.map((source) => {
+        const { inproc: i, http: h } = perSource[source];
+        return [
+          source,
+          {
+            adapter: perSource[source],
+            inprocP50RatioVsBaselineClerk: ratio(i.p50Us, warm.baseline.inproc.p50Us),
+            inprocP99RatioVsBaselineClerk: ratio(i.p99Us, warm.baseline.inproc.p99Us),
+            httpP50RatioVsBaselineClerk: ratio(h.p50Us, warm.baseline.http.p50Us),
+            httpP99RatioVsBaselineClerk: ratio(h.p99Us, warm.baseline.http.p99Us),
+          },
+        ];
+      }),
+    ),
+  },
+  sync: {
+    injectedLatencyMsPerCall: SYNC_LATENCY_MS,
+    source: 'clerk',
+    adapter: sync.adapter,
+    baseline: sync.baseline,
+    ownP50Ratio: ratio(sync.adapter.ownP50Ms, sync.baseline.ownP50Ms),
+    ownP99Ratio: ratio(sync.adapter.ownP99Ms, sync.baseline.ownP99Ms),
   },
   rssMbAfterWebhooks: { adapter: warm.adapter.inproc.rssMb, baseline: warm.baseline.inproc.rssMb },
   sign: { line: signLine, ratio: field(signLine, 'ratio') },
   queue: { line: queueLine, updatesPerSecond: field(queueLine, 'update_rate') },
+  /** Which secret path each kind of process used: requests each fake served during its phases. */
+  secretsServed,
 };
 
 const f = (x: number, d = 1) => x.toFixed(d);
@@ -307,28 +507,74 @@ const rows: [string, string, string, string][] = [
   ],
   ['zip (bytes)', String(adapter.zipBytes), String(baseline.zipBytes), f(result.size.zipRatio, 2)],
   [
-    'warm CPU/webhook in process p50 (ms)',
+    'warm CPU/webhook in process p50 (ms), clerk',
     f(warm.adapter.inproc.p50Us / 1000, 3),
     f(warm.baseline.inproc.p50Us / 1000, 3),
     f(result.warm.inprocP50Ratio, 2),
   ],
   [
-    'warm CPU/webhook in process p99 (ms)',
+    'warm CPU/webhook in process p99 (ms), clerk',
     f(warm.adapter.inproc.p99Us / 1000, 3),
     f(warm.baseline.inproc.p99Us / 1000, 3),
     f(warm.adapter.inproc.p99Us / warm.baseline.inproc.p99Us, 2),
   ],
   [
-    'warm CPU/webhook loopback HTTP p50 (ms)',
+    'warm CPU/webhook loopback HTTP p50 (ms), clerk',
     f(warm.adapter.http.p50Us / 1000, 3),
     f(warm.baseline.http.p50Us / 1000, 3),
     f(result.warm.httpP50Ratio, 2),
   ],
   [
-    'warm CPU/webhook loopback HTTP p99 (ms)',
+    'warm CPU/webhook loopback HTTP p99 (ms), clerk',
     f(warm.adapter.http.p99Us / 1000, 3),
     f(warm.baseline.http.p99Us / 1000, 3),
     f(result.warm.httpP99Ratio, 2),
+  ],
+  ...BENCH_SOURCES.flatMap((source): [string, string, string, string][] => {
+    const { inproc: i, http: h } = perSource[source];
+    const label = (what: string) => `warm CPU/webhook ${what} (ms), ${source} vs baseline's clerk`;
+    const row = (what: string, mine: number, theirs: number): [string, string, string, string] => [
+      label(what),
+      f(mine / 1000, 3),
+      f(theirs / 1000, 3),
+      f(mine / theirs, 2),
+    ];
+    return [
+      row('in process p50', i.p50Us, warm.baseline.inproc.p50Us),
+      row('in process p99', i.p99Us, warm.baseline.inproc.p99Us),
+      row('loopback HTTP p50', h.p50Us, warm.baseline.http.p50Us),
+      row('loopback HTTP p99', h.p99Us, warm.baseline.http.p99Us),
+    ];
+  }),
+  [
+    `sync, CIAM +${SYNC_LATENCY_MS} ms/call: CIAM calls per request (median)`,
+    String(sync.adapter.ciamCallsPerRequest.median),
+    String(sync.baseline.ciamCallsPerRequest.median),
+    '',
+  ],
+  [
+    `sync, CIAM +${SYNC_LATENCY_MS} ms/call: end-to-end p50 (ms, raw)`,
+    f(sync.adapter.rawP50Ms, 2),
+    f(sync.baseline.rawP50Ms, 2),
+    f(sync.adapter.rawP50Ms / sync.baseline.rawP50Ms, 2),
+  ],
+  [
+    `sync, CIAM +${SYNC_LATENCY_MS} ms/call: end-to-end p99 (ms, raw)`,
+    f(sync.adapter.rawP99Ms, 2),
+    f(sync.baseline.rawP99Ms, 2),
+    f(sync.adapter.rawP99Ms / sync.baseline.rawP99Ms, 2),
+  ],
+  [
+    `sync own latency p50 (ms, end-to-end − ${SYNC_LATENCY_MS} ms × calls)`,
+    f(sync.adapter.ownP50Ms, 2),
+    f(sync.baseline.ownP50Ms, 2),
+    f(result.sync.ownP50Ratio, 2),
+  ],
+  [
+    `sync own latency p99 (ms, end-to-end − ${SYNC_LATENCY_MS} ms × calls)`,
+    f(sync.adapter.ownP99Ms, 2),
+    f(sync.baseline.ownP99Ms, 2),
+    f(result.sync.ownP99Ratio, 2),
   ],
   [
     `RSS after ${WARM + WARMUP} webhooks (MB)`,
@@ -355,8 +601,19 @@ for (const [i, r] of rows.entries()) {
   if (i === 0) console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
 }
 console.log(
-  `statuses: adapter ${JSON.stringify(warm.adapter.http.statuses)} baseline ${JSON.stringify(warm.baseline.http.statuses)}`,
+  `outcomes (loopback HTTP): adapter ${JSON.stringify(warm.adapter.http.outcomes)} baseline ${JSON.stringify(warm.baseline.http.outcomes)}`,
 );
+console.log(
+  `outcomes per source (adapter, in process / loopback HTTP): ${BENCH_SOURCES.map((source) => `${source} ${JSON.stringify(perSource[source].inproc.outcomes)} / ${JSON.stringify(perSource[source].http.outcomes)}`).join(' ')}`,
+);
+console.log(
+  `sync outcomes: adapter ${JSON.stringify(sync.adapter.outcomes)} (${sync.adapter.ciamCallsPerRequest.min}-${sync.adapter.ciamCallsPerRequest.max} CIAM calls/request) baseline ${JSON.stringify(sync.baseline.outcomes)} (${sync.baseline.ciamCallsPerRequest.min}-${sync.baseline.ciamCallsPerRequest.max})`,
+);
+const servedLine = (kind: Kind) => {
+  const s = secretsServed[kind];
+  return `${kind}: Secrets Manager ${s.secretsManager}, extension ${s.extension} (${s.extensionRefused} refused)`;
+};
+console.log(`secrets served: ${servedLine('adapter')}; ${servedLine('baseline')}`);
 console.log(
   `machine: ${result.machine.nproc} x ${result.machine.cpu}, Node ${result.machine.node}`,
 );

@@ -49,7 +49,7 @@ const cpuUs = () => {
   return u.user + u.system;
 };
 
-const summary = (samples, statuses) => {
+const summary = (samples, statuses, outcomes) => {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return {
@@ -58,6 +58,7 @@ const summary = (samples, statuses) => {
     p99Us: at(0.99),
     rssMb: process.memoryUsage().rss / 2 ** 20,
     statuses,
+    outcomes,
   };
 };
 
@@ -65,11 +66,24 @@ const count = (statuses, code) => {
   statuses[code] = (statuses[code] ?? 0) + 1;
 };
 
+// The answer's own `status` (applied, skipped, …) next to the HTTP status, so a reader sees
+// that every measured webhook did the work (not refused as stale or a duplicate).
+const outcomeOf = (result) => {
+  const code = result?.statusCode ?? 200;
+  try {
+    const status = JSON.parse(result?.body ?? '').status;
+    return typeof status === 'string' ? `${code} ${status}` : String(code);
+  } catch {
+    return String(code);
+  }
+};
+
 if (mode === 'inproc') {
   const events = JSON.parse(readFileSync(eventsFile, 'utf8'));
   (async () => {
     const samples = [];
     const statuses = {};
+    const outcomes = {};
     for (let i = 0; i < events.length; i += 1) {
       const e = events[i];
       const start = cpuUs();
@@ -78,14 +92,16 @@ if (mode === 'inproc') {
       if (i >= warmup) {
         samples.push(used);
         count(statuses, result?.statusCode ?? 200);
+        count(outcomes, outcomeOf(result));
       }
     }
-    process.stdout.write(`${JSON.stringify(summary(samples, statuses))}\n`);
+    process.stdout.write(`${JSON.stringify(summary(samples, statuses, outcomes))}\n`);
     process.exit(0);
   })();
 } else {
   const samples = [];
   const statuses = {};
+  const outcomes = {};
   let seen = 0;
   const server = createServer((req, res) => {
     const start = cpuUs();
@@ -104,6 +120,7 @@ if (mode === 'inproc') {
         if (seen > warmup) {
           samples.push(cpuUs() - start);
           count(statuses, result?.statusCode ?? 200);
+          count(outcomes, outcomeOf(result));
         }
       });
     });
@@ -111,7 +128,7 @@ if (mode === 'inproc') {
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
   process.on('message', (m) => {
     if (m === 'done') {
-      process.send({ summary: summary(samples, statuses) });
+      process.send({ summary: summary(samples, statuses, outcomes) });
       server.close();
       setTimeout(() => process.exit(0), 50).unref();
     }
