@@ -21,8 +21,8 @@ import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { startEmulator } from '../emulator/server.ts';
 import { seedWithUsers } from '../local/load.ts';
+import { getSecretValueBody, startFakeSecretsExtension } from '../local/secrets-extension.ts';
 import { type Built, buildOne } from './build.ts';
-import { getSecretValueBody, startFakeSecretsExtension } from './fake-secrets-extension.ts';
 import {
   BENCH_SOURCES,
   type BenchRequest,

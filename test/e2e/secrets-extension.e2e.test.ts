@@ -7,8 +7,8 @@ import { createRuntime } from '../../lib/runtime.ts';
 import { createHandler, webhookDeps } from '../../lib/webhook/handler.ts';
 import { type HttpApiHandler, type LocalServer, startLocalServer } from '../../local/http-api.ts';
 import {
-  type SecretsExtensionStandIn,
-  startSecretsExtension,
+  type FakeSecretsExtension,
+  startFakeSecretsExtension,
 } from '../../local/secrets-extension.ts';
 import { webhookRoute } from '../helpers/stack.ts';
 
@@ -22,14 +22,14 @@ const TOKEN = 'lambda-session-token';
 const sm = mockClient(SecretsManagerClient);
 
 let emulator: Emulator;
-let extension: SecretsExtensionStandIn;
+let extension: FakeSecretsExtension;
 let server: LocalServer;
 
 beforeAll(async () => {
   const seed = loadSeed('emulator/seed.json');
   seed.credentials = [{ SecretId: 'AKIDlocaldemo', SecretKey: 'rotated-secret-key' }];
   emulator = await startEmulator({ port: 0, seed });
-  extension = await startSecretsExtension({
+  extension = await startFakeSecretsExtension({
     token: TOKEN,
     secrets: {
       [CREDENTIALS]: { SecretId: 'AKIDlocaldemo', SecretKey: 'localdemosecret' },

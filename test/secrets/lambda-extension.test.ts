@@ -6,8 +6,8 @@ import { createKeepAliveFetch } from '../../lib/http/keep-alive-fetch.ts';
 import { createExtensionSecretSource } from '../../lib/secrets/lambda-extension.ts';
 import { readFromSecretsManager } from '../../lib/secrets/secrets-manager.ts';
 import {
-  type SecretsExtensionStandIn,
-  startSecretsExtension,
+  type FakeSecretsExtension,
+  startFakeSecretsExtension,
 } from '../../local/secrets-extension.ts';
 
 const TOKEN = 'session-token-for-the-extension';
@@ -39,7 +39,7 @@ const failure = (promise: Promise<unknown>) =>
   );
 
 describe('secrets/lambda-extension', () => {
-  let extension: SecretsExtensionStandIn;
+  let extension: FakeSecretsExtension;
   let clock: number;
   let unavailable: number;
   const fetch = createKeepAliveFetch();
@@ -57,7 +57,7 @@ describe('secrets/lambda-extension', () => {
     });
 
   beforeAll(async () => {
-    extension = await startSecretsExtension({ token: TOKEN, secrets: {} });
+    extension = await startFakeSecretsExtension({ token: TOKEN, secrets: {} });
   });
   afterAll(async () => {
     await extension.close();
@@ -65,7 +65,7 @@ describe('secrets/lambda-extension', () => {
   });
   beforeEach(() => {
     extension.set(NAME, { signingSecret: OLD });
-    extension.set(ARN, 'plain-hmac-secret');
+    extension.set('ciam-webhook-adapter/hmac', 'plain-hmac-secret');
     extension.requests.clear();
     extension.hang = false;
     sm.reset();

@@ -3,7 +3,7 @@ import {
   type FakeSecretsExtension,
   getSecretValueBody,
   startFakeSecretsExtension,
-} from '../../bench/fake-secrets-extension.ts';
+} from '../../local/secrets-extension.ts';
 
 const SECRETS = {
   'app/json': { signingSecret: 'whsec_x' },
@@ -11,7 +11,7 @@ const SECRETS = {
 };
 const TOKEN = 'session-token';
 
-describe('fake-secrets-extension', () => {
+describe('local/secrets-extension (stand-in for the Parameters and Secrets extension)', () => {
   let extension: FakeSecretsExtension;
   const get = (secretId: string, headers: Record<string, string> = {}) =>
     fetch(
