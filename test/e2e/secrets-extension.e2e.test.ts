@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import {
   type FakeSecretsExtension,
   startFakeSecretsExtension,
 } from '../../local/secrets-extension.ts';
-import { webhookRoute } from '../helpers/stack.ts';
+import { postToDemoHmac, webhookRoute } from '../helpers/stack.ts';
 
 // The production composition root as Lambda runs it: no secrets file, no injected client, a
 // session token and the extension's port in the environment. The extension stand-in still
@@ -60,15 +59,7 @@ afterAll(async () => {
   sm.restore();
 });
 
-const post = (body: string) =>
-  fetch(`${server.url}/webhooks/hmac`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-hub-signature-256': `sha256=${createHmac('sha256', 'demo-hmac-secret').update(body).digest('hex')}`,
-    },
-    body,
-  });
+const post = (body: string) => postToDemoHmac(server.url, body);
 
 describe('secrets from the Parameters and Secrets extension (Lambda environment)', () => {
   it('reads every secret through the extension, and the rotated CIAM key straight from Secrets Manager', async () => {

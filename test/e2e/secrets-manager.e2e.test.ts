@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +5,7 @@ import { type Emulator, loadSeed, startEmulator } from '../../emulator/server.ts
 import { createRuntime } from '../../lib/runtime.ts';
 import { createHandler, webhookDeps } from '../../lib/webhook/handler.ts';
 import { type HttpApiHandler, type LocalServer, startLocalServer } from '../../local/http-api.ts';
-import { webhookRoute } from '../helpers/stack.ts';
+import { postToDemoHmac, webhookRoute } from '../helpers/stack.ts';
 
 // The production composition root (no ADAPTER_SECRETS_FILE): every secret comes from Secrets
 // Manager, faked at the SDK client handed to the runtime. The emulator knows only the rotated key.
@@ -54,15 +53,7 @@ afterAll(async () => {
   sm.restore();
 });
 
-const post = (body: string) =>
-  fetch(`${server.url}/webhooks/hmac`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-hub-signature-256': `sha256=${createHmac('sha256', 'demo-hmac-secret').update(body).digest('hex')}`,
-    },
-    body,
-  });
+const post = (body: string) => postToDemoHmac(server.url, body);
 
 describe('secrets from Secrets Manager (SDK client faked)', () => {
   it('recovers from a rotated CIAM key with exactly one refetch of the credentials', async () => {

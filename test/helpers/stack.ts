@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,17 @@ const startQueues = (options: StackQueueOptions) => {
 };
 
 /** The SCIM function's route as serverless.yml declares it. */
+/** POSTs a JSON body to the demo `hmac` connection, signed with the demo secret. */
+export const postToDemoHmac = (baseUrl: string, body: string): Promise<Response> =>
+  fetch(`${baseUrl}/webhooks/hmac`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-hub-signature-256': `sha256=${createHmac('sha256', 'demo-hmac-secret').update(body).digest('hex')}`,
+    },
+    body,
+  });
+
 export const scimRoute = (handler: HttpApiHandler): LocalRoute => ({
   method: 'ANY',
   path: '/scim/v2/{connectionId}/{proxy+}',
