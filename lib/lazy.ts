@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type jsonataModule from 'jsonata';
-import type * as phoneModule from 'libphonenumber-js/min';
+import type * as phoneModule from './ciam/phone-numbers.ts';
 
 /**
  * Bundled dependencies loaded on first use instead of at cold start (issue 9): JSONata is needed
@@ -27,9 +27,12 @@ export const loadJsonata = (): typeof jsonataModule => {
 let phoneNumbers: typeof phoneModule | undefined;
 
 export const loadPhoneNumbers = (): typeof phoneModule => {
+  // Bundled: our ESM re-export, so esbuild tree-shakes libphonenumber-js as for an `import`
+  // (a `require` of the package itself would pull in its whole CommonJS build). Under tsx and
+  // vitest, which cannot `require` TypeScript, the same version's CommonJS build.
   phoneNumbers ??= (
     typeof require === 'function'
-      ? require('libphonenumber-js/min')
+      ? require('./ciam/phone-numbers.ts')
       : fromNodeModules('libphonenumber-js/min')
   ) as typeof phoneModule;
   return phoneNumbers;
