@@ -108,10 +108,12 @@ export const createKeepAliveFetch = (): typeof fetch => {
       const req = send({
         ...target.options,
         method: init.method ?? 'GET',
-        headers:
-          body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
+        headers,
         agent: agents[target.protocol],
       });
+      // Set on the request rather than as `{ ...headers, 'content-length': … }`, which would copy
+      // the caller's headers into an object with its own hidden class on Node 20 (issue 9).
+      if (body !== undefined) req.setHeader('content-length', Buffer.byteLength(body));
       // Aborting by hand rather than passing `signal` to http.request, whose abort plumbing
       // (addAbortSignal, end-of-stream) cost more than the request's own work in the bench profile.
       const { signal } = init;
