@@ -488,7 +488,7 @@ describe('tencent/client', () => {
         expect(signals[1]?.aborted).toBe(false);
       });
 
-      it('never hands a timed-out attempt\'s signal to the next call', async () => {
+      it('never hands the signal of a timed-out attempt to the next call', async () => {
         let first = true;
         const { fetch, signals } = tidyFetch((signal) => {
           if (!first) return ok();
