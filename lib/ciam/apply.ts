@@ -112,7 +112,9 @@ export const applyUpdate = async (
 
   const attempt = (userId: string): Promise<ApplyResult> =>
     lock(`${target.userStoreId}\u0000${userId}`, async () => {
-      const request: UpdateUserRequest = { ...draft, UserId: userId };
+      // Object.assign, not `{ ...draft, UserId }`: a property added after a spread gives every
+      // request object its own hidden class on Node 20 (V8 11), old-space garbage (issue 9).
+      const request: UpdateUserRequest = Object.assign({}, draft, { UserId: userId });
       if (needsRead) {
         const user = await readUser(userId);
         const updates = [...(draft.CustomizationAttributes ?? [])];
@@ -132,12 +134,13 @@ export const applyUpdate = async (
       let uncertain = false;
       let response: Awaited<ReturnType<typeof deps.ciam.updateUser>>;
       try {
-        response = await deps.ciam.updateUser(request, {
-          ...options,
+        const callOptions: CallOptions = {
           onUncertainAttempt: () => {
             uncertain = true;
           },
-        });
+        };
+        if (options.signal !== undefined) callOptions.signal = options.signal;
+        response = await deps.ciam.updateUser(request, callOptions);
       } catch (error) {
         // The last attempt failed, but an earlier one may land yet. Whatever the last error said,
         // the write's fate is unknown: acknowledging it now would let that late attempt overwrite

@@ -80,8 +80,10 @@ const pickString = (value: SecretValue, ref: SecretRef): string => {
 };
 
 const trimmedCopy = (json: Record<string, unknown>): Record<string, unknown> =>
-  Object.fromEntries(
-    Object.entries(json).map(([k, v]) => [k, typeof v === 'string' ? v.trim() : v]),
+  Object.freeze(
+    Object.fromEntries(
+      Object.entries(json).map(([k, v]) => [k, typeof v === 'string' ? v.trim() : v]),
+    ),
   );
 
 /**
@@ -96,6 +98,9 @@ export const createCachedSecretSource = (
   const cache = new Map<string, { value: SecretValue; expiresAt: number }>();
   const inFlight = new Map<string, Promise<SecretValue>>();
   const generation = new Map<string, number>();
+  // getJson's trimmed object, made once per fetched value rather than on every read (the Tencent
+  // client reads its credentials on every attempt). Frozen, since every reader now shares it.
+  const trimmed = new WeakMap<SecretValue, Record<string, unknown>>();
 
   const fetchValue = (name: string): Promise<SecretValue> => {
     const cached = cache.get(name);
@@ -130,7 +135,12 @@ export const createCachedSecretSource = (
       if (value.json === undefined) {
         throw secretUnavailable(name, undefined, 'is not a JSON object');
       }
-      return trimmedCopy(value.json);
+      let json = trimmed.get(value);
+      if (json === undefined) {
+        json = trimmedCopy(value.json);
+        trimmed.set(value, json);
+      }
+      return json;
     },
     invalidate(name) {
       cache.delete(name);

@@ -1,6 +1,7 @@
+import { getEventListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors.ts';
-import { createTokenBucket, type TokenBucket } from '../limit/token-bucket.ts';
+import { type AcquireOptions, createTokenBucket, type TokenBucket } from '../limit/token-bucket.ts';
 import type { CredentialsProvider } from './credentials.ts';
 import { UpstreamError } from './errors.ts';
 import { signTc3 } from './sign.ts';
@@ -59,6 +60,8 @@ export interface TencentClient {
 const CONTENT_TYPE = 'application/json';
 const BACKOFF_BASE_MS = 200;
 const BACKOFF_CAP_MS = 2000;
+/** As many as attempts run at once in one instance, in practice. */
+const MAX_SPARE_CONTROLLERS = 16;
 
 const defaultSleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
@@ -114,10 +117,28 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
       bucket = createTokenBucket({ ratePerSecond: rateLimit.perSecond, now });
       buckets.set(action, bucket);
     }
-    await bucket.acquire({
-      ...(signal === undefined ? {} : { signal }),
-      ...(rateLimit.maxWaitMs === undefined ? {} : { maxWaitMs: rateLimit.maxWaitMs }),
-    });
+    // Added one by one: a property after a spread gives each object its own hidden class on Node 20
+    // (V8 11), old-space garbage on every call (issue 9).
+    const acquireOptions: AcquireOptions = {};
+    if (signal !== undefined) acquireOptions.signal = signal;
+    if (rateLimit.maxWaitMs !== undefined) acquireOptions.maxWaitMs = rateLimit.maxWaitMs;
+    await bucket.acquire(acquireOptions);
+  };
+
+  // Controllers of finished attempts, reused: Node 20 gives every new AbortSignal three hidden
+  // classes of its own (it sets the prototype, then adds fields), ~1 kB of old-space garbage per
+  // attempt that made young-generation GCs slow in `npm run bench` (issue 9). Only a controller
+  // that never aborted and that nobody listens to any more is reused, so no later attempt can
+  // abort or observe an earlier one.
+  const spareControllers: AbortController[] = [];
+  const reuse = (controller: AbortController) => {
+    if (
+      !controller.signal.aborted &&
+      spareControllers.length < MAX_SPARE_CONTROLLERS &&
+      getEventListeners(controller.signal, 'abort').length === 0
+    ) {
+      spareControllers.push(controller);
+    }
   };
 
   const aborted = (action: string, signal: AbortSignal) =>
@@ -155,7 +176,7 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
     // AbortSignal.any(): their timers outlive the call by timeoutMs and Node 20's any() keeps
     // every combined signal reachable from the caller's, so two calls per webhook left thousands
     // of live timers and signals behind (old-space growth, RSS and GC in `npm run bench`).
-    const controller = new AbortController();
+    const controller = spareControllers.pop() ?? new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -189,6 +210,7 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
     } finally {
       clearTimeout(timer);
       callerSignal?.removeEventListener('abort', onCallerAbort);
+      reuse(controller);
     }
 
     let parsed: unknown;

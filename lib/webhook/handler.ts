@@ -1,6 +1,6 @@
 // The webhook function's middy chain. Side-effect free: `handlers/webhook.ts` builds it once from
 // the runtime; tests build it from fakes.
-import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
@@ -96,12 +96,17 @@ export const createHandler = (deps: WebhookDeps) => {
       for (const [name, count] of Object.entries(outcome.counts)) {
         if (count > 0) deps.recordOutcome(id, name, count);
       }
-      deps.logger.info('webhook processed', {
-        status: outcome.body.status,
-        eventIds: outcome.eventIds,
-        subjects: outcome.subjects,
-        upstream: outcome.body.requestId ?? outcome.body.results,
-      });
+      // Fields built only when INFO is printed (the level may change per invocation with log
+      // sampling, so it is read here). The logger is made without log buffering, which would keep
+      // filtered lines.
+      if (!(deps.logger.level > LogLevelThreshold.INFO)) {
+        deps.logger.info('webhook processed', {
+          status: outcome.body.status,
+          eventIds: outcome.eventIds,
+          subjects: outcome.subjects,
+          upstream: outcome.body.requestId ?? outcome.body.results,
+        });
+      }
       return jsonResponse(outcome.statusCode, outcome.body);
     });
 };

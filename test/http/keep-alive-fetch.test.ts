@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeepAliveFetch } from '../../lib/http/keep-alive-fetch.ts';
@@ -63,6 +64,19 @@ describe('createKeepAliveFetch', () => {
     expect(missing.ok).toBe(false);
     expect(missing.headers.get('x-reason')).toBe('gone');
     await missing.body?.cancel();
+  });
+
+  it('stops listening to the signal once the response is read', async () => {
+    const fetch = createKeepAliveFetch();
+    const controller = new AbortController();
+    const response = await fetch(`${base}/x`, {
+      method: 'POST',
+      body: '{}',
+      signal: controller.signal,
+    });
+    await response.text();
+    // The Tencent client reuses a signal nobody listens to any more.
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('rejects when the signal aborts and for other protocols', async () => {

@@ -222,4 +222,16 @@ describe('secrets/secrets-manager', () => {
       n: 1,
     });
   });
+
+  it('shares one frozen getJson object per fetched value', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ SecretId: ' AKID ' }) });
+    const secrets = source();
+    const first = await secrets.getJson(NAME);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(await secrets.getJson(NAME)).toBe(first);
+    secrets.invalidate(NAME);
+    const refetched = await secrets.getJson(NAME);
+    expect(refetched).not.toBe(first);
+    expect(refetched).toEqual({ SecretId: 'AKID' });
+  });
 });

@@ -457,5 +457,72 @@ describe('tencent/client', () => {
       expect(sent).not.toBe(controller.signal);
       expect(abortedInFlight).toBe(true);
     });
+
+    describe('per-attempt signals', () => {
+      /** A fetch that, like the keep-alive fetch, stops listening once it has answered. */
+      const tidyFetch = (respond: (signal: AbortSignal) => Promise<Response> | Response) => {
+        const signals: AbortSignal[] = [];
+        const fetch = (async (_input: string | URL | Request, init?: RequestInit) => {
+          const signal = init?.signal as AbortSignal;
+          signals.push(signal);
+          return respond(signal);
+        }) as typeof globalThis.fetch;
+        return { fetch, signals };
+      };
+      const clientWith = (fetch: typeof globalThis.fetch, timeoutMs = 5000) =>
+        createTencentClient({
+          fetch,
+          now: () => START_MS,
+          credentials: fakeCredentials(KEYS).provider,
+          timeoutMs,
+          maxAttempts: 1,
+        });
+
+      it('reuses the signal of an attempt that finished cleanly', async () => {
+        const { fetch, signals } = tidyFetch(() => ok());
+        const client = clientWith(fetch);
+        await client.call('UpdateUser', PARAMS);
+        await client.call('UpdateUser', PARAMS);
+        expect(signals).toHaveLength(2);
+        expect(signals[1]).toBe(signals[0]);
+        expect(signals[1]?.aborted).toBe(false);
+      });
+
+      it('never hands the signal of a timed-out attempt to the next call', async () => {
+        let first = true;
+        const { fetch, signals } = tidyFetch((signal) => {
+          if (!first) return ok();
+          first = false;
+          return waitForAbort(signal);
+        });
+        const client = clientWith(fetch, 10);
+        await expect(client.call('UpdateUser', PARAMS)).rejects.toMatchObject({
+          upstreamCode: 'TIMEOUT',
+        });
+        await client.call('UpdateUser', PARAMS);
+        expect(signals[0]?.aborted).toBe(true);
+        expect(signals[1]).not.toBe(signals[0]);
+        expect(signals[1]?.aborted).toBe(false);
+      });
+
+      it('does not reuse a signal the fetch still listens to', async () => {
+        const { fetch, signals } = tidyFetch((signal) => {
+          signal.addEventListener('abort', () => {});
+          return ok();
+        });
+        const client = clientWith(fetch);
+        await client.call('UpdateUser', PARAMS);
+        await client.call('UpdateUser', PARAMS);
+        expect(signals[1]).not.toBe(signals[0]);
+      });
+
+      it('gives concurrent attempts signals of their own', async () => {
+        const { fetch, signals } = tidyFetch(() => ok());
+        const client = clientWith(fetch);
+        await client.call('UpdateUser', PARAMS);
+        await Promise.all([client.call('UpdateUser', PARAMS), client.call('UpdateUser', PARAMS)]);
+        expect(new Set(signals.slice(1)).size).toBe(2);
+      });
+    });
   });
 });

@@ -49,13 +49,22 @@ const prepare = (connection: Connection): PreparedSource<StandardWebhooksDeliver
       const sentAtMs = TIMESTAMP.test(headers.timestamp)
         ? Number(headers.timestamp) * 1000
         : undefined;
-      const delivery = (event: StandardWebhooksDelivery['event']): StandardWebhooksDelivery =>
-        sentAtMs === undefined ? { eventId, event } : { eventId, event, sentAtMs };
+      // Properties added one by one, not `{ ...delivery, user }`: on Node 20 (V8 11) a property added
+      // after a spread gives every object its own hidden class in old space (issue 9).
+      const delivery = (
+        event: StandardWebhooksDelivery['event'],
+        user?: StandardWebhooksDelivery['user'],
+      ): StandardWebhooksDelivery => {
+        const result: StandardWebhooksDelivery = { eventId, event };
+        if (sentAtMs !== undefined) result.sentAtMs = sentAtMs;
+        if (user !== undefined) result.user = user;
+        return result;
+      };
       assertPayload(validateClerkEvent, payload);
       // Only handled event types must carry a user: ignored ones (session.created…) have other data.
       if (!eventTypes.has(payload.type)) return delivery(payload);
       assertPayload(validateClerkUser, payload.data, '/data');
-      return { ...delivery(payload), user: payload.data };
+      return delivery(payload, payload.data);
     },
 
     async toChanges({ eventId, event, user, sentAtMs }, _request, context) {
