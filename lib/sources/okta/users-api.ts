@@ -78,10 +78,22 @@ export const fetchOktaUsers = async (
 ): Promise<OktaUsers> => {
   const users = new Map<string, OktaUser | null>();
   if (ids.length === 0) return users;
-  const failed = new AbortController();
-  const signals = [AbortSignal.timeout(request.timeoutMs), failed.signal];
-  if (request.signal !== undefined) signals.push(request.signal);
-  const signal = AbortSignal.any(signals);
+  // One controller and one cleared timer rather than AbortSignal.timeout() and AbortSignal.any():
+  // on Node 20 their timers outlive the call and any() keeps every combined signal reachable
+  // from the caller's, old-space garbage per delivery (issue 9; as in lib/tencent/client.ts).
+  const controller = new AbortController();
+  const { signal } = controller;
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+      ),
+    request.timeoutMs,
+  );
+  const caller = request.signal;
+  const onCallerAbort = () => controller.abort(caller?.reason);
+  if (caller?.aborted === true) onCallerAbort();
+  else caller?.addEventListener('abort', onCallerAbort, { once: true });
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let index = next++; index < ids.length; index = next++) {
@@ -92,8 +104,11 @@ export const fetchOktaUsers = async (
   try {
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
   } catch (error) {
-    failed.abort();
+    controller.abort();
     throw error;
+  } finally {
+    clearTimeout(timer);
+    caller?.removeEventListener('abort', onCallerAbort);
   }
   return users;
 };
