@@ -86,4 +86,21 @@ describe('secrets from the Parameters and Secrets extension (Lambda environment)
     expect(extension.requests.get(CREDENTIALS)).toBe(1);
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
   });
+
+  it('reads with the Secrets Manager SDK when there is no session token to give the extension', async () => {
+    const runtime = createRuntime({
+      ADAPTER_CONFIG: 'config/local.json',
+      CIAM_ENDPOINT: emulator.url,
+      QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/changes.fifo',
+      AWS_LAMBDA_FUNCTION_NAME: 'ciam-webhook-adapter-test-webhook',
+      AWS_REGION: 'ap-southeast-1',
+      PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(extension.port),
+    });
+    const before = extension.requests.get(CREDENTIALS);
+    await expect(runtime.secrets.getJson(CREDENTIALS)).resolves.toMatchObject({
+      SecretKey: 'rotated-secret-key',
+    });
+    expect(extension.requests.get(CREDENTIALS)).toBe(before);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
 });
