@@ -3,7 +3,8 @@
 // Ratios, not absolute times: adapter / baseline measured in the same run. A benchmark, not a test.
 //
 // Figures: (1) init above bare Node, interleaved fresh processes; size; (3) warm CPU per webhook,
-// in process and over loopback HTTP: Clerk for both (the headline ratios), then the adapter's
+// in process and over loopback HTTP: Clerk for both (the headline ratios), Clerk with the
+// adapter's stale-event guard off (one CIAM call per webhook, as the baseline), then the adapter's
 // other demo sources (workos, auth0, hmac), each against the baseline's Clerk figure since the
 // baseline handles Clerk only; (4) sync latency over loopback HTTP with the emulator delaying every
 // CIAM call: end-to-end time minus the delay × the CIAM calls that request made (counted by the
@@ -98,12 +99,23 @@ const emulator = await startEmulator({
   },
 });
 
+const UNGUARDED = 'clerk-unguarded';
+
 // The adapter's config: config/local.json with the resolver cache production sets.
 const configDir = mkdtempSync(join(tmpdir(), 'ciam-bench-'));
 const local = JSON.parse(readFileSync('config/local.json', 'utf8')) as {
   connections: { id: string; resolve: Record<string, unknown> }[];
 };
 for (const c of local.connections) c.resolve = { ...c.resolve, cacheTtlSeconds: 300 };
+// Bench only: Clerk with the stale-event guard off, so the adapter makes one CIAM call per webhook
+// as the baseline does. Shows what the guard's read costs, same run, same bundle.
+const clerkConnection = local.connections.find((c) => c.id === 'clerk');
+if (clerkConnection === undefined) throw new Error('config/local.json has no clerk connection');
+local.connections.push({
+  ...clerkConnection,
+  id: UNGUARDED,
+  staleGuard: { enabled: false },
+} as (typeof local.connections)[number]);
 const configPath = join(configDir, 'config.json');
 writeFileSync(configPath, JSON.stringify(local));
 
@@ -307,6 +319,14 @@ const warm = {
   adapter: await clerkRun('adapter', adapter),
   baseline: await clerkRun('baseline', baseline),
 };
+const unguarded = {
+  inproc: await as('adapter', () =>
+    inproc(adapter, clerkEvents(`/webhooks/${UNGUARDED}`, WARMUP + WARM)),
+  ),
+  http: await as('adapter', () =>
+    overHttp(adapter, clerkEvents(`/webhooks/${UNGUARDED}`, WARMUP + WARM)),
+  ),
+};
 
 // The adapter's other sources; the baseline handles Clerk only, so they compare against its Clerk.
 const perSource = {} as Record<BenchSource, { inproc: Summary; http: Summary }>;
@@ -452,6 +472,13 @@ const result = {
     inprocP50Ratio: ratio(warm.adapter.inproc.p50Us, warm.baseline.inproc.p50Us),
     httpP50Ratio: ratio(warm.adapter.http.p50Us, warm.baseline.http.p50Us),
     httpP99Ratio: ratio(warm.adapter.http.p99Us, warm.baseline.http.p99Us),
+    /** Clerk with the stale-event guard off: one CIAM call per webhook, as the baseline. */
+    clerkUnguarded: {
+      adapter: unguarded,
+      inprocP50Ratio: ratio(unguarded.inproc.p50Us, warm.baseline.inproc.p50Us),
+      httpP50Ratio: ratio(unguarded.http.p50Us, warm.baseline.http.p50Us),
+      httpP99Ratio: ratio(unguarded.http.p99Us, warm.baseline.http.p99Us),
+    },
     /** The adapter's other sources; every ratio is against the baseline's Clerk figure. */
     sources: Object.fromEntries(
       BENCH_SOURCES.map((source) => {
@@ -530,6 +557,19 @@ const rows: [string, string, string, string][] = [
     f(warm.baseline.http.p99Us / 1000, 3),
     f(result.warm.httpP99Ratio, 2),
   ],
+  ...(
+    [
+      ['in process p50', unguarded.inproc.p50Us, warm.baseline.inproc.p50Us],
+      ['in process p99', unguarded.inproc.p99Us, warm.baseline.inproc.p99Us],
+      ['loopback HTTP p50', unguarded.http.p50Us, warm.baseline.http.p50Us],
+      ['loopback HTTP p99', unguarded.http.p99Us, warm.baseline.http.p99Us],
+    ] as const
+  ).map(([what, mine, theirs]): [string, string, string, string] => [
+    `warm CPU/webhook ${what} (ms), clerk, guard off (1 CIAM call)`,
+    f(mine / 1000, 3),
+    f(theirs / 1000, 3),
+    f(mine / theirs, 2),
+  ]),
   ...BENCH_SOURCES.flatMap((source): [string, string, string, string][] => {
     const { inproc: i, http: h } = perSource[source];
     const label = (what: string) => `warm CPU/webhook ${what} (ms), ${source} vs baseline's clerk`;
@@ -601,7 +641,7 @@ for (const [i, r] of rows.entries()) {
   if (i === 0) console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
 }
 console.log(
-  `outcomes (loopback HTTP): adapter ${JSON.stringify(warm.adapter.http.outcomes)} baseline ${JSON.stringify(warm.baseline.http.outcomes)}`,
+  `outcomes (loopback HTTP): adapter ${JSON.stringify(warm.adapter.http.outcomes)} baseline ${JSON.stringify(warm.baseline.http.outcomes)} clerk guard off ${JSON.stringify(unguarded.http.outcomes)}`,
 );
 console.log(
   `outcomes per source (adapter, in process / loopback HTTP): ${BENCH_SOURCES.map((source) => `${source} ${JSON.stringify(perSource[source].inproc.outcomes)} / ${JSON.stringify(perSource[source].http.outcomes)}`).join(' ')}`,
