@@ -21,6 +21,17 @@ const TOKEN = 'lambda-session-token';
 const sm = mockClient(SecretsManagerClient);
 
 let emulator: Emulator;
+
+/** What Lambda sets (bar the session token) and the demo config with its queue. */
+const lambdaEnv = () => ({
+  ADAPTER_CONFIG: 'config/local.json',
+  CIAM_ENDPOINT: emulator.url,
+  QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/changes.fifo',
+  AWS_LAMBDA_FUNCTION_NAME: 'ciam-webhook-adapter-test-webhook',
+  AWS_REGION: 'ap-southeast-1',
+  PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(extension.port),
+  POWERTOOLS_LOG_LEVEL: 'ERROR',
+});
 let extension: FakeSecretsExtension;
 let server: LocalServer;
 
@@ -38,16 +49,7 @@ beforeAll(async () => {
   sm.on(GetSecretValueCommand, { SecretId: CREDENTIALS }).resolves({
     SecretString: JSON.stringify({ SecretId: 'AKIDlocaldemo', SecretKey: 'rotated-secret-key' }),
   });
-  const runtime = createRuntime({
-    ADAPTER_CONFIG: 'config/local.json',
-    CIAM_ENDPOINT: emulator.url,
-    QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/changes.fifo',
-    AWS_LAMBDA_FUNCTION_NAME: 'ciam-webhook-adapter-test-webhook',
-    AWS_REGION: 'ap-southeast-1',
-    AWS_SESSION_TOKEN: TOKEN,
-    PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(extension.port),
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-  });
+  const runtime = createRuntime({ ...lambdaEnv(), AWS_SESSION_TOKEN: TOKEN });
   server = await startLocalServer({
     routes: [webhookRoute(createHandler(webhookDeps(runtime)) as unknown as HttpApiHandler)],
   });
@@ -88,14 +90,7 @@ describe('secrets from the Parameters and Secrets extension (Lambda environment)
   });
 
   it('reads with the Secrets Manager SDK when there is no session token to give the extension', async () => {
-    const runtime = createRuntime({
-      ADAPTER_CONFIG: 'config/local.json',
-      CIAM_ENDPOINT: emulator.url,
-      QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/123456789012/changes.fifo',
-      AWS_LAMBDA_FUNCTION_NAME: 'ciam-webhook-adapter-test-webhook',
-      AWS_REGION: 'ap-southeast-1',
-      PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(extension.port),
-    });
+    const runtime = createRuntime(lambdaEnv());
     const before = extension.requests.get(CREDENTIALS);
     await expect(runtime.secrets.getJson(CREDENTIALS)).resolves.toMatchObject({
       SecretKey: 'rotated-secret-key',
