@@ -217,6 +217,7 @@ describe('serverless package', () => {
       expect(entries).toContain(`handlers/${name}.js`);
       expect(entries).toContain('config/production.json');
       expect(entries).not.toContain('config/local-secrets.json');
+      expect(entries).not.toContain('config/schema.json');
       expect(entries.some((entry) => entry.startsWith('node_modules/'))).toBe(false);
     }
   });
