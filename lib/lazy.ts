@@ -6,8 +6,7 @@ import type * as phoneModule from './ciam/phone-numbers.ts';
  * Bundled dependencies loaded on first use instead of at cold start (issue 9): JSONata is needed
  * only by connections with real expressions (not bare paths, see lib/expression.ts), and
  * libphonenumber-js (its metadata is the bundle's largest single piece) only by the first phone
- * number or a configured `defaultPhoneRegion`. Each loader
- * calls `require` with a literal name. In the Lambda bundle, esbuild resolves such a call at build
+ * number or a configured `defaultPhoneRegion`. Each loader calls `require` with a literal name. In the Lambda bundle, esbuild resolves such a call at build
  * time: the module is bundled, but evaluated only when the call runs (an ESM `import` would be
  * hoisted and run at cold start; an `await import()` would make compiling an expression async,
  * and bad expressions must still fail the cold start). Under tsx and vitest the sources are ESM

@@ -51,6 +51,21 @@ export const parseSecretText = (raw: string): SecretValue => {
   }
 };
 
+/**
+ * GetSecretValue's `SecretString` (from the SDK or the extension) as a SecretValue; a secret
+ * without one is binary, which no reference can use.
+ */
+export const secretValueFromSecretString = (name: string, secretString: unknown): SecretValue => {
+  if (typeof secretString !== 'string') {
+    throw secretUnavailable(
+      name,
+      undefined,
+      'has no SecretString (binary secrets are unsupported)',
+    );
+  }
+  return parseSecretText(secretString);
+};
+
 /** Builds a SecretValue from an already-parsed value (the local secrets file). */
 export const secretValueOf = (name: string, value: unknown): SecretValue => {
   if (typeof value === 'string') return parseSecretText(value);

@@ -1,8 +1,8 @@
 import {
   createCachedSecretSource,
-  parseSecretText,
   type SecretValue,
   secretUnavailable,
+  secretValueFromSecretString,
 } from './cached-source.ts';
 import type { SecretSource } from './types.ts';
 
@@ -103,14 +103,7 @@ export const createExtensionSecretSource = ({
     } catch {
       throw secretUnavailable(name, undefined, 'was answered with a malformed extension response');
     }
-    if (typeof secretString !== 'string') {
-      throw secretUnavailable(
-        name,
-        undefined,
-        'has no SecretString (binary secrets are unsupported)',
-      );
-    }
-    return parseSecretText(secretString);
+    return secretValueFromSecretString(name, secretString);
   };
 
   const cached = createCachedSecretSource(

@@ -2,9 +2,9 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { secretsManagerSdk } from '../aws/sdk.ts';
 import {
   createCachedSecretSource,
-  parseSecretText,
   type SecretValue,
   secretUnavailable,
+  secretValueFromSecretString,
 } from './cached-source.ts';
 import type { SecretSource } from './types.ts';
 
@@ -51,13 +51,6 @@ export const readFromSecretsManager = (
           : 'could not be read from Secrets Manager';
       throw secretUnavailable(name, undefined, reason, error);
     }
-    if (secretString === undefined) {
-      throw secretUnavailable(
-        name,
-        undefined,
-        'has no SecretString (binary secrets are unsupported)',
-      );
-    }
-    return parseSecretText(secretString);
+    return secretValueFromSecretString(name, secretString);
   };
 };

@@ -2,6 +2,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as generated from '../../validators/generated.js';
 import { SENDER_ID_SCHEMA } from '../shared/sender-id.ts';
 import { EVENT_TYPES_OPTION, type PayloadValidator } from '../shared/validation.ts';
+import { isRecord } from '../shared/values.ts';
 
 /**
  * Auth0 Event Streams (webhook destination) schemas. Deliveries are CloudEvents 1.0; the docs
@@ -118,9 +119,6 @@ export const validateAuth0Options = generated.auth0Options as ValidateFunction<A
 
 export const AUTH0_DEFAULT_EVENT_TYPES: readonly string[] = ['user.created', 'user.updated'];
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** ajv's own error for a failed `then`, so details read as they did with one if/then schema. */
 const THEN_FAILED: ErrorObject = {
   instancePath: '',
@@ -146,7 +144,7 @@ export const auth0EventValidator = (
   // The `if`: own properties only (the validators use ownProperties), a mapped type in either
   // spelling, and not Auth0's "test" delivery.
   const requiresUser = (event: unknown): boolean =>
-    isObject(event) &&
+    isRecord(event) &&
     Object.hasOwn(event, 'type') &&
     typeof event.type === 'string' &&
     types.has(event.type) &&

@@ -6,6 +6,7 @@ import {
   validate,
 } from '@cfworker/json-schema';
 import type { ValidationDetail } from '../shared/validation.ts';
+import { isRecord } from '../shared/values.ts';
 
 /**
  * The operator's own JSON Schema for an hmac connection's payloads (`options.payloadSchema`).
@@ -119,9 +120,6 @@ const KEYWORDS: Record<string, Kind> = {
 
 const TYPES = new Set(['array', 'boolean', 'integer', 'null', 'number', 'object', 'string']);
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const escapeSegment = (segment: string): string => segment.replace(/~/g, '~0').replace(/\//g, '~1');
 
 const isRegExp = (source: unknown): boolean => {
@@ -141,7 +139,7 @@ const isNames = (value: unknown): boolean =>
 /** Problems with the schema itself, each at a JSON Pointer into it (from `path`). */
 export const schemaProblems = (schema: unknown, path: string): ValidationDetail[] => {
   if (typeof schema === 'boolean') return [];
-  if (!isObject(schema)) return [{ path, message: 'must be a JSON Schema (object or boolean)' }];
+  if (!isRecord(schema)) return [{ path, message: 'must be a JSON Schema (object or boolean)' }];
   const problems: ValidationDetail[] = [];
   const bad = (at: string, message: string) => problems.push({ path: at, message });
   for (const [keyword, value] of Object.entries(schema)) {
@@ -178,11 +176,11 @@ export const schemaProblems = (schema: unknown, path: string): ValidationDetail[
         else problems.push(...schemaProblems(value, at));
         break;
       case 'schemaMap':
-        if (!isObject(value)) bad(at, 'must be object');
+        if (!isRecord(value)) bad(at, 'must be object');
         else each(Object.entries(value));
         break;
       case 'patternMap':
-        if (!isObject(value)) bad(at, 'must be object');
+        if (!isRecord(value)) bad(at, 'must be object');
         else {
           for (const pattern of Object.keys(value)) {
             if (!isRegExp(pattern))
@@ -223,12 +221,12 @@ export const schemaProblems = (schema: unknown, path: string): ValidationDetail[
         if (!isNames(value)) bad(at, 'must be an array of strings');
         break;
       case 'namesMap':
-        if (!isObject(value) || !Object.values(value).every(isNames)) {
+        if (!isRecord(value) || !Object.values(value).every(isNames)) {
           bad(at, 'must be an object of string arrays');
         }
         break;
       case 'dependencies':
-        if (!isObject(value)) bad(at, 'must be object');
+        if (!isRecord(value)) bad(at, 'must be object');
         else {
           for (const [key, dependency] of Object.entries(value)) {
             if (Array.isArray(dependency)) {
@@ -249,7 +247,7 @@ type Lookup = ReturnType<typeof dereference>;
 
 /** Every subschema object, with where it sits (for `$ref` checks after dereferencing). */
 function* subschemas(schema: unknown, path: string): Generator<[Schema, string]> {
-  if (!isObject(schema)) return;
+  if (!isRecord(schema)) return;
   yield [schema as Schema, path];
   for (const [keyword, value] of Object.entries(schema)) {
     const kind = KEYWORDS[keyword];
@@ -285,7 +283,7 @@ const unescapeSegment = (segment: string): string =>
 const valueAt = (root: Schema, lookup: Lookup, location: string): unknown => {
   let node: unknown = root;
   for (const segment of segmentsOf(location).map(unescapeSegment)) {
-    if (!isObject(node)) return undefined;
+    if (!isRecord(node)) return undefined;
     const ref = segment === '$ref' ? refOf(node as Schema) : undefined;
     node = ref === undefined ? node[segment] : lookup[ref];
   }
