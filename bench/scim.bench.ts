@@ -7,8 +7,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { startEmulator } from '../emulator/server.ts';
-import { createRuntime } from '../lib/runtime.ts';
-import { createHandler, scimDeps } from '../lib/scim/handler.ts';
+import { createRuntime } from '../lib/runtime/index.ts';
+import { scimDeps } from '../lib/runtime/scim.ts';
+import { createHandler } from '../lib/scim/handler.ts';
 
 const WARMUP = 50;
 const ROUNDS = 400;

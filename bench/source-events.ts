@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SeedUser } from '../emulator/server.ts';
-import { createRuntime } from '../lib/runtime.ts';
+import { createRuntime } from '../lib/runtime/index.ts';
 import { type DemoConnection, demoConnections, demoRequest } from '../local/demo.ts';
 
 /** The sources of config/local.json's webhook connections besides Clerk (scim is its own function). */

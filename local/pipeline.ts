@@ -1,7 +1,10 @@
-import { createHandler as createQueueHandler, queueDeps } from '../lib/queue/handler.ts';
-import { createRuntime, type RuntimeEnv, type RuntimeOverrides } from '../lib/runtime.ts';
-import { createHandler as createScimHandler, scimDeps } from '../lib/scim/handler.ts';
-import { createHandler as createWebhookHandler, webhookDeps } from '../lib/webhook/handler.ts';
+import { createHandler as createQueueHandler } from '../lib/queue/handler.ts';
+import { createRuntime, type RuntimeEnv, type RuntimeOverrides } from '../lib/runtime/index.ts';
+import { queueDeps } from '../lib/runtime/queue.ts';
+import { scimDeps } from '../lib/runtime/scim.ts';
+import { webhookDeps } from '../lib/runtime/webhook.ts';
+import { createHandler as createScimHandler } from '../lib/scim/handler.ts';
+import { createHandler as createWebhookHandler } from '../lib/webhook/handler.ts';
 import { createLocalFifoQueue, type LocalFifoQueue } from './fifo-queue.ts';
 import type { HttpApiHandler, LocalRoute } from './http-api.ts';
 import { type QueuePoller, startQueuePoller } from './queue-poller.ts';

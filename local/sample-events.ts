@@ -2,11 +2,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
-import { createRuntime } from '../lib/runtime.ts';
+import { createRuntime } from '../lib/runtime/index.ts';
+import { webhookDeps } from '../lib/runtime/webhook.ts';
 import { signHmac } from '../lib/sources/hmac/signature.ts';
 import { signStandardWebhook } from '../lib/sources/standard-webhooks/signature.ts';
 import { signWorkos } from '../lib/sources/workos/signature.ts';
-import { createHandler as createWebhookHandler, webhookDeps } from '../lib/webhook/handler.ts';
+import { createHandler as createWebhookHandler } from '../lib/webhook/handler.ts';
 import { createLocalFifoQueue } from './fifo-queue.ts';
 
 /**

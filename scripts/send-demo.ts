@@ -4,7 +4,7 @@
 // before/after table of the emulator's users it changed.
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createRuntime } from '../lib/runtime.ts';
+import { createRuntime } from '../lib/runtime/index.ts';
 import { demoConnections, formatTable, runDemo } from '../local/demo.ts';
 
 const env = process.env;

@@ -5,10 +5,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { ApplyTarget } from '../ciam/apply.ts';
-import { AdapterError, ConfigError } from '../errors.ts';
-import type { Runtime } from '../runtime.ts';
-import { applyTargetOf } from '../webhook/delivery.ts';
+import { AdapterError } from '../errors.ts';
 import { type ConsumerDeps, consumeRecord } from './consumer.ts';
 
 export interface QueueDeps extends ConsumerDeps {
@@ -83,34 +80,4 @@ const releaseSkipped = async (
       });
     });
   }
-};
-
-/**
- * The queue consumer's dependencies, from the shared runtime. Only what applying needs: no source
- * is prepared (no schemas, no source secrets), since messages already carry the mapped draft.
- */
-export const queueDeps = (runtime: Runtime): QueueDeps => {
-  if (runtime.queue === undefined || runtime.deadLetterQueue === undefined) {
-    throw new ConfigError('The queue consumer needs QUEUE_URL and DLQ_URL', {
-      details: {
-        missing: [
-          ...(runtime.queue === undefined ? ['QUEUE_URL'] : []),
-          ...(runtime.deadLetterQueue === undefined ? ['DLQ_URL'] : []),
-        ],
-      },
-    });
-  }
-  return {
-    connections: new Map<string, ApplyTarget>(
-      runtime.config.connections.map((connection) => [connection.id, applyTargetOf(connection)]),
-    ),
-    apply: { ciam: runtime.ciam, resolver: runtime.resolver },
-    queue: runtime.queue,
-    deadLetterQueue: runtime.deadLetterQueue,
-    settings: runtime.queueSettings,
-    now: runtime.now,
-    random: Math.random,
-    logger: runtime.logger,
-    recordOutcome: runtime.recordOutcome,
-  };
 };

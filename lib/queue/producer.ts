@@ -1,7 +1,7 @@
 import type { PlannedUpdate } from '../ciam/apply.ts';
 import type { Connection } from '../config/types.ts';
+import type { Deliver, QueuedUpdate } from '../delivery/delivery.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
-import type { Deliver, QueuedUpdate } from '../webhook/delivery.ts';
 import { deduplicationId, messageGroupId, resolutionKey, toEnvelope } from './envelope.ts';
 import type { QueuePort } from './types.ts';
 

@@ -10,22 +10,16 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import { createKeyedLock } from '../ciam/apply.ts';
-import { prepareEach } from '../config/prepare.ts';
-import type { AdapterConfig } from '../config/types.ts';
 import { AdapterError, SignatureError } from '../errors.ts';
 import { toInboundRequest } from '../http/request.ts';
 import { toAdapterError } from '../http/response.ts';
 import { logFailure } from '../log/failures.ts';
-import { compileMapping } from '../mapping/index.ts';
 import type { RecordOutcome } from '../metrics.ts';
-import type { Runtime } from '../runtime.ts';
 import type { SecretSource } from '../secrets/types.ts';
 import { matchesStaticSecret } from '../sources/shared/crypto.ts';
 import { discovery, emptyList, serviceProviderConfig } from './discovery.ts';
 import { scimErrorResponse, scimResponse } from './errors.ts';
-import type { ScimOptions } from './options.ts';
-import { createScimService, type ScimConnection, type ScimService } from './service.ts';
+import type { ScimConnection, ScimService } from './service.ts';
 
 export interface ScimDeps {
   connections: ReadonlyMap<string, ScimConnection>;
@@ -202,32 +196,3 @@ export const createHandler = (deps: ScimDeps) =>
       });
       return response;
     });
-
-/** Cold-start work for every `scim` connection: options read, mapping compiled. */
-export const prepareScimConnections = (
-  config: AdapterConfig,
-): ReadonlyMap<string, ScimConnection> =>
-  prepareEach(config.connections, (connection) =>
-    connection.source === 'scim'
-      ? {
-          connection,
-          // Checked against scimOptionsSchema when the config was loaded.
-          options: connection.options as ScimOptions,
-          mapper: compileMapping(connection),
-        }
-      : undefined,
-  );
-
-/** The SCIM function's dependencies, from the shared runtime. */
-export const scimDeps = (runtime: Runtime): ScimDeps => ({
-  connections: prepareScimConnections(runtime.config),
-  service: createScimService({
-    ciam: runtime.ciam,
-    resolver: runtime.resolver,
-    lock: createKeyedLock(),
-    now: runtime.now,
-  }),
-  secrets: runtime.secrets,
-  logger: runtime.logger,
-  recordOutcome: runtime.recordOutcome,
-});

@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createKeyedLock } from '../ciam/apply.ts';
+import type { Deliver } from '../delivery/delivery.ts';
 import { AdapterError } from '../errors.ts';
 import {
   authenticateMiddleware,
@@ -19,13 +19,8 @@ import {
 import { jsonResponse } from '../http/response.ts';
 import { logFailure } from '../log/failures.ts';
 import type { RecordOutcome } from '../metrics.ts';
-import { createQueuedDelivery } from '../queue/producer.ts';
-import type { Runtime } from '../runtime.ts';
 import type { SecretSource } from '../secrets/types.ts';
-import { SOURCES } from '../sources/registry.ts';
 import type { SourceContext } from '../sources/types.ts';
-import { byDeliveryMode, createSyncDelivery, type Deliver } from './delivery.ts';
-import { prepareConnections } from './prepare.ts';
 import { type PreparedConnection, processWebhook } from './process.ts';
 
 export interface WebhookDeps {
@@ -110,26 +105,3 @@ export const createHandler = (deps: WebhookDeps) => {
       return jsonResponse(outcome.statusCode, outcome.body);
     });
 };
-
-/** The webhook function's dependencies, from the shared runtime. */
-export const webhookDeps = (runtime: Runtime): WebhookDeps => ({
-  connections: prepareConnections(runtime.config, SOURCES, {
-    queued: runtime.queue !== undefined,
-  }),
-  deliver: byDeliveryMode({
-    sync: createSyncDelivery({
-      ciam: runtime.ciam,
-      resolver: runtime.resolver,
-      lock: createKeyedLock(),
-    }),
-    queued:
-      runtime.queue === undefined
-        ? undefined
-        : createQueuedDelivery({ queue: runtime.queue, now: runtime.now }),
-  }),
-  secrets: runtime.secrets,
-  fetch: runtime.fetch,
-  now: runtime.now,
-  logger: runtime.logger,
-  recordOutcome: runtime.recordOutcome,
-});

@@ -1,10 +1,10 @@
 import type { UserChange } from '../change.ts';
 import type { PlannedUpdate } from '../ciam/apply.ts';
 import type { Connection } from '../config/types.ts';
+import type { Deliver, DeliverOptions, DeliveryReport } from '../delivery/delivery.ts';
 import { maskEmail, maskPhone } from '../log/mask.ts';
 import type { Mapper } from '../mapping/index.ts';
 import type { InboundRequest, PreparedSource, SourceContext } from '../sources/types.ts';
-import type { Deliver, DeliverOptions, DeliveryReport } from './delivery.ts';
 
 /** A connection with its per-connection work (source schemas, JSONata) done at cold start. */
 export interface PreparedConnection {

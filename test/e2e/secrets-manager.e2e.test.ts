@@ -2,8 +2,9 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, loadSeed, startEmulator } from '../../emulator/server.ts';
-import { createRuntime } from '../../lib/runtime.ts';
-import { createHandler, webhookDeps } from '../../lib/webhook/handler.ts';
+import { createRuntime } from '../../lib/runtime/index.ts';
+import { webhookDeps } from '../../lib/runtime/webhook.ts';
+import { createHandler } from '../../lib/webhook/handler.ts';
 import { type HttpApiHandler, type LocalServer, startLocalServer } from '../../local/http-api.ts';
 import { postToDemoHmac, webhookRoute } from '../helpers/stack.ts';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createRuntime } from '../../lib/runtime.ts';
-import { scimDeps } from '../../lib/scim/handler.ts';
-import { webhookDeps } from '../../lib/webhook/handler.ts';
+import { createRuntime } from '../../lib/runtime/index.ts';
+import { scimDeps } from '../../lib/runtime/scim.ts';
+import { webhookDeps } from '../../lib/runtime/webhook.ts';
 
 const LOCAL = {
   ADAPTER_CONFIG: 'config/local.json',

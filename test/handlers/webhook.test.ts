@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Deliver } from '../../lib/delivery/delivery.ts';
 import { AdapterError } from '../../lib/errors.ts';
 import { UpstreamError } from '../../lib/tencent/errors.ts';
-import type { Deliver } from '../../lib/webhook/delivery.ts';
 import { fakeContext } from '../helpers/context.ts';
 import {
   auth0Event,

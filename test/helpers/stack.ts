@@ -5,16 +5,15 @@ import { join } from 'node:path';
 import { type Emulator, startEmulator } from '../../emulator/server.ts';
 import { createCiamClient } from '../../lib/ciam/client.ts';
 import type { CiamApi } from '../../lib/ciam/types.ts';
-import {
-  createHandler as createQueueHandler,
-  type QueueDeps,
-  queueDeps,
-} from '../../lib/queue/handler.ts';
+import { createHandler as createQueueHandler, type QueueDeps } from '../../lib/queue/handler.ts';
 import type { QueuePort } from '../../lib/queue/types.ts';
-import { createRuntime } from '../../lib/runtime.ts';
-import { createHandler as createScimHandler, scimDeps } from '../../lib/scim/handler.ts';
+import { createRuntime } from '../../lib/runtime/index.ts';
+import { queueDeps } from '../../lib/runtime/queue.ts';
+import { scimDeps } from '../../lib/runtime/scim.ts';
+import { webhookDeps } from '../../lib/runtime/webhook.ts';
+import { createHandler as createScimHandler } from '../../lib/scim/handler.ts';
 import { createTencentClient } from '../../lib/tencent/client.ts';
-import { createHandler, type WebhookDeps, webhookDeps } from '../../lib/webhook/handler.ts';
+import { createHandler, type WebhookDeps } from '../../lib/webhook/handler.ts';
 import { createLocalFifoQueue, type LocalFifoQueue } from '../../local/fifo-queue.ts';
 import {
   type HttpApiHandler,

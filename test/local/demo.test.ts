@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../emulator/server.ts';
-import { createRuntime, type Runtime } from '../../lib/runtime.ts';
+import { createRuntime, type Runtime } from '../../lib/runtime/index.ts';
 import {
   type DemoConnection,
   type DemoSample,

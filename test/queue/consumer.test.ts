@@ -7,10 +7,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PlannedUpdate } from '../../lib/ciam/apply.ts';
 import type { Connection } from '../../lib/config/types.ts';
 import { backoffSeconds } from '../../lib/queue/consumer.ts';
-import { createHandler, type QueueDeps, queueDeps } from '../../lib/queue/handler.ts';
+import { createHandler, type QueueDeps } from '../../lib/queue/handler.ts';
 import { createQueuedDelivery } from '../../lib/queue/producer.ts';
 import type { QueuePort } from '../../lib/queue/types.ts';
-import { createRuntime, type RuntimeOverrides } from '../../lib/runtime.ts';
+import { createRuntime, type RuntimeOverrides } from '../../lib/runtime/index.ts';
+import { queueDeps } from '../../lib/runtime/queue.ts';
 import {
   createLocalFifoQueue,
   type LocalFifoQueue,

@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WebhookSourceType } from '../../lib/config/types.ts';
+import type { Deliver } from '../../lib/delivery/delivery.ts';
 import { compileMapping } from '../../lib/mapping/index.ts';
 import { SOURCES } from '../../lib/sources/registry.ts';
 import type { SourceContext } from '../../lib/sources/types.ts';
-import type { Deliver } from '../../lib/webhook/delivery.ts';
 import { processWebhook } from '../../lib/webhook/process.ts';
 import { fakeSecrets, inboundRequest, sourceConnection } from '../helpers/sources.ts';
 

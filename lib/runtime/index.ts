@@ -1,31 +1,31 @@
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createCiamClient } from './ciam/client.ts';
-import { createUserResolver, type UserResolver } from './ciam/resolve.ts';
-import type { CiamApi } from './ciam/types.ts';
-import { loadConfig } from './config/load.ts';
-import type { AdapterConfig } from './config/types.ts';
-import { ConfigError } from './errors.ts';
-import { createKeepAliveFetch } from './http/keep-alive-fetch.ts';
-import { metricsOutcome, type RecordOutcome } from './metrics.ts';
+import { createCiamClient } from '../ciam/client.ts';
+import { createUserResolver, type UserResolver } from '../ciam/resolve.ts';
+import type { CiamApi } from '../ciam/types.ts';
+import { loadConfig } from '../config/load.ts';
+import type { AdapterConfig } from '../config/types.ts';
+import { ConfigError } from '../errors.ts';
+import { createKeepAliveFetch } from '../http/keep-alive-fetch.ts';
+import { metricsOutcome, type RecordOutcome } from '../metrics.ts';
 import {
   DEFAULT_MAX_RECEIVE_COUNT,
   DEFAULT_SETTLE_SECONDS,
   type QueueSettings,
-} from './queue/consumer.ts';
-import { createSqsQueue, type SqsQueueOptions } from './queue/sqs.ts';
-import type { QueuePort } from './queue/types.ts';
-import { createFileSecretSource } from './secrets/file.ts';
-import { createExtensionSecretSource } from './secrets/lambda-extension.ts';
+} from '../queue/consumer.ts';
+import { createSqsQueue, type SqsQueueOptions } from '../queue/sqs.ts';
+import type { QueuePort } from '../queue/types.ts';
+import { createFileSecretSource } from '../secrets/file.ts';
+import { createExtensionSecretSource } from '../secrets/lambda-extension.ts';
 import {
   createSecretsManagerSource,
   readFromSecretsManager,
   type SecretsManagerSourceOptions,
-} from './secrets/secrets-manager.ts';
-import { createTencentCredentials } from './secrets/tencent-credentials.ts';
-import type { SecretSource } from './secrets/types.ts';
-import { createTencentClient, type TencentClient } from './tencent/client.ts';
+} from '../secrets/secrets-manager.ts';
+import { createTencentCredentials } from '../secrets/tencent-credentials.ts';
+import type { SecretSource } from '../secrets/types.ts';
+import { createTencentClient, type TencentClient } from '../tencent/client.ts';
 
 /** The environment variables the adapter reads; names and paths only, never secret values. */
 export type RuntimeEnv = Readonly<Record<string, string | undefined>>;

@@ -1,0 +1,31 @@
+// The webhook function's composition: its chain's dependencies, built from the shared runtime.
+import { createKeyedLock } from '../ciam/apply.ts';
+import { byDeliveryMode, createSyncDelivery } from '../delivery/delivery.ts';
+import { createQueuedDelivery } from '../queue/producer.ts';
+import { SOURCES } from '../sources/registry.ts';
+import type { WebhookDeps } from '../webhook/handler.ts';
+import { prepareConnections } from '../webhook/prepare.ts';
+import type { Runtime } from './index.ts';
+
+/** The webhook function's dependencies, from the shared runtime. */
+export const webhookDeps = (runtime: Runtime): WebhookDeps => ({
+  connections: prepareConnections(runtime.config, SOURCES, {
+    queued: runtime.queue !== undefined,
+  }),
+  deliver: byDeliveryMode({
+    sync: createSyncDelivery({
+      ciam: runtime.ciam,
+      resolver: runtime.resolver,
+      lock: createKeyedLock(),
+    }),
+    queued:
+      runtime.queue === undefined
+        ? undefined
+        : createQueuedDelivery({ queue: runtime.queue, now: runtime.now }),
+  }),
+  secrets: runtime.secrets,
+  fetch: runtime.fetch,
+  now: runtime.now,
+  logger: runtime.logger,
+  recordOutcome: runtime.recordOutcome,
+});
