@@ -25,7 +25,6 @@ import {
   oktaOptionsSchema,
   oktaUserSchema,
 } from '../lib/sources/okta/schema.ts';
-import { SOURCE_OPTION_SCHEMAS } from '../lib/sources/registry.ts';
 import { AJV_OPTIONS, OWN_PROPERTIES_AJV_OPTIONS } from '../lib/sources/shared/validation.ts';
 import {
   eventSchema as clerkEventSchema,
@@ -38,6 +37,7 @@ import {
   userSchema as workosUserSchema,
 } from '../lib/sources/workos/schema.ts';
 import { UPDATE_USER_AJV_OPTIONS } from '../lib/validators/options.ts';
+import { SOURCE_OPTION_SCHEMAS } from './option-schemas.ts';
 
 export const VALIDATORS_FILE = 'lib/validators/generated.js';
 

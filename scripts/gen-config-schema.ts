@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { buildConfigSchema } from '../lib/config/schema.ts';
-import { SOURCE_OPTION_SCHEMAS } from '../lib/sources/registry.ts';
+import { SOURCE_OPTION_SCHEMAS } from './option-schemas.ts';
 
 const target = new URL('../config/schema.json', import.meta.url);
 

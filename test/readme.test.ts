@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { IGNORED_REASONS } from '../lib/change.ts';
 import { ERRORS } from '../lib/errors.ts';
-import { IGNORED_REASONS } from '../lib/sources/types.ts';
 
 const readme = readFileSync('README.md', 'utf8');
 

@@ -1,7 +1,15 @@
-import type { UserChange } from '../change.ts';
+import type { IgnoredReason, UserChange } from '../change.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
-import type { IgnoredReason } from '../sources/types.ts';
+import { mergeCustomAttributes } from './custom-attributes.ts';
 import type { ResolvableConnection, UserResolver } from './resolve.ts';
+import {
+  type AppliedMark,
+  eventKeyOf,
+  formatAppliedMark,
+  readAppliedMark,
+  type StaleGuard,
+  verdictOf,
+} from './stale-guard.ts';
 import type {
   CallOptions,
   CiamApi,
@@ -9,14 +17,6 @@ import type {
   UpdateUserDraft,
   UpdateUserRequest,
 } from './types.ts';
-import {
-  eventKeyOf,
-  formatWatermark,
-  judge,
-  mergeCustomAttributes,
-  readWatermark,
-  type Watermark,
-} from './watermark.ts';
 
 /** What applying needs of a change: who it is about, and when and as which event it happened. */
 export type ChangeRef = Pick<UserChange, 'eventId' | 'eventType' | 'occurredAt' | 'subject'>;
@@ -49,14 +49,7 @@ export interface SkippedUpdate {
 
 export type ApplyResult = AppliedUpdate | SkippedUpdate;
 
-/** The stale-event guard of a connection: the custom attribute holding its watermark. */
-export interface OrderGuard {
-  attribute: string;
-  /** `Type` sent with the attribute (the mapping's customAttributeType). */
-  type: string;
-}
-
-export type ApplyTarget = ResolvableConnection & { guard?: OrderGuard | undefined };
+export type ApplyTarget = ResolvableConnection & { guard?: StaleGuard | undefined };
 
 /** Runs `task` with no other task of the same key running (inside this instance). */
 export type KeyedLock = <T>(key: string, task: () => Promise<T>) => Promise<T>;
@@ -70,7 +63,7 @@ export interface ApplyDeps {
 
 const unlocked: KeyedLock = (_key, task) => task();
 
-const markOf = (change: ChangeRef): Watermark => {
+const markOf = (change: ChangeRef): AppliedMark => {
   const occurredAtMs = Date.parse(change.occurredAt);
   if (!Number.isFinite(occurredAtMs)) {
     // Sources always set an ISO time; a bad one here is our bug, not the sender's.
@@ -119,13 +112,16 @@ export const applyUpdate = async (
         const user = await readUser(userId);
         const updates = [...(draft.CustomizationAttributes ?? [])];
         if (target.guard !== undefined && mark !== undefined) {
-          const verdict = judge(mark, readWatermark(user.CustomAttributes, target.guard.attribute));
+          const verdict = verdictOf(
+            mark,
+            readAppliedMark(user.CustomAttributes, target.guard.attribute),
+          );
           if (verdict !== 'newer') {
             return { status: 'ignored', eventId: change.eventId, userId, reason: verdict };
           }
           updates.push({
             Name: target.guard.attribute,
-            Value: formatWatermark(mark),
+            Value: formatAppliedMark(mark),
             Type: target.guard.type,
           });
         }

@@ -1,5 +1,5 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { defaultWatermarkAttribute } from '../ciam/watermark.ts';
+import { defaultStaleGuardAttribute } from '../ciam/stale-guard.ts';
 import { ConfigError } from '../errors.ts';
 import * as generated from '../validators/generated.js';
 import { CONFIG_DEFAULTS } from './schema.ts';
@@ -89,17 +89,17 @@ const describeError = (error: ErrorObject): ConfigProblem | undefined => {
 };
 
 /**
- * Two connections writing one watermark attribute would compare each other's clocks and skip
+ * Two connections writing one stale-event guard attribute would compare each other's clocks and skip
  * each other's changes; the default name folds `-` into `_`, so `a-b` and `a_b` would collide.
  */
-const sharedWatermarks = (config: unknown): ConfigProblem[] => {
+const sharedGuardAttributes = (config: unknown): ConfigProblem[] => {
   if (!isObject(config) || !Array.isArray(config.connections)) return [];
   const firstAt = new Map<string, number>();
   const ids = new Set<string>();
   const problems: ConfigProblem[] = [];
   config.connections.forEach((connection: unknown, index) => {
     if (!isObject(connection) || typeof connection.id !== 'string') return;
-    // A duplicated id is reported as such; its watermark clash would only repeat it.
+    // A duplicated id is reported as such; its guard attribute clash would only repeat it.
     if (ids.has(connection.id)) return;
     ids.add(connection.id);
     const guard = isObject(connection.staleGuard) ? connection.staleGuard : {};
@@ -107,14 +107,14 @@ const sharedWatermarks = (config: unknown): ConfigProblem[] => {
     const attribute =
       typeof guard.attribute === 'string'
         ? guard.attribute
-        : defaultWatermarkAttribute(connection.id);
+        : defaultStaleGuardAttribute(connection.id);
     const first = firstAt.get(attribute);
     if (first === undefined) {
       firstAt.set(attribute, index);
     } else {
       problems.push({
         path: `/connections/${index}/staleGuard/attribute`,
-        message: `watermark attribute "${attribute}" is also used by /connections/${first}; set staleGuard.attribute`,
+        message: `stale-event guard attribute "${attribute}" is also used by /connections/${first}; set staleGuard.attribute`,
       });
     }
   });
@@ -162,7 +162,7 @@ const check = (
   for (const problem of [
     ...(valid ? [] : (validate.errors ?? []).map(describeError)),
     ...duplicateIds(config),
-    ...sharedWatermarks(config),
+    ...sharedGuardAttributes(config),
   ]) {
     const key = problem && `${problem.path}\n${problem.message}`;
     if (problem === undefined || key === undefined || seen.has(key)) continue;

@@ -148,7 +148,7 @@ export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object
             type: 'string',
             pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$',
             description:
-              'The CIAM custom attribute holding the watermark; define it in the user store. Default adapter_watermark_<connection id>.',
+              'The CIAM custom attribute where the guard keeps the last applied change; define it in the user store. Default adapter_watermark_<connection id>.',
           },
         },
       },

@@ -46,7 +46,7 @@ export interface Connection {
   resolve: ResolveStrategy;
   mapping: MappingConfig;
   delivery: 'sync' | 'queued';
-  /** The stale-event guard; see lib/order.ts for the default. */
+  /** The stale-event guard; on by default where the source supplies event times. */
   staleGuard?: { enabled?: boolean; attribute?: string };
   /** Source-specific options, validated against that source's `optionsSchema`. */
   options: Record<string, unknown>;

@@ -5,9 +5,10 @@ import {
   applyUpdate,
   type PlannedUpdate,
 } from '../ciam/apply.ts';
+import { staleGuardOf } from '../ciam/stale-guard.ts';
 import type { CallOptions } from '../ciam/types.ts';
 import type { Connection } from '../config/types.ts';
-import { orderGuardOf } from '../order.ts';
+import { suppliesEventTime } from '../sources/event-time.ts';
 
 /** Stored in the queue, to be applied in order by the consumer. */
 export interface QueuedUpdate {
@@ -40,13 +41,14 @@ export type Deliver = (
 /** The connection as apply needs it, with its stale-event guard resolved once. */
 export const applyTargetOf = (connection: Connection): ApplyTarget => ({
   ...connection,
-  guard: orderGuardOf(connection),
+  guard: staleGuardOf(connection, suppliesEventTime(connection)),
 });
 
 /**
  * Applies changes one after another, in the order the sender gave them: a batch may change the
  * same user twice, and the later change must win. The first failure stops the batch; what was
- * applied stays applied, and a redelivery converges because the watermark skips what was applied.
+ * applied stays applied, and a redelivery converges because the stale-event guard skips what was
+ * applied.
  * Concurrent requests for one user wait for each other inside this instance (the keyed lock in
  * `deps`); only queued delivery orders them across instances.
  */

@@ -284,7 +284,7 @@ export const consumeRecord = async (
   ) {
     // An abandoned attempt of this write may still land, and would then overwrite the user's next
     // change. Keeping this record unacknowledged holds the user's FIFO group until it must have
-    // landed; the redelivery finds its own watermark and is acknowledged as a duplicate.
+    // landed; the redelivery finds its own applied mark and is acknowledged as a duplicate.
     const seconds = deps.settings.settleSeconds;
     await deps.queue.changeVisibility(record.receiptHandle, seconds).catch(() => undefined);
     deps.logger.info('queued change applied; holding the user until a late attempt has landed', {

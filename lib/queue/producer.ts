@@ -52,7 +52,7 @@ export const createQueuedDelivery =
       } catch (error) {
         if (isAdapterError(error)) throw error;
         // Nothing is acknowledged that was not stored: the sender retries, and the changes this
-        // request did store are dropped as duplicates by SQS or the watermark.
+        // request did store are dropped as duplicates by SQS or the stale-event guard.
         throw new AdapterError('QUEUE_UNAVAILABLE', 'The change could not be queued', {
           cause: error,
         });

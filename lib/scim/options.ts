@@ -1,4 +1,4 @@
-// Kept free of runtime imports: lib/config loads it at cold start for the options schema.
+// Pure data and types: read by the SCIM service and, at build time, by the config schema.
 
 /** What `active: false` and `DELETE /Users/{id}` do to the CIAM user. */
 export type ScimDeactivate = 'ignore' | 'freeze';

@@ -2,6 +2,7 @@
 // to these and renders what they return (or throw) as SCIM responses.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { KeyedLock } from '../ciam/apply.ts';
+import { mergeCustomAttributes } from '../ciam/custom-attributes.ts';
 import type { UserResolver } from '../ciam/resolve.ts';
 import type {
   CallOptions,
@@ -10,7 +11,6 @@ import type {
   UpdateUserDraft,
   UpdateUserRequest,
 } from '../ciam/types.ts';
-import { mergeCustomAttributes } from '../ciam/watermark.ts';
 import type { Connection } from '../config/types.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
 import type { Mapper } from '../mapping/index.ts';

@@ -1,5 +1,4 @@
-import type { SourceType, WebhookSourceType } from '../config/types.ts';
-import { scimOptionsSchema } from '../scim/options.ts';
+import type { WebhookSourceType } from '../config/types.ts';
 import { auth0Source } from './auth0/index.ts';
 import { hmacSource } from './hmac/index.ts';
 import { oktaSource } from './okta/index.ts';
@@ -13,12 +12,4 @@ export const SOURCES: Readonly<Record<WebhookSourceType, SourceDefinition>> = {
   auth0: eraseParsed(auth0Source),
   okta: eraseParsed(oktaSource),
   hmac: eraseParsed(hmacSource),
-};
-
-/** Every source type's options schema; `scim` is not a webhook source but shares connections. */
-export const SOURCE_OPTION_SCHEMAS: Record<SourceType, Record<string, unknown>> = {
-  ...(Object.fromEntries(
-    Object.entries(SOURCES).map(([type, definition]) => [type, definition.optionsSchema]),
-  ) as Record<WebhookSourceType, Record<string, unknown>>),
-  scim: scimOptionsSchema,
 };

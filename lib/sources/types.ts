@@ -1,4 +1,4 @@
-import type { UserChange } from '../change.ts';
+import type { IgnoredReason, UserChange } from '../change.ts';
 import type { Connection, WebhookSourceType } from '../config/types.ts';
 import type { SecretSource } from '../secrets/types.ts';
 
@@ -26,28 +26,6 @@ export interface SourceReply {
   statusCode: number;
   body: unknown;
 }
-
-/**
- * Why an event was acknowledged without a change. A closed set, the same for every source, so
- * replies, logs and metrics can be grouped by it:
- * - `event_type_not_handled`: the connection does not map this event type;
- * - `test_event`: the sender marked it as a test (Auth0 `a0purpose: "test"`);
- * - `no_user_in_event`: a mapped type that names no user (an Okta event without a User target);
- * - `user_not_found_at_source`: the source no longer has the user it names (Okta Users API 404);
- * - `stale`: older than a change already applied for the same user (the stale-event guard);
- * - `duplicate`: that very change, or one of the same instant, was applied already.
- */
-export const IGNORED_REASONS = [
-  'event_type_not_handled',
-  'test_event',
-  'no_user_in_event',
-  'user_not_found_at_source',
-  // Set by the stale-event guard when applying (lib/ciam/apply.ts), not by sources.
-  'stale',
-  'duplicate',
-] as const;
-
-export type IgnoredReason = (typeof IGNORED_REASONS)[number];
 
 export interface IgnoredEvent {
   eventId: string;

@@ -36,7 +36,7 @@ const files = (content: Record<string, string>) => (path: string) => {
 };
 
 describe('config/load', () => {
-  it('refuses two connections whose stale-event guards would share one watermark attribute', () => {
+  it('refuses two connections whose stale-event guards would share one guard attribute', () => {
     const config = {
       ...minimal(),
       connections: [

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.ts';
 import { buildConfigSchema } from '../../lib/config/schema.ts';
-import { SOURCE_OPTION_SCHEMAS, SOURCES } from '../../lib/sources/registry.ts';
+import { SOURCES } from '../../lib/sources/registry.ts';
 import { prepareConnections } from '../../lib/webhook/prepare.ts';
+import { SOURCE_OPTION_SCHEMAS } from '../../scripts/option-schemas.ts';
 
 const readFile = (path: string) => readFileSync(path, 'utf8');
 

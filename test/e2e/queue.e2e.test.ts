@@ -105,7 +105,7 @@ describe('queued delivery end to end (HTTP → producer → FIFO queue → polle
     expect(outcomes.map((o) => o.outcome)).toEqual(['applied', 'ignored', 'ignored']);
   });
 
-  it('applies a delivery sent five times exactly once (SQS deduplication and watermark)', async () => {
+  it('applies a delivery sent five times exactly once (SQS deduplication, stale-event guard)', async () => {
     const body = clerkUserUpdated('Once', Date.now());
     const headers = clerkHeaders(body);
     const messageIds = new Set<string>();

@@ -88,7 +88,7 @@ describe('webhook end to end (local server → handler → CIAM emulator)', () =
       Nickname: 'Alice Liddell',
       UserName: 'alice',
     });
-    // The mapped attribute, and the connection's watermark (event time; svix id) beside it.
+    // The mapped attribute, and the connection's stale-event guard mark (event time; svix id) beside it.
     expect(user?.CustomAttributes).toEqual([
       { Name: 'tier', Value: 'gold', Type: 'STRING' },
       {
