@@ -1,5 +1,11 @@
 import type jsonata from 'jsonata';
-import { loadJsonata } from './lazy.ts';
+import { requireOnFirstUse } from './require-on-first-use.ts';
+
+/**
+ * JSONata is loaded on first use: only connections with real expressions (not bare paths) need
+ * it, so a config of paths never pays for it at cold start.
+ */
+const loadJsonata = requireOnFirstUse<typeof jsonata>('jsonata', () => require('jsonata'));
 
 /**
  * Every JSONata expression comes from config, so it is trusted, but a recursive one must fail the
@@ -48,7 +54,7 @@ export interface CompiledExpression {
 
 /**
  * A bare path of names (`email`, `data.user.email`): most mappings are one. Such a path is read
- * without JSONata, so JSONata is not even loaded (lib/lazy.ts) for configs that have only paths.
+ * without JSONata, so JSONata is not even loaded for configs that have only paths.
  * Words JSONata reads as operators or literals are left to JSONata.
  */
 const BARE_PATH = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;

@@ -1,9 +1,19 @@
 // The `min` metadata (~80 kB) instead of `max` (~150 kB): every byte is parsed when it is loaded,
 // and `max` only adds per-country digit patterns that `isPossible()` does not need. Loaded on
-// first use (lib/lazy.ts): a function that never sees a phone never pays for it.
+// first use: a function that never sees a phone never pays for it.
 import type { CountryCode } from 'libphonenumber-js/min';
-import { loadPhoneNumbers } from '../lazy.ts';
+import { requireOnFirstUse } from '../require-on-first-use.ts';
+import type * as phoneNumbers from './phone-numbers.ts';
 import { DEFAULT_PHONE_FORMAT, type PhoneFormat } from './update-user-fields.ts';
+
+/**
+ * Bundled: our ESM re-export, so esbuild tree-shakes libphonenumber-js as for an `import` (a
+ * `require` of the package itself would pull in its whole CommonJS build). Under tsx and vitest,
+ * which cannot `require` TypeScript, the same version's CommonJS build.
+ */
+const loadPhoneNumbers = requireOnFirstUse<typeof phoneNumbers>('libphonenumber-js/min', () =>
+  require('./phone-numbers.ts'),
+);
 
 export interface PhoneOptions {
   /** Region for numbers without a country code; from `toPhoneRegion`. */

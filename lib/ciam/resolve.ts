@@ -1,14 +1,31 @@
 import type { UserChange } from '../change.ts';
-import type { Connection } from '../config/types.ts';
 import { AdapterError } from '../errors.ts';
 import { normalisePhone, type PhoneOptions, toPhoneRegion } from './phone.ts';
 import type { CallOptions, CiamApi, CiamUser } from './types.ts';
+import type { PhoneFormat } from './update-user-fields.ts';
+
+/** How the CIAM UserId is found for a change; `cacheTtlSeconds` bounds how long a lookup is kept. */
+export type ResolveStrategy =
+  | { by: 'userId'; cacheTtlSeconds?: number }
+  | { by: 'email'; cacheTtlSeconds?: number }
+  | { by: 'phone'; cacheTtlSeconds?: number }
+  | { by: 'indexedAttribute'; index: 1 | 2 | 3 | 4 | 5; cacheTtlSeconds?: number };
 
 /**
  * What resolution reads of a connection. `mapping` supplies the phone region and format, so a
  * lookup by phone uses the value the mapping writes into PhoneNumber.
  */
-export type ResolvableConnection = Pick<Connection, 'id' | 'userStoreId' | 'resolve' | 'mapping'>;
+export interface ResolvableConnection {
+  id: string;
+  userStoreId: string;
+  resolve: ResolveStrategy;
+  mapping: PhoneMapping;
+}
+
+interface PhoneMapping {
+  defaultPhoneRegion?: string | undefined;
+  phoneFormat?: PhoneFormat | undefined;
+}
 
 export interface UserResolver {
   /** The CIAM UserId the change applies to. USER_NOT_FOUND / USER_AMBIGUOUS are permanent. */
@@ -35,7 +52,7 @@ interface LookupKey {
   value: string;
 }
 
-const phoneOptions = ({ mapping }: Pick<Connection, 'mapping'>): PhoneOptions => {
+const phoneOptions = ({ mapping }: { mapping: PhoneMapping }): PhoneOptions => {
   const options: PhoneOptions = {};
   // An unsupported region never gets this far: compileMapping refuses it at cold start.
   const region =
@@ -48,7 +65,7 @@ const phoneOptions = ({ mapping }: Pick<Connection, 'mapping'>): PhoneOptions =>
 };
 
 /** The subject's phone as the mapping writes it, so `+65 8123 4567` finds `+6581234567`. */
-const lookupPhone = (connection: Pick<Connection, 'mapping'>, phone: string | undefined) => {
+const lookupPhone = (connection: { mapping: PhoneMapping }, phone: string | undefined) => {
   const result = normalisePhone(phone, phoneOptions(connection));
   if (!result.ok) {
     // The same number would fail the mapping too; no lookup can find a user by it.

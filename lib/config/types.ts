@@ -1,3 +1,4 @@
+import type { ResolveStrategy } from '../ciam/resolve.ts';
 import type { PhoneFormat, UpdateUserField } from '../ciam/update-user-fields.ts';
 import type { SecretRef } from '../secrets/types.ts';
 
@@ -6,11 +7,7 @@ export type SourceType = WebhookSourceType | 'scim';
 /** Sources that deliver webhooks; `scim` connections are served by the SCIM function instead. */
 export type WebhookSourceType = 'standard-webhooks' | 'workos' | 'auth0' | 'okta' | 'hmac';
 
-export type ResolveStrategy =
-  | { by: 'userId'; cacheTtlSeconds?: number }
-  | { by: 'email'; cacheTtlSeconds?: number }
-  | { by: 'phone'; cacheTtlSeconds?: number }
-  | { by: 'indexedAttribute'; index: 1 | 2 | 3 | 4 | 5; cacheTtlSeconds?: number };
+export type { ResolveStrategy };
 
 export interface MappingConfig {
   /** Region for numbers without a country code (libphonenumber-js), e.g. `SG`. */

@@ -34,7 +34,7 @@ const ciam = (): CiamApi =>
 const connection = (
   resolve: ResolveStrategy,
   mapping: MappingConfig = {},
-): ResolvableConnection => ({
+): ResolvableConnection & { mapping: MappingConfig } => ({
   id: 'test',
   userStoreId: 'local-store',
   resolve,

@@ -633,7 +633,7 @@ describe('serverless invoke local --stage local', () => {
       eventId: 'msg_2demoAliceUserUpdated01',
       userId: 'demo-user-1',
     });
-    // The phone went through libphonenumber-js, which the bundle loads on first use (lib/lazy.ts).
+    // The phone went through libphonenumber-js, which the bundle loads on first use (lib/require-on-first-use.ts).
     expect(emulator().store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-1')).toMatchObject({
       Nickname: 'Alice Anders',
       PhoneNumber: '+6591234561',
