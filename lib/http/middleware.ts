@@ -1,5 +1,5 @@
-// The one lib file that knows middy: each webhook step is a small named middleware so middy's
-// plugin hooks can time them, and the order is visible where the chain is composed.
+// The middleware every HTTP chain shares (webhook and SCIM): find the connection the path names,
+// and answer every failure with a stable code. Chain-specific steps live beside each chain.
 import type { MiddlewareObj, Request } from '@middy/core';
 import type {
   APIGatewayProxyEventV2,
@@ -7,100 +7,65 @@ import type {
   Context,
 } from 'aws-lambda';
 import { AdapterError } from '../errors.ts';
-import type { InboundRequest, SourceContext } from '../sources/types.ts';
-import type { PreparedConnection } from '../webhook/process.ts';
-import { assertJsonContentType, toInboundRequest } from './request.ts';
-import { errorResponse, jsonResponse, toAdapterError } from './response.ts';
+import { type HttpResult, toAdapterError } from './response.ts';
 
 /** Middy's way to hand middleware results to the handler is the context (cf. setToContext). */
-export interface WebhookContext extends Context {
-  prepared?: PreparedConnection;
-  inbound?: InboundRequest;
+export interface HttpContext<C> extends Context {
+  /** What the chain prepared at cold start for the connection the path names. */
+  connection?: C;
 }
 
-export type WebhookRequest = Request<
+export type HttpRequest<Ctx extends Context> = Request<
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
   Error,
-  WebhookContext
+  Ctx
 >;
 
-type WebhookMiddleware = MiddlewareObj<
+export type HttpMiddleware<Ctx extends Context> = MiddlewareObj<
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
   Error,
-  WebhookContext
+  Ctx
 >;
 
-/** Reads what earlier middlewares stored; a missing piece is a wiring bug, not bad input. */
-export const stateOf = (
-  context: WebhookContext,
-): { prepared: PreparedConnection; inbound: InboundRequest } => {
-  const { prepared, inbound } = context;
-  if (prepared === undefined || inbound === undefined) {
-    throw new AdapterError('INTERNAL', 'Webhook middleware chain is incomplete');
-  }
-  return { prepared, inbound };
-};
+type ConnectionOf<Ctx> = Ctx extends HttpContext<infer C> ? C : never;
 
-export const connectionMiddleware = (
-  connections: ReadonlyMap<string, PreparedConnection>,
-  onFound: (prepared: PreparedConnection) => void = () => {},
-): WebhookMiddleware => ({
+/** Looks up `{connectionId}` among the connections prepared at cold start. */
+export const connectionMiddleware = <Ctx extends HttpContext<unknown>>(
+  connections: ReadonlyMap<string, ConnectionOf<Ctx>>,
+  onFound: (connection: ConnectionOf<Ctx>, id: string) => void = () => {},
+): HttpMiddleware<Ctx> => ({
   name: 'connection',
   before: function connectionBefore(request) {
     const id = request.event.pathParameters?.connectionId ?? '';
-    const prepared = connections.get(id);
-    if (prepared === undefined) {
+    const connection = connections.get(id);
+    if (connection === undefined) {
       throw new AdapterError('CONNECTION_NOT_FOUND', 'No such connection');
     }
-    request.context.prepared = prepared;
-    onFound(prepared);
+    request.context.connection = connection;
+    onFound(connection, id);
   },
 });
+
+export type ErrorReporter<Ctx extends Context> = (
+  error: AdapterError,
+  request: HttpRequest<Ctx>,
+) => void;
 
 /**
- * Captures the raw bytes before the JSON parser replaces `event.body`, and answers the GET
- * handshake (Okta) without going further down the chain.
+ * Last `.use()`, so first on error: every failure leaves in the chain's own error format (`respond`)
+ * with a stable code, after `report` has logged and counted it.
  */
-export const rawBodyMiddleware = (sourceContext: () => SourceContext): WebhookMiddleware => ({
-  name: 'raw-body',
-  before: async function rawBodyBefore(request) {
-    const inbound = toInboundRequest(request.event);
-    request.context.inbound = inbound;
-    const { prepared } = request.context;
-    if (inbound.method === 'GET' && prepared?.source.handshake !== undefined) {
-      const reply = await prepared.source.handshake(inbound, sourceContext());
-      return jsonResponse(reply.statusCode, reply.body);
-    }
-    if (inbound.method !== 'POST') {
-      throw new AdapterError('METHOD_NOT_ALLOWED', 'Use POST', {
-        headers: { allow: prepared?.source.handshake === undefined ? 'POST' : 'GET, POST' },
-      });
-    }
-    return undefined;
-  },
-});
-
-export const authenticateMiddleware = (sourceContext: () => SourceContext): WebhookMiddleware => ({
-  name: 'authenticate',
-  before: async function authenticateBefore(request) {
-    const { prepared, inbound } = stateOf(request.context);
-    await prepared.source.authenticate(inbound, sourceContext());
-    // Checked after authentication so unauthenticated callers learn nothing about the format.
-    assertJsonContentType(inbound);
-  },
-});
-
-export type ErrorReporter = (error: AdapterError, request: WebhookRequest) => void;
-
-/** Last `.use()`, so first on error: every failure leaves as JSON with a stable code. */
-export const errorMiddleware = (report: ErrorReporter): WebhookMiddleware => ({
+export const errorMiddleware = <Ctx extends Context>(
+  respond: (error: AdapterError) => HttpResult,
+  report: ErrorReporter<Ctx>,
+): HttpMiddleware<Ctx> => ({
   name: 'error-response',
   onError: function errorResponseOnError(request) {
     if (request.response !== undefined && request.response !== null) return;
     const error = toAdapterError(request.error);
     report(error, request);
-    request.response = errorResponse(error);
+    request.response = respond(error);
   },
 });

@@ -1,6 +1,16 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { AdapterError } from '../errors.ts';
-import type { InboundRequest } from '../sources/types.ts';
+
+/** An inbound HTTP request as every source sees it, already decoded from the Lambda event. */
+export interface InboundRequest {
+  method: string;
+  path: string;
+  /** Lower-cased names; duplicate headers joined with `,` as API Gateway v2 does. */
+  headers: Readonly<Record<string, string>>;
+  query: Readonly<Record<string, string>>;
+  /** The exact bytes received (base64 bodies decoded). Signatures are checked over these. */
+  rawBody: Buffer;
+}
 
 /** Webhook bodies are small (Standard Webhooks recommends < 20 kB); 256 KB leaves ample room. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -20,14 +30,6 @@ export const toInboundRequest = (
   if (body.length > maxBytes * 4) throw tooLarge(maxBytes);
   const rawBody = event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
   if (rawBody.length > maxBytes) throw tooLarge(maxBytes);
-  if (event.isBase64Encoded) {
-    // JSON must be UTF-8 (RFC 8259); decoding leniently would verify one text and parse another.
-    try {
-      utf8.decode(rawBody);
-    } catch {
-      throw new AdapterError('PAYLOAD_INVALID', 'The body is not valid UTF-8');
-    }
-  }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     if (value !== undefined) headers[name.toLowerCase()] = value;
@@ -43,6 +45,18 @@ export const toInboundRequest = (
     query,
     rawBody,
   };
+};
+
+/**
+ * The text of a body, decoded once from the bytes that were verified. JSON must be UTF-8
+ * (RFC 8259); decoding leniently would verify one text and parse another.
+ */
+export const bodyText = (rawBody: Buffer): string => {
+  try {
+    return utf8.decode(rawBody);
+  } catch {
+    throw new AdapterError('PAYLOAD_INVALID', 'The body is not valid UTF-8');
+  }
 };
 
 const tooLarge = (maxBytes: number) =>

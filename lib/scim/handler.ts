@@ -3,16 +3,17 @@
 // from the runtime; tests build it from fakes.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy, { type MiddlewareObj } from '@middy/core';
+import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AdapterError, SignatureError } from '../errors.ts';
-import { toInboundRequest } from '../http/request.ts';
-import { toAdapterError } from '../http/response.ts';
+import {
+  connectionMiddleware,
+  errorMiddleware,
+  type HttpContext,
+  type HttpMiddleware,
+} from '../http/middleware.ts';
+import { bodyText, toInboundRequest } from '../http/request.ts';
 import { logFailure } from '../log/failures.ts';
 import type { RecordOutcome } from '../metrics.ts';
 import type { SecretSource } from '../secrets/types.ts';
@@ -29,39 +30,25 @@ export interface ScimDeps {
   recordOutcome: RecordOutcome;
 }
 
-interface ScimContext extends Context {
-  scim?: ScimConnection;
-}
-
-type ScimMiddleware = MiddlewareObj<
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Error,
-  ScimContext
->;
+type ScimContext = HttpContext<ScimConnection>;
 
 /** Leaves time to answer before API Gateway's 30 s limit cuts the connection. */
 const TIMEOUT_MARGIN_MS = 750;
 
 const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
 
-const connectionMiddleware = (deps: ScimDeps): ScimMiddleware => ({
-  name: 'scim-connection',
-  before: function scimConnectionBefore(request) {
-    const id = request.event.pathParameters?.connectionId ?? '';
-    const scim = deps.connections.get(id);
-    if (scim === undefined) throw new AdapterError('CONNECTION_NOT_FOUND', 'No such connection');
-    request.context.scim = scim;
-    deps.logger.appendKeys({ connectionId: id, source: 'scim' });
-  },
-});
+const connectionOf = (context: ScimContext): ScimConnection => {
+  if (context.connection === undefined) {
+    throw new AdapterError('INTERNAL', 'SCIM chain is incomplete');
+  }
+  return context.connection;
+};
 
 /** Bearer token, compared in constant time against one or two (rotation) configured tokens. */
-const authenticateMiddleware = (deps: ScimDeps): ScimMiddleware => ({
+const authenticateMiddleware = (deps: ScimDeps): HttpMiddleware<ScimContext> => ({
   name: 'scim-authenticate',
   before: async function scimAuthenticateBefore(request) {
-    const scim = request.context.scim;
-    if (scim === undefined) throw new AdapterError('INTERNAL', 'SCIM chain is incomplete');
+    const scim = connectionOf(request.context);
     const header = request.event.headers?.authorization;
     const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
     const challenge = { headers: { 'www-authenticate': 'Bearer realm="scim"' } };
@@ -72,21 +59,10 @@ const authenticateMiddleware = (deps: ScimDeps): ScimMiddleware => ({
   },
 });
 
-const errorMiddleware = (deps: ScimDeps): ScimMiddleware => ({
-  name: 'scim-error-response',
-  onError: function scimErrorResponseOnError(request) {
-    if (request.response !== undefined && request.response !== null) return;
-    const error = toAdapterError(request.error);
-    deps.recordOutcome(request.context.scim?.connection.id ?? 'unknown', error.code, 1);
-    logFailure(deps.logger, error.statusCode >= 500 ? 'scim failed' : 'scim refused', error);
-    request.response = scimErrorResponse(error);
-  },
-});
-
 const readJson = (event: APIGatewayProxyEventV2): unknown => {
-  const raw = toInboundRequest(event).rawBody;
+  const text = bodyText(toInboundRequest(event).rawBody);
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return JSON.parse(text);
   } catch {
     throw new AdapterError('SCIM_INVALID_SYNTAX', 'The body is not valid JSON');
   }
@@ -182,12 +158,20 @@ export const createHandler = (deps: ScimDeps) =>
   })
     .use(httpHeaderNormalizer())
     .use(injectLambdaContext(deps.logger, { resetKeys: true }))
-    .use(connectionMiddleware(deps))
+    .use(
+      connectionMiddleware<ScimContext>(deps.connections, (_scim, id) =>
+        deps.logger.appendKeys({ connectionId: id, source: 'scim' }),
+      ),
+    )
     .use(authenticateMiddleware(deps))
-    .use(errorMiddleware(deps))
+    .use(
+      errorMiddleware<ScimContext>(scimErrorResponse, (error, request) => {
+        deps.recordOutcome(request.context.connection?.connection.id ?? 'unknown', error.code, 1);
+        logFailure(deps.logger, error.statusCode >= 500 ? 'scim failed' : 'scim refused', error);
+      }),
+    )
     .handler(async (event, context, { signal }) => {
-      const scim = context.scim;
-      if (scim === undefined) throw new AdapterError('INTERNAL', 'SCIM chain is incomplete');
+      const scim = connectionOf(context);
       const response = await route(deps.service, scim, event, signal);
       deps.recordOutcome(scim.connection.id, `scim_${response.statusCode}`, 1);
       deps.logger.info('scim answered', {

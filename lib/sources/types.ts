@@ -1,17 +1,9 @@
 import type { IgnoredReason, UserChange } from '../change.ts';
 import type { Connection, WebhookSourceType } from '../config/types.ts';
+import type { InboundRequest } from '../http/request.ts';
 import type { SecretSource } from '../secrets/types.ts';
 
-/** An inbound HTTP request as every source sees it, already decoded from the Lambda event. */
-export interface InboundRequest {
-  method: string;
-  path: string;
-  /** Lower-cased names; duplicate headers joined with `,` as API Gateway v2 does. */
-  headers: Readonly<Record<string, string>>;
-  query: Readonly<Record<string, string>>;
-  /** The exact bytes received (base64 bodies decoded). Signatures are checked over these. */
-  rawBody: Buffer;
-}
+export type { InboundRequest };
 
 export interface SourceContext {
   secrets: SecretSource;

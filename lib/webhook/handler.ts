@@ -8,19 +8,18 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Deliver } from '../delivery/delivery.ts';
 import { AdapterError } from '../errors.ts';
-import {
-  authenticateMiddleware,
-  connectionMiddleware,
-  errorMiddleware,
-  rawBodyMiddleware,
-  stateOf,
-  type WebhookContext,
-} from '../http/middleware.ts';
-import { jsonResponse } from '../http/response.ts';
+import { connectionMiddleware, errorMiddleware } from '../http/middleware.ts';
+import { errorResponse, jsonResponse } from '../http/response.ts';
 import { logFailure } from '../log/failures.ts';
 import type { RecordOutcome } from '../metrics.ts';
 import type { SecretSource } from '../secrets/types.ts';
 import type { SourceContext } from '../sources/types.ts';
+import {
+  authenticateMiddleware,
+  rawBodyMiddleware,
+  stateOf,
+  type WebhookContext,
+} from './middleware.ts';
 import { type PreparedConnection, processWebhook } from './process.ts';
 
 export interface WebhookDeps {
@@ -51,57 +50,60 @@ export const createHandler = (deps: WebhookDeps) => {
     ...(signal === undefined ? {} : { signal }),
   });
 
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, WebhookContext>({
-    timeoutEarlyInMillis: TIMEOUT_MARGIN_MS,
-    timeoutEarlyResponse: () => {
-      throw new AdapterError('DEADLINE_EXCEEDED', 'Ran out of time applying the change');
-    },
-  })
-    .use(httpHeaderNormalizer())
-    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
-    .use(
-      connectionMiddleware(deps.connections, ({ connection }) =>
-        deps.logger.appendKeys({ connectionId: connection.id, source: connection.source }),
-      ),
-    )
-    .use(rawBodyMiddleware(() => sourceContext()))
-    .use(authenticateMiddleware(() => sourceContext()))
-    .use(httpJsonBodyParser(JSON_PARSER_OPTIONS))
-    .use(
-      errorMiddleware((error, request) => {
-        deps.recordOutcome(request.context.prepared?.connection.id ?? 'unknown', error.code, 1);
-        logFailure(
-          deps.logger,
-          error.statusCode >= 500 ? 'webhook failed' : 'webhook refused',
-          error,
+  return (
+    middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, WebhookContext>({
+      timeoutEarlyInMillis: TIMEOUT_MARGIN_MS,
+      timeoutEarlyResponse: () => {
+        throw new AdapterError('DEADLINE_EXCEEDED', 'Ran out of time applying the change');
+      },
+    })
+      .use(httpHeaderNormalizer())
+      .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+      .use(
+        connectionMiddleware<WebhookContext>(deps.connections, ({ connection }) =>
+          deps.logger.appendKeys({ connectionId: connection.id, source: connection.source }),
+        ),
+      )
+      .use(rawBodyMiddleware(() => sourceContext()))
+      .use(authenticateMiddleware(() => sourceContext()))
+      // Parses the verified bytes, which authenticate has just put into `event.body` as text.
+      .use(httpJsonBodyParser(JSON_PARSER_OPTIONS))
+      .use(
+        errorMiddleware<WebhookContext>(errorResponse, (error, request) => {
+          deps.recordOutcome(request.context.connection?.connection.id ?? 'unknown', error.code, 1);
+          logFailure(
+            deps.logger,
+            error.statusCode >= 500 ? 'webhook failed' : 'webhook refused',
+            error,
+          );
+        }),
+      )
+      .handler(async (event, context, { signal }) => {
+        const { prepared, inbound } = stateOf(context);
+        const outcome = await processWebhook(
+          prepared,
+          event.body,
+          inbound,
+          sourceContext(signal),
+          deps.deliver,
+          event.requestContext?.requestId,
         );
-      }),
-    )
-    .handler(async (event, context, { signal }) => {
-      const { prepared, inbound } = stateOf(context);
-      const outcome = await processWebhook(
-        prepared,
-        event.body,
-        inbound,
-        sourceContext(signal),
-        deps.deliver,
-        event.requestContext?.requestId,
-      );
-      const id = prepared.connection.id;
-      for (const [name, count] of Object.entries(outcome.counts)) {
-        if (count > 0) deps.recordOutcome(id, name, count);
-      }
-      // Fields built only when INFO is printed (the level may change per invocation with log
-      // sampling, so it is read here). The logger is made without log buffering, which would keep
-      // filtered lines.
-      if (!(deps.logger.level > LogLevelThreshold.INFO)) {
-        deps.logger.info('webhook processed', {
-          status: outcome.body.status,
-          eventIds: outcome.eventIds,
-          subjects: outcome.subjects,
-          upstream: outcome.body.requestId ?? outcome.body.results,
-        });
-      }
-      return jsonResponse(outcome.statusCode, outcome.body);
-    });
+        const id = prepared.connection.id;
+        for (const [name, count] of Object.entries(outcome.counts)) {
+          if (count > 0) deps.recordOutcome(id, name, count);
+        }
+        // Fields built only when INFO is printed (the level may change per invocation with log
+        // sampling, so it is read here). The logger is made without log buffering, which would keep
+        // filtered lines.
+        if (!(deps.logger.level > LogLevelThreshold.INFO)) {
+          deps.logger.info('webhook processed', {
+            status: outcome.body.status,
+            eventIds: outcome.eventIds,
+            subjects: outcome.subjects,
+            upstream: outcome.body.requestId ?? outcome.body.results,
+          });
+        }
+        return jsonResponse(outcome.statusCode, outcome.body);
+      })
+  );
 };
