@@ -186,7 +186,7 @@ describe('webhook handler: delivery outcomes', () => {
     const signed = hmacEvent(Buffer.from(text, 'utf8'), { now: NOW, eventId: 'evt-1' });
     const reply = await harness.invoke({ ...signed, body: text, isBase64Encoded: false });
     expect(reply.status).toBe(200);
-    expect(harness.deliveries[0]?.updates[0]?.change.attributes.nickname).toBe('Carol \uFFFD');
+    expect(harness.deliveries[0]?.updates[0]?.draft.Nickname).toBe('Carol \uFFFD');
   });
 
   it('delivers once per request and passes the abort signal along', async () => {
