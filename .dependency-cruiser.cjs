@@ -12,9 +12,17 @@
 //   http/  secrets/  log/             HTTP request/response/middleware; secret sources; logging
 //   tencent/                          TC3 signer, API client, Tencent error codes
 //   expression.ts  limit/  aws/       JSONata-or-path; token bucket; AWS SDK loaded on first use
-//   errors.ts  change.ts  metrics.ts  require-on-first-use.ts  validators/  (foundation)
+//   errors.ts  change.ts  metrics.ts  is-record.ts  hash.ts  require-on-first-use.ts  validators/
 const LAYERS = [
-  ['errors.ts', 'change.ts', 'metrics.ts', 'require-on-first-use.ts', 'validators/'],
+  [
+    'errors.ts',
+    'change.ts',
+    'metrics.ts',
+    'is-record.ts',
+    'hash.ts',
+    'require-on-first-use.ts',
+    'validators/',
+  ],
   ['expression.ts', 'limit/', 'aws/'],
   ['tencent/'],
   ['http/', 'secrets/', 'log/'],

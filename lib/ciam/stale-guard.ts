@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../hash.ts';
 import type { MemberMap } from './types.ts';
 
 /**
@@ -54,7 +54,7 @@ const MAX_PLAIN_ID = 64;
 export const eventKeyOf = (eventId: string): string =>
   eventId.length <= MAX_PLAIN_ID && !eventId.startsWith('#') && !eventId.includes(';')
     ? eventId
-    : `#${createHash('sha256').update(eventId).digest('hex').slice(0, 32)}`;
+    : `#${sha256Hex(eventId).slice(0, 32)}`;
 
 export const formatAppliedMark = (mark: AppliedMark): string =>
   `${VERSION};${mark.occurredAtMs};${mark.eventKey}`;

@@ -1,9 +1,10 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { defaultStaleGuardAttribute } from '../ciam/stale-guard.ts';
 import { ConfigError } from '../errors.ts';
+import { isRecord } from '../is-record.ts';
 import * as generated from '../validators/generated.js';
 import { CONFIG_DEFAULTS } from './schema.ts';
-import type { AdapterConfig, Connection } from './types.ts';
+import type { AdapterConfig } from './types.ts';
 
 export const DEFAULT_CONFIG_PATH = 'config/local.json';
 
@@ -26,9 +27,6 @@ export interface ConfigProblem {
 
 type JsonObject = Record<string, unknown>;
 
-const isObject = (value: unknown): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 // The deployed registry's config validator, generated at build time (npm run build:validators).
 const generatedValidate = generated.config as ValidateFunction;
 
@@ -44,9 +42,9 @@ const setDefault = (target: JsonObject, key: string, value: unknown): void => {
  * against `{}`; containers of the wrong shape are left for the schema to report.
  */
 const applyDefaults = (config: unknown, ciamEndpoint: string | undefined): void => {
-  if (!isObject(config)) return;
+  if (!isRecord(config)) return;
   const { ciam, connections } = config;
-  if (isObject(ciam)) {
+  if (isRecord(ciam)) {
     setDefault(ciam, 'endpoint', CONFIG_DEFAULTS.ciam.endpoint);
     setDefault(ciam, 'region', CONFIG_DEFAULTS.ciam.region);
     setDefault(ciam, 'timeoutMs', CONFIG_DEFAULTS.ciam.timeoutMs);
@@ -54,11 +52,11 @@ const applyDefaults = (config: unknown, ciamEndpoint: string | undefined): void 
   }
   if (!Array.isArray(connections)) return;
   for (const connection of connections) {
-    if (!isObject(connection)) continue;
+    if (!isRecord(connection)) continue;
     setDefault(connection, 'mapping', {});
     setDefault(connection, 'options', {});
     setDefault(connection, 'delivery', CONFIG_DEFAULTS.connection.delivery);
-    if (isObject(connection.resolve)) {
+    if (isRecord(connection.resolve)) {
       setDefault(connection.resolve, 'cacheTtlSeconds', CONFIG_DEFAULTS.connection.cacheTtlSeconds);
     }
   }
@@ -93,16 +91,16 @@ const describeError = (error: ErrorObject): ConfigProblem | undefined => {
  * each other's changes; the default name folds `-` into `_`, so `a-b` and `a_b` would collide.
  */
 const sharedGuardAttributes = (config: unknown): ConfigProblem[] => {
-  if (!isObject(config) || !Array.isArray(config.connections)) return [];
+  if (!isRecord(config) || !Array.isArray(config.connections)) return [];
   const firstAt = new Map<string, number>();
   const ids = new Set<string>();
   const problems: ConfigProblem[] = [];
   config.connections.forEach((connection: unknown, index) => {
-    if (!isObject(connection) || typeof connection.id !== 'string') return;
+    if (!isRecord(connection) || typeof connection.id !== 'string') return;
     // A duplicated id is reported as such; its guard attribute clash would only repeat it.
     if (ids.has(connection.id)) return;
     ids.add(connection.id);
-    const guard = isObject(connection.staleGuard) ? connection.staleGuard : {};
+    const guard = isRecord(connection.staleGuard) ? connection.staleGuard : {};
     if (guard.enabled === false) return;
     const attribute =
       typeof guard.attribute === 'string'
@@ -122,11 +120,11 @@ const sharedGuardAttributes = (config: unknown): ConfigProblem[] => {
 };
 
 const duplicateIds = (config: unknown): ConfigProblem[] => {
-  if (!isObject(config) || !Array.isArray(config.connections)) return [];
+  if (!isRecord(config) || !Array.isArray(config.connections)) return [];
   const firstAt = new Map<string, number>();
   const problems: ConfigProblem[] = [];
   config.connections.forEach((connection: unknown, index) => {
-    if (!isObject(connection) || typeof connection.id !== 'string') return;
+    if (!isRecord(connection) || typeof connection.id !== 'string') return;
     const first = firstAt.get(connection.id);
     if (first === undefined) {
       firstAt.set(connection.id, index);
@@ -211,11 +209,8 @@ export const loadConfig = (
     throw invalid(path, [{ path: '/', message: `is not valid JSON: ${reason}` }]);
   }
   const credentials = env.CIAM_CREDENTIALS_SECRET_NAME || undefined;
-  if (credentials !== undefined && isObject(json) && isObject(json.ciam)) {
+  if (credentials !== undefined && isRecord(json) && isRecord(json.ciam)) {
     json = { ...json, ciam: { ...json.ciam, credentials: { name: credentials } } };
   }
   return check(json, validate, path, env.CIAM_ENDPOINT || undefined);
 };
-
-export const findConnection = (config: AdapterConfig, id: string): Connection | undefined =>
-  config.connections.find((connection) => connection.id === id);

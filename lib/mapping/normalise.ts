@@ -1,6 +1,7 @@
 import { normalisePhone, type PhoneOptions } from '../ciam/phone.ts';
 import type { MemberMap, UpdateUserDraft, UpdateUserField } from '../ciam/types.ts';
 import { codePointLength, maxCharsOf } from '../ciam/update-user-fields.ts';
+import { isRecord } from '../is-record.ts';
 
 /**
  * A normaliser's answer. `value: undefined` means "leave the field out of the request".
@@ -138,9 +139,6 @@ const attributeValue = (value: unknown): Normalised<string> => {
   else return fail('expected attribute values that are strings, numbers, booleans or JSON');
   return ok(text.trim() === '' ? undefined : text);
 };
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * From a flat object (`{tier: 'gold'}`) or from MemberMap items (`[{Name, Value, Type?}]`), sorted

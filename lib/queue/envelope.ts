@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { UserSubject } from '../change.ts';
 import type { PlannedUpdate } from '../ciam/apply.ts';
 import type { UpdateUserDraft } from '../ciam/types.ts';
 import { validateUpdateUserDraft } from '../ciam/update-user-schema.ts';
 import type { Connection } from '../config/types.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
+import { sha256Hex } from '../hash.ts';
+import { isRecord } from '../is-record.ts';
 
 /**
  * What the webhook function stores in SQS for one change: the mapped UpdateUser draft and the one
@@ -44,8 +45,6 @@ export const resolutionKey = (
   return value === undefined || value === '' ? undefined : { field, value };
 };
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
 // SQS allows 128 characters of [A-Za-z0-9!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~] in group and dedup ids.
 const PLAIN_ID = /^[A-Za-z0-9_.:@-]{1,80}$/;
 
@@ -59,14 +58,14 @@ export const messageGroupId = (connectionId: string, key: { field: string; value
   const value =
     !personal && PLAIN_ID.test(key.value)
       ? key.value
-      : sha256(`${key.field}\u0000${key.value}`).slice(0, 40);
+      : sha256Hex(`${key.field}\u0000${key.value}`).slice(0, 40);
   const id = `${connectionId}:${key.field}:${value}`;
-  return id.length <= 128 ? id : sha256(id);
+  return id.length <= 128 ? id : sha256Hex(id);
 };
 
 /** Same sender event on the same connection → same id: SQS drops the copy within 5 minutes. */
 export const deduplicationId = (connectionId: string, eventId: string): string =>
-  sha256(`${connectionId}\u0000${eventId}`);
+  sha256Hex(`${connectionId}\u0000${eventId}`);
 
 export const toEnvelope = (
   connection: Pick<Connection, 'id' | 'resolve'>,
@@ -100,9 +99,6 @@ const invalid = (reason: string, cause?: unknown) =>
     details: { reason },
   });
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const isIsoTime = (value: unknown): value is string =>
   typeof value === 'string' && Number.isFinite(Date.parse(value));
 
@@ -119,7 +115,7 @@ export const parseEnvelope = (body: string): QueueEnvelope => {
   } catch {
     throw invalid('body is not JSON');
   }
-  if (!isObject(value)) throw invalid('body is not an object');
+  if (!isRecord(value)) throw invalid('body is not an object');
   if (value.v !== 1) throw invalid('unknown envelope version');
   for (const field of ['connectionId', 'eventId', 'eventType'] as const) {
     if (typeof value[field] !== 'string' || value[field] === '') throw invalid(`${field} missing`);
@@ -131,7 +127,7 @@ export const parseEnvelope = (body: string): QueueEnvelope => {
   }
   const { subject } = value;
   if (
-    !isObject(subject) ||
+    !isRecord(subject) ||
     Object.keys(subject).length !== 1 ||
     !Object.entries(subject).every(
       ([field, entry]) => SUBJECT_FIELDS.has(field) && typeof entry === 'string' && entry !== '',

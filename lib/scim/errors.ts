@@ -1,4 +1,4 @@
-import { AdapterError, type ErrorCode } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 import type { HttpResult } from '../http/response.ts';
 import { toAdapterError } from '../http/response.ts';
 
@@ -23,9 +23,6 @@ const SCIM_TYPES: Partial<Record<ErrorCode, string>> = {
 };
 
 export const scimTypeOf = (code: ErrorCode): string | undefined => SCIM_TYPES[code];
-
-export const scimError = (code: ErrorCode, detail: string): AdapterError =>
-  new AdapterError(code, detail);
 
 export const scimResponse = (
   statusCode: number,

@@ -5,9 +5,9 @@
 // it. Paths and value filters still go through scim2-parse-filter (lib/scim/filter.ts).
 import type { Filter } from 'scim2-parse-filter';
 import { AdapterError } from '../errors.ts';
+import { isRecord } from '../is-record.ts';
 import { elementFromFilter, matchesElement, parseFilter } from './filter.ts';
 
-export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const CORE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
@@ -86,9 +86,6 @@ const MULTI_VALUED = new Set([
 
 const canonical = (name: string): string => CANONICAL.get(name.toLowerCase()) ?? name;
 
-const isObject = (value: unknown): value is ScimObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const invalidPath = (detail: string) => new AdapterError('SCIM_INVALID_PATH', detail);
 const invalidValue = (detail: string) => new AdapterError('SCIM_INVALID_VALUE', detail);
 
@@ -110,7 +107,7 @@ const coerceBoolean = (name: string, value: unknown): unknown => {
 /** Booleans fixed up anywhere inside a value (`{"active":"False"}`, `[{"primary":"true"}]`). */
 const coerceDeep = (name: string, value: unknown): unknown => {
   if (Array.isArray(value)) return value.map((item) => coerceDeep(name, item));
-  if (isObject(value)) {
+  if (isRecord(value)) {
     return Object.fromEntries(
       Object.entries(value).map(([key, inner]) => [key, coerceDeep(key, inner)]),
     );
@@ -166,7 +163,7 @@ const setWhole = (target: ScimObject, name: string, value: unknown, op: Op): voi
     delete target[key];
     return;
   }
-  if (isObject(existing) && isObject(value)) {
+  if (isRecord(existing) && isRecord(value)) {
     const merged = { ...existing };
     for (const [inner, innerValue] of Object.entries(value))
       setWhole(merged, inner, innerValue, op);
@@ -176,11 +173,11 @@ const setWhole = (target: ScimObject, name: string, value: unknown, op: Op): voi
   if (op === 'add' && Array.isArray(existing) && Array.isArray(value)) {
     // Entra: a type appears once per multi-valued attribute, so a new `work` email replaces the old.
     const types = new Set(
-      value.map((item) => (isObject(item) ? String(item.type ?? '').toLowerCase() : '')),
+      value.map((item) => (isRecord(item) ? String(item.type ?? '').toLowerCase() : '')),
     );
     const kept = existing.filter(
       (item) =>
-        !(isObject(item) && item.type !== undefined && types.has(String(item.type).toLowerCase())),
+        !(isRecord(item) && item.type !== undefined && types.has(String(item.type).toLowerCase())),
     );
     target[key] = [...kept, ...value];
     return;
@@ -196,7 +193,7 @@ const holderOf = (
   if (path.container === undefined) return resource;
   const key = keyIn(resource, path.container);
   const existing = resource[key];
-  if (isObject(existing)) return existing;
+  if (isRecord(existing)) return existing;
   if (!create) return undefined;
   const created: ScimObject = {};
   resource[key] = created;
@@ -220,8 +217,8 @@ const applyAtPath = (resource: ScimObject, path: ParsedPath, op: Op, value: unkn
       }
       if (Array.isArray(existing) && Array.isArray(value)) {
         // Entra (without aadOptscim062020) removes members as path "members" + [{ value }].
-        const gone = new Set(value.map((item) => (isObject(item) ? item.value : item)));
-        holder[key] = existing.filter((item) => !(isObject(item) && gone.has(item.value)));
+        const gone = new Set(value.map((item) => (isRecord(item) ? item.value : item)));
+        holder[key] = existing.filter((item) => !(isRecord(item) && gone.has(item.value)));
       } else {
         delete holder[key];
       }
@@ -230,10 +227,10 @@ const applyAtPath = (resource: ScimObject, path: ParsedPath, op: Op, value: unkn
     if (Array.isArray(existing))
       throw invalidPath(`${path.attribute} is multi-valued: use a filter`);
     if (op === 'remove') {
-      if (isObject(existing)) delete existing[keyIn(existing, path.sub)];
+      if (isRecord(existing)) delete existing[keyIn(existing, path.sub)];
       return;
     }
-    const object = isObject(existing) ? existing : {};
+    const object = isRecord(existing) ? existing : {};
     holder[key] = object;
     setWhole(object, path.sub, value, op);
     return;
@@ -250,7 +247,7 @@ const applyAtPath = (resource: ScimObject, path: ParsedPath, op: Op, value: unkn
       holder[key] = elements.filter((element) => !matched.includes(element));
     } else {
       for (const element of matched)
-        if (isObject(element)) delete element[keyIn(element, path.sub)];
+        if (isRecord(element)) delete element[keyIn(element, path.sub)];
     }
     return;
   }
@@ -265,9 +262,9 @@ const applyAtPath = (resource: ScimObject, path: ParsedPath, op: Op, value: unkn
     holder[key] = elements;
   }
   for (const element of matched) {
-    if (!isObject(element)) throw invalidValue(`${path.attribute} holds a non-object element`);
+    if (!isRecord(element)) throw invalidValue(`${path.attribute} holds a non-object element`);
     if (path.sub !== undefined) setWhole(element, path.sub, value, op);
-    else if (isObject(value)) {
+    else if (isRecord(value)) {
       for (const [inner, innerValue] of Object.entries(value)) {
         setWhole(element, inner, innerValue, op);
       }
@@ -288,7 +285,7 @@ export interface CompiledStep {
 
 /** A path-less add / replace: each key is a path, dotted and URN keys included (aadOptscim062020). */
 const valueObjectSteps = (op: Op, value: unknown): CompiledStep[] => {
-  if (!isObject(value)) throw invalidValue('An operation without a path needs an object value');
+  if (!isRecord(value)) throw invalidValue('An operation without a path needs an object value');
   const steps: CompiledStep[] = [];
   for (const [key, inner] of Object.entries(value)) {
     const lower = key.toLowerCase();
@@ -299,7 +296,7 @@ const valueObjectSteps = (op: Op, value: unknown): CompiledStep[] => {
     }
     const isUrnObject =
       lower.startsWith('urn:') &&
-      isObject(inner) &&
+      isRecord(inner) &&
       !lower.startsWith(`${CORE_USER_SCHEMA.toLowerCase()}:`);
     if (isUrnObject) {
       const container =
@@ -325,13 +322,13 @@ const valueObjectSteps = (op: Op, value: unknown): CompiledStep[] => {
  */
 export const compilePatch = (body: unknown): CompiledStep[] => {
   const syntax = (detail: string) => new AdapterError('SCIM_INVALID_SYNTAX', detail);
-  if (!isObject(body)) throw syntax('The body must be a PatchOp object');
+  if (!isRecord(body)) throw syntax('The body must be a PatchOp object');
   const operations = body.Operations ?? body.operations;
   if (!Array.isArray(operations) || operations.length === 0) {
     throw syntax('Operations must be a non-empty array');
   }
   return operations.flatMap((operation: unknown, index): CompiledStep[] => {
-    if (!isObject(operation) || typeof operation.op !== 'string') {
+    if (!isRecord(operation) || typeof operation.op !== 'string') {
       throw syntax(`Operations[${index}] needs an op`);
     }
     // Entra capitalises op values (Add, Replace, Remove); Microsoft asks for case-insensitive ops.

@@ -1,4 +1,5 @@
 import { AdapterError } from '../errors.ts';
+import { isRecord } from '../is-record.ts';
 import type { SecretRef, SecretSource } from './types.ts';
 
 /** A secret as stored: the trimmed text, and the object when that text is a JSON object. */
@@ -33,9 +34,6 @@ export const secretUnavailable = (
     },
   );
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /**
  * Only text that looks like an object is parsed, and a parse failure is swallowed on purpose:
  * JSON.parse messages quote the input, which here is the secret itself.
@@ -45,7 +43,7 @@ export const parseSecretText = (raw: string): SecretValue => {
   if (!text.startsWith('{')) return { text };
   try {
     const parsed: unknown = JSON.parse(text);
-    return isPlainObject(parsed) ? { text, json: parsed } : { text };
+    return isRecord(parsed) ? { text, json: parsed } : { text };
   } catch {
     return { text };
   }
@@ -69,7 +67,7 @@ export const secretValueFromSecretString = (name: string, secretString: unknown)
 /** Builds a SecretValue from an already-parsed value (the local secrets file). */
 export const secretValueOf = (name: string, value: unknown): SecretValue => {
   if (typeof value === 'string') return parseSecretText(value);
-  if (isPlainObject(value)) return { text: JSON.stringify(value), json: value };
+  if (isRecord(value)) return { text: JSON.stringify(value), json: value };
   throw secretUnavailable(name, undefined, 'is neither a string nor a JSON object');
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findConnection, loadConfig, parseConfig } from '../../lib/config/load.ts';
+import { loadConfig, parseConfig } from '../../lib/config/load.ts';
 import type { ConfigError } from '../../lib/errors.ts';
 import { compileConfigValidator } from '../helpers/config-validator.ts';
 import { contractOptionSchemas } from './fixtures/contract-option-schemas.ts';
@@ -307,12 +307,6 @@ describe('config/load', () => {
         loadConfig({}, { ...deps, readFile: files({ 'config/local.json': '{ "ciam": ' }) }),
       ),
     ).toHaveLength(1);
-  });
-
-  it('finds a connection by id', () => {
-    const config = parseConfig(minimal(), contract);
-    expect(findConnection(config, 'clerk')?.source).toBe('standard-webhooks');
-    expect(findConnection(config, 'nope')).toBeUndefined();
   });
 
   it('checks against the generated validator of the deployed registry when given no validator', () => {

@@ -1,5 +1,5 @@
 import type { CanonicalAttributes, UserChange, UserSubject } from '../../change.ts';
-import { sha256Hex } from '../shared/crypto.ts';
+import { sha256Hex } from '../../hash.ts';
 import { checkSenderId } from '../shared/sender-id.ts';
 import { definedOnly, nonEmpty, toIsoTime } from '../shared/values.ts';
 import { type FieldValues, fieldInvalid, fieldPath } from './fields.ts';

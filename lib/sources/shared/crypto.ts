@@ -8,9 +8,6 @@ export const hmacSha256 = (key: string | Uint8Array, ...parts: (string | Uint8Ar
   return mac.digest();
 };
 
-export const sha256Hex = (data: Uint8Array): string =>
-  createHash('sha256').update(data).digest('hex');
-
 /** Constant-time for equal lengths; a length mismatch says nothing about the secret. */
 export const equalBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && timingSafeEqual(a, b);

@@ -1,3 +1,4 @@
+import { isRecord } from '../../is-record.ts';
 import type { InboundRequest } from '../types.ts';
 
 /** Keys that would reach a prototype if copied onto a plain object. */
@@ -13,8 +14,7 @@ export const header = (request: InboundRequest, name: string): string | undefine
   return value === '' ? undefined : value;
 };
 
-export const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+export { isRecord };
 
 /**
  * Shallow copy of a sender's free-form map (Clerk public_metadata, WorkOS custom_attributes).
