@@ -1,4 +1,5 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { jsonResponse } from '../lib/http/response.ts';
 import { summarizeDeadLetter } from '../lib/queue/dead-letters.ts';
 import type { LocalFifoQueue } from './fifo-queue.ts';
 import type { LocalRoute } from './http-api.ts';
@@ -8,11 +9,7 @@ export interface QueueAdminOptions {
   deadLetterQueue: LocalFifoQueue;
 }
 
-const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
-  statusCode,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
+const json = (statusCode: number, body: unknown) => jsonResponse(statusCode, body);
 
 const isTrue = (value: string | undefined) => value === '1' || value === 'true';
 

@@ -8,14 +8,16 @@ export type HttpResult = APIGatewayProxyStructuredResultV2 & {
   body: string;
 };
 
+/** Every answer the functions give is JSON (SCIM's media type is JSON too); no body when undefined. */
 export const jsonResponse = (
   statusCode: number,
   body: unknown,
   headers: Record<string, string> = {},
+  contentType = 'application/json',
 ): HttpResult => ({
   statusCode,
-  headers: { 'content-type': 'application/json', ...headers },
-  body: JSON.stringify(body),
+  headers: { 'content-type': contentType, ...headers },
+  body: body === undefined ? '' : JSON.stringify(body),
 });
 
 interface MiddyHttpErrorLike {

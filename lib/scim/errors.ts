@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../errors.ts';
 import type { HttpResult } from '../http/response.ts';
-import { toAdapterError } from '../http/response.ts';
+import { jsonResponse, toAdapterError } from '../http/response.ts';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json';
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
@@ -28,11 +28,7 @@ export const scimResponse = (
   statusCode: number,
   body: unknown,
   headers: Record<string, string> = {},
-): HttpResult => ({
-  statusCode,
-  headers: { 'content-type': SCIM_CONTENT_TYPE, ...headers },
-  body: body === undefined ? '' : JSON.stringify(body),
-});
+): HttpResult => jsonResponse(statusCode, body, headers, SCIM_CONTENT_TYPE);
 
 /** Any failure as an RFC 7644 Error: `status` a string, `scimType` where the code has one. */
 export const scimErrorResponse = (thrown: unknown): HttpResult => {
