@@ -8,7 +8,7 @@ export const metricsOutcome =
   (connectionId, outcome, count) => {
     // One EMF blob per outcome (dimensions differ per event), written by the one shared instance:
     // publishStoredMetrics() clears its dimensions after each blob. `singleMetric()` would build a
-    // new Metrics and Console per call, about a quarter of a webhook's warm CPU (issue 9).
+    // new Metrics and Console per call, about a quarter of a webhook's warm CPU.
     metrics.addDimensions({ connection: connectionId, outcome });
     metrics.addMetric('Events', MetricUnit.Count, count);
     metrics.publishStoredMetrics();

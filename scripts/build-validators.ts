@@ -1,6 +1,6 @@
 // `npm run build:validators`: every fixed JSON schema compiled ONCE, at build time, into plain
 // validation functions with ajv's standalone code generation (lib/validators/generated.js). Compiling
-// at cold start was ~59 % of the webhook function's init CPU (issue 9). The same generated code
+// at cold start was ~59 % of the webhook function's init CPU. The same generated code
 // runs in tests, `npm start` and the bundle; test/validators/generated.test.ts fails when a schema
 // changed without regenerating. Rerun after changing any schema (e.g. after a merge that changes
 // the config schema): `npm run build:validators`.
@@ -98,7 +98,7 @@ export const declaredValidators = (): {
     })),
   );
 
-// --- Bundle bytes (issue 9) -------------------------------------------------------------------
+// --- Bundle bytes -----------------------------------------------------------------------------
 // ajv emits a whole error object and push for every keyword of every subschema (allErrors), so the
 // code grows with the number of keyword sites, not with what the schemas say. Rewrites of the
 // *schemas*, none of which changes what is accepted, nor any error's instancePath, keyword,

@@ -106,7 +106,7 @@ export const applyUpdate = async (
   const attempt = (userId: string): Promise<ApplyResult> =>
     lock(`${target.userStoreId}\u0000${userId}`, async () => {
       // Object.assign, not `{ ...draft, UserId }`: a property added after a spread gives every
-      // request object its own hidden class on Node 20 (V8 11), old-space garbage (issue 9).
+      // request object its own hidden class on Node 20 (V8 11), old-space garbage.
       const request: UpdateUserRequest = Object.assign({}, draft, { UserId: userId });
       if (needsRead) {
         const user = await readUser(userId);

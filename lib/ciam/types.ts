@@ -1,4 +1,4 @@
-/** CIAM API 2022-03-31 shapes used by the adapter (reference/tencent-cloud-api.md §4). */
+/** CIAM API 2022-03-31 shapes used by the adapter, as Tencent Cloud's API reference gives them. */
 
 import type { MemberMap, UpdateUserRequest } from './update-user-fields.ts';
 

@@ -1,7 +1,7 @@
 /**
- * The one definition of CIAM 2022-03-31 UpdateUser's fields (reference/UpdateUser-api.txt). The
- * request and draft types, their ajv schemas (update-user-schema.ts), the fields a mapping may set
- * and the config schema's field names are all derived from `UPDATE_USER_FIELDS`.
+ * The one definition of CIAM 2022-03-31 UpdateUser's fields, as Tencent Cloud's UpdateUser API page
+ * lists them. The request and draft types, their ajv schemas (update-user-schema.ts), the fields a
+ * mapping may set and the config schema's field names are all derived from `UPDATE_USER_FIELDS`.
  *
  * Kept free of runtime imports: lib/config loads it at cold start for the field list.
  */
@@ -71,7 +71,7 @@ export const UPDATE_USER_FIELDS = {
   Nickname: { from: 'mapping', schema: text },
   Address: { from: 'mapping', schema: text },
   UserGroup: { from: 'mapping', schema: strings },
-  // Epoch milliseconds (reference/tencent-cloud-api.md §4.3).
+  // Epoch milliseconds, as the CIAM API's user structures give dates.
   Birthdate: { from: 'mapping', schema: { type: 'integer' } },
   CustomizationAttributes: { from: 'mapping', schema: { type: 'array', items: memberMap } },
   IndexedAttribute1: { from: 'mapping', schema: indexed },

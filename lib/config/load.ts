@@ -13,7 +13,7 @@ export interface LoadConfigDeps {
   /**
    * Checks the config (defaults applied) against the config JSON Schema. Default: the validator
    * generated at build time for the deployed source registry (npm run build:validators), so no
-   * schema compiler runs at cold start or ships in the bundle (issue 9). Tests that check configs
+   * schema compiler runs at cold start or ships in the bundle. Tests that check configs
    * against other option schemas compile their own (test/helpers/config-validator.ts).
    */
   validate?: ValidateFunction;

@@ -44,7 +44,7 @@ const isConnectionRefused = (error: unknown): boolean => {
  * Secrets through the AWS Parameters and Secrets Lambda Extension (a layer, serverless.yml):
  * `GET http://localhost:<port>/secretsmanager/get?secretId=<name or ARN>` answers GetSecretValue's
  * JSON. Why not the SDK: the Secrets Manager client with its `@smithy` stack was about a third of
- * the webhook function's bundle and init CPU (issue 9); the extension is a separate process with
+ * the webhook function's bundle and init CPU; the extension is a separate process with
  * its own cache, and this function only makes a loopback HTTP request.
  */
 export const createExtensionSecretSource = ({

@@ -2,7 +2,8 @@ import { AdapterError, type ErrorCode } from '../errors.ts';
 
 /**
  * What the client does with a failed call: back off and retry, refetch credentials and retry once,
- * or give up. Tencent documents no retry semantics; this follows reference/tencent-cloud-api.md §3.
+ * or give up. Tencent documents no retry semantics; this follows its error code list and what each
+ * code says about the request.
  */
 export type RetryClass = 'retryable' | 'refresh-credentials' | 'permanent';
 

@@ -82,7 +82,7 @@ export const processWebhook = async (
   }
 
   // Added one by one: a property after a spread gives each object its own hidden class on Node 20
-  // (V8 11), old-space garbage on every request (issue 9).
+  // (V8 11), old-space garbage on every request.
   const options: DeliverOptions = {};
   if (context.signal !== undefined) options.signal = context.signal;
   if (traceId !== undefined) options.traceId = traceId;

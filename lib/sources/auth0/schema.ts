@@ -132,7 +132,7 @@ const THEN_FAILED: ErrorObject = {
  * The event validator of a connection that maps `mappedTypes`. It behaves as the JSON Schema
  * `{ ...envelope, if: { type, a0purpose not "test" }, then: mapped }` would, but from two
  * validators generated at build time: the `if` depends on the connection's event types, and
- * compiling that schema at cold start put ajv's compiler in the bundle (issue 9).
+ * compiling that schema at cold start put ajv's compiler in the bundle.
  * test/sources/auth0.test.ts checks it against that schema compiled by ajv.
  */
 export const auth0EventValidator = (

@@ -80,7 +80,7 @@ export const fetchOktaUsers = async (
   if (ids.length === 0) return users;
   // One controller and one cleared timer rather than AbortSignal.timeout() and AbortSignal.any():
   // on Node 20 their timers outlive the call and any() keeps every combined signal reachable
-  // from the caller's, old-space garbage per delivery (issue 9; as in lib/tencent/client.ts).
+  // from the caller's, old-space garbage per delivery (as in lib/tencent/client.ts).
   const controller = new AbortController();
   const { signal } = controller;
   const timer = setTimeout(

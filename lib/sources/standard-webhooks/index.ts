@@ -50,7 +50,7 @@ const prepare = (connection: Connection): PreparedSource<StandardWebhooksDeliver
         ? Number(headers.timestamp) * 1000
         : undefined;
       // Properties added one by one, not `{ ...delivery, user }`: on Node 20 (V8 11) a property added
-      // after a spread gives every object its own hidden class in old space (issue 9).
+      // after a spread gives every object its own hidden class in old space.
       const delivery = (
         event: StandardWebhooksDelivery['event'],
         user?: StandardWebhooksDelivery['user'],
