@@ -44,6 +44,13 @@ export type WritePlan =
 export const targetOf = (plan: WritePlan, stored: () => ScimObject): ScimObject =>
   plan.kind === 'patch' ? applyPatch(stored(), plan.steps) : plan.resource;
 
+/** What one write to a stored user sends: UpdateUser fields (none when empty), then `active`. */
+export interface PlannedWrite {
+  changed: Partial<UpdateUserDraft>;
+  /** For the deactivate policy; anything but a boolean leaves the status alone. */
+  active: unknown;
+}
+
 const isObject = (value: unknown): value is ScimObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 

@@ -1,7 +1,8 @@
 // The SCIM User operations of one connection, over CIAM. Free of HTTP: lib/scim/handler.ts routes
 // to these and renders what they return (or throw) as SCIM responses. Reads (list, get) take no
-// lock; every write goes through one step: lock the user, read it, plan, write.
+// lock; every write to a stored user goes through one step: lock the user, read it, plan, write.
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { UserChange } from '../change.ts';
 import type { KeyedLock } from '../ciam/apply.ts';
 import type { UserResolver } from '../ciam/resolve.ts';
 import type { CallOptions, CiamApi, CiamUser } from '../ciam/types.ts';
@@ -33,6 +34,7 @@ import type { ScimObject } from './patch.ts';
 import {
   type ChangeMeta,
   draftOf,
+  type PlannedWrite,
   planChanges,
   planPatch,
   planPut,
@@ -102,56 +104,50 @@ const listUsers = async (
   return listResponse(windowOf(paging, matching), matching.length, paging.startIndex);
 };
 
-/** Serialises the writes to one CIAM user, and reads it afresh once its turn comes. */
-const withStoredUser = <T>(
+/**
+ * The one write step, for every write (PATCH, PUT, a linking POST, DELETE): lock the user, read it
+ * from CIAM once its turn comes, plan, then write: one UpdateUser with the changed fields (or
+ * none) and the deactivate policy on the planned `active`. Answers the user as now stored.
+ */
+const writeStoredUser = (
   deps: ScimServiceDeps,
   scim: ScimConnection,
   userId: string,
   options: CallOptions,
-  task: (user: CiamUser) => Promise<T>,
-): Promise<T> =>
-  deps.lock(`${scim.connection.userStoreId}\u0000${userId}`, async () =>
-    task(await readUser(deps.ciam, scim.connection.userStoreId, userId, options)),
-  );
+  plan: (user: CiamUser) => Promise<PlannedWrite>,
+): Promise<CiamUser> =>
+  deps.lock(`${scim.connection.userStoreId}\u0000${userId}`, async () => {
+    const user = await readUser(deps.ciam, scim.connection.userStoreId, userId, options);
+    const { changed, active } = await plan(user);
+    const written = await writeChanges(deps, scim.connection, user, changed, options);
+    return applyActive(deps.ciam, statusTarget(scim), written, active, options);
+  });
 
-/**
- * The write step of PATCH, PUT and a linking POST: lock, read the CIAM user, plan the changed
- * fields of the plan's target, one UpdateUser (or none), then the deactivate policy on the target's
- * `active` (never an UpdateUser field). Answers the user as now stored.
- */
-const updateUser = (
+/** PATCH, PUT and a linking POST: the plan's target through the mapping, changed fields only. */
+const updateUser = async (
   deps: ScimServiceDeps,
   scim: ScimConnection,
   userId: string,
   plan: WritePlan,
   base: string,
   options: CallOptions,
-): Promise<ScimObject> =>
-  withStoredUser(deps, scim, userId, options, async (user) => {
+): Promise<ScimObject> => {
+  const stored = await writeStoredUser(deps, scim, userId, options, async (user) => {
     const target = targetOf(plan, () => render(scim, user, base));
-    const changed = await planChanges(
-      scim.connection,
-      scim.mapper,
-      target,
-      user,
-      changeMeta(deps.now),
-    );
-    const written = await writeChanges(deps, scim.connection, user, changed, options);
-    const stored = await applyActive(
-      deps.ciam,
-      statusTarget(scim),
-      written,
-      target.active,
-      options,
-    );
-    return render(scim, stored, base);
+    return {
+      changed: await planChanges(scim.connection, scim.mapper, target, user, changeMeta(deps.now)),
+      // `active` is never an UpdateUser field: the deactivate policy handles it.
+      active: target.active,
+    };
   });
+  return render(scim, stored, base);
+};
 
 /** The CIAM user a POST links to, found by the connection's resolution; undefined if none. */
 const linkedUserId = async (
   deps: ScimServiceDeps,
   scim: ScimConnection,
-  change: Parameters<UserResolver['resolve']>[1],
+  change: UserChange,
   options: CallOptions,
 ): Promise<string | undefined> => {
   try {
@@ -162,6 +158,10 @@ const linkedUserId = async (
   }
 };
 
+/**
+ * POST: links to the CIAM user the connection's resolution finds and updates it like a PUT;
+ * otherwise, when the userName and email are free and the connection allows it, CreateUser.
+ */
 const createOrLink = async (
   deps: ScimServiceDeps,
   scim: ScimConnection,
@@ -222,9 +222,7 @@ export const createScimService = (deps: ScimServiceDeps) => ({
 
   /** Never a hard delete: the user must exist (404 otherwise) and is frozen or left as it is. */
   remove: async (scim: ScimConnection, id: string, options: CallOptions = {}): Promise<void> => {
-    await withStoredUser(deps, scim, id, options, (user) =>
-      applyActive(deps.ciam, statusTarget(scim), user, false, options),
-    );
+    await writeStoredUser(deps, scim, id, options, async () => ({ changed: {}, active: false }));
   },
 });
 
