@@ -5,6 +5,7 @@ import type { CanonicalAttributes, UserChange } from '../change.ts';
 import type { CiamUser, UpdateUserDraft } from '../ciam/types.ts';
 import type { Connection } from '../config/types.ts';
 import { AdapterError } from '../errors.ts';
+import { isRecord } from '../is-record.ts';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, type ScimObject } from './patch.ts';
 
 /** Where `externalId` is kept: the IndexedAttribute the connection resolves users by, if any. */
@@ -52,9 +53,6 @@ export const toScimUser = (
   };
 };
 
-const isObject = (value: unknown): value is ScimObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const wrong = (name: string, expected: string) =>
   new AdapterError('SCIM_INVALID_VALUE', `${name} must be ${expected}`);
 
@@ -68,7 +66,7 @@ const optionalString = (user: ScimObject, name: string): string | undefined => {
 const elementsOf = (user: ScimObject, name: string): ScimObject[] => {
   const value = user[name];
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || !value.every(isObject)) throw wrong(name, 'an array of objects');
+  if (!Array.isArray(value) || !value.every(isRecord)) throw wrong(name, 'an array of objects');
   return value;
 };
 
@@ -111,7 +109,7 @@ export const toUserChange = (
   meta: { eventId: string; occurredAt: string; ciamUserId?: string },
 ): UserChange => {
   const name = user.name;
-  if (name !== undefined && name !== null && !isObject(name)) throw wrong('name', 'an object');
+  if (name !== undefined && name !== null && !isRecord(name)) throw wrong('name', 'an object');
   const emails = elementsOf(user, 'emails');
   const phones = elementsOf(user, 'phoneNumbers');
   const addresses = elementsOf(user, 'addresses');
@@ -133,7 +131,7 @@ export const toUserChange = (
   set('phone', phone);
   set('nickname', optionalString(user, 'nickName'));
   set('displayName', optionalString(user, 'displayName'));
-  if (isObject(name)) {
+  if (isRecord(name)) {
     set('givenName', optionalString(name, 'givenName'));
     set('familyName', optionalString(name, 'familyName'));
   }
