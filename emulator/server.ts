@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as wait } from 'node:timers/promises';
 import { ConfigError } from '../lib/errors.ts';
 import { ApiError } from './api-error.ts';
 import {
@@ -62,6 +63,11 @@ export interface EmulatorOptions {
   faults?: FaultOptions;
   /** Allowed |now − X-TC-Timestamp|. Default 300. */
   maxSkewSeconds?: number;
+  /**
+   * Waits out an injected `latency` fault; `signal` aborts when the emulator closes. Default: a
+   * real timer. A test that replaces it decides when a delayed call goes on, without timing.
+   */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Called once per API call (not for admin requests); `npm run emulator` logs from here. */
   onCall?: (call: EmulatorCall) => void;
   /**
@@ -87,6 +93,13 @@ export interface Emulator {
   close(): Promise<void>;
   /** Restores the seed, clears faults, the call log and the rate limiter. */
   reset(): void;
+  /**
+   * Resolves once no API call is being handled: every injected delay has run out and every call
+   * received so far has been answered (or dropped), so whatever an abandoned attempt was going to
+   * write is in the store. A call still on its way over the network is not waited for. Resolves
+   * at once when nothing is pending, and after close() (which cuts pending delays short).
+   */
+  idle(): Promise<void>;
   faults: FaultController;
   readonly calls: ReadonlyArray<EmulatorCall>;
   /** Read-only copies of the store, for debugging and assertions. */
@@ -230,7 +243,20 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
   const credentials = new Map(seed.credentials.map((c) => [c.SecretId, c]));
   const calls: EmulatorCall[] = [];
   const pendingDelays = new Set<() => void>();
+  const sleep = options.sleep ?? ((ms, signal) => wait(ms, undefined, { signal }));
+  const closed = new AbortController();
   let closing = false;
+  // API calls between their request arriving and the handler finishing (delays included).
+  let handling = 0;
+  let idleWaiters: Array<() => void> = [];
+
+  const finishedHandling = (): void => {
+    handling -= 1;
+    if (handling > 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
 
   const record = (action: string, code: string | undefined, fault?: string): void => {
     const call: EmulatorCall = {
@@ -244,15 +270,15 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     options.onCall?.(call);
   };
 
+  // close() calls `done` to cut a pending delay short, even if an injected sleep ignores the signal.
   const delay = (ms: number): Promise<void> =>
     new Promise((resolve) => {
       const done = (): void => {
-        clearTimeout(timer);
         pendingDelays.delete(done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
       pendingDelays.add(done);
+      sleep(ms, closed.signal).then(done, done);
     });
 
   const reset = (): void => {
@@ -382,7 +408,8 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       req.resume();
       work = Promise.resolve(sendText(res, 405, 'Method Not Allowed', { Allow: 'POST' }));
     } else {
-      work = handleApi(req, res);
+      handling += 1;
+      work = handleApi(req, res).finally(finishedHandling);
     }
     work.catch(() => {
       // Only a broken client connection gets here (body read failed); nothing left to answer.
@@ -413,9 +440,12 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       return calls;
     },
     reset,
+    idle: () =>
+      handling === 0 ? Promise.resolve() : new Promise<void>((r) => idleWaiters.push(r)),
     close: () =>
       new Promise<void>((resolve, reject) => {
         closing = true;
+        closed.abort();
         for (const release of [...pendingDelays]) release();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();

@@ -167,8 +167,8 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
 
   const answers = await sendAll(`${server.url}/webhooks/clerk-queued`, sends, CONCURRENCY);
   await pipeline.poller.drain();
-  // Abandoned attempts may still be landing in CIAM; wait out the longest injected latency.
-  await new Promise((resolve) => setTimeout(resolve, CLIENT_TIMEOUT_MS + 500));
+  // Abandoned attempts may still be landing in CIAM; their writes count too.
+  await emulator.idle();
 
   const deadLetters = pipeline.deadLetterQueue.peek();
   const deadEvents = new Set<string>();

@@ -51,18 +51,24 @@ export interface PreparedSource<P = unknown> {
   toChanges(parsed: P, request: InboundRequest, context: SourceContext): Promise<SourceOutcome>;
 }
 
-export interface SourceDefinition<P = unknown> {
+export interface SourceDefinition<P = unknown, V = never> {
   type: WebhookSourceType;
   /** JSON Schema for `connection.options`; the config schema embeds it. */
   optionsSchema: Record<string, unknown>;
-  /** Called once per connection at cold start; throws `ConfigError` for bad options. */
-  prepare(connection: Connection): PreparedSource<P>;
+  /**
+   * Called once per connection at cold start; throws `ConfigError` for bad options. `validators`
+   * replaces the source's payload validators, injected as fetch and the clock are (a test counts
+   * their runs through it); the functions leave it out and get the ones generated at build time.
+   */
+  prepare(connection: Connection, validators?: V): PreparedSource<P>;
 }
 
 /**
  * For the registry, where sources with different parsed types sit side by side. Sound as long as
  * `toChanges` only ever receives what the same source's `parse` returned, which is how
  * processWebhook calls them (TypeScript checks method parameters bivariantly, which is what
- * lets `PreparedSource<P>` stand in for `PreparedSource<unknown>` here).
+ * lets `PreparedSource<P>` stand in for `PreparedSource<unknown>` here). The validators' type is
+ * erased to `never`: through the registry, a source only ever gets its own.
  */
-export const eraseParsed = <P>(definition: SourceDefinition<P>): SourceDefinition => definition;
+export const eraseParsed = <P, V>(definition: SourceDefinition<P, V>): SourceDefinition =>
+  definition;

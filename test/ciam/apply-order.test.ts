@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type ApplyDeps,
   type ApplyTarget,
   applyUpdate,
   createKeyedLock,
+  type KeyedLock,
   type PlannedUpdate,
 } from '../../lib/ciam/apply.ts';
 import { createCiamClient } from '../../lib/ciam/client.ts';
@@ -85,18 +87,58 @@ describe('applyUpdate with the stale-event guard (CIAM emulator over HTTP)', () 
 
   it('ends with the newest change when concurrent deliveries race, with the per-user lock', async () => {
     const base = setup();
-    // Slow reads: without the lock, every racer would read the same old watermark and write.
-    const ciam = {
-      ...base.ciam,
-      describeUserById: async (...args: Parameters<typeof base.ciam.describeUserById>) => {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        return base.ciam.describeUserById(...args);
+    const seconds = [5, 3, 9, 1, 7, 2, 8, 4, 6];
+    // A read is held until no other racer can still get in before its write: each other one has
+    // finished, waits for the lock, or has read too. Without the lock every racer then reads the
+    // old watermark before anyone writes; with it, the reader is alone. No timing involved.
+    let waiting = 0;
+    let reading = 0;
+    let finished = 0;
+    const heldReads = new Set<() => void>();
+    const recheck = () => {
+      if (waiting + reading + finished < seconds.length) return;
+      for (const release of heldReads) release();
+      heldReads.clear();
+    };
+    const keyed = createKeyedLock();
+    const lock: KeyedLock = (key, task) => {
+      waiting += 1;
+      recheck();
+      return keyed(key, () => {
+        waiting -= 1;
+        return task();
+      });
+    };
+    const written: string[] = [];
+    const ciam: ApplyDeps['ciam'] = {
+      describeUserById: async (...args) => {
+        const answer = await base.ciam.describeUserById(...args);
+        reading += 1;
+        await new Promise<void>((release) => {
+          heldReads.add(release);
+          recheck();
+        });
+        reading -= 1;
+        return answer;
+      },
+      updateUser: (request, options) => {
+        written.push(String(request.Nickname));
+        return base.ciam.updateUser(request, options);
       },
     };
-    const deps = { ciam, resolver: base.resolver, lock: createKeyedLock() };
-    const seconds = [5, 3, 9, 1, 7, 2, 8, 4, 6];
-    await Promise.all(seconds.map((s) => applyUpdate(deps, target, change(`e${s}`, s, `n${s}`))));
-    expect(await nickname(deps.ciam)).toBe('n9');
+    const deps = { ciam, resolver: base.resolver, lock };
+    await Promise.all(
+      seconds.map((s) =>
+        applyUpdate(deps, target, change(`e${s}`, s, `n${s}`)).finally(() => {
+          finished += 1;
+          recheck();
+        }),
+      ),
+    );
+    // Each write is newer than the one before it: no racer wrote over a newer change.
+    const order = written.map((name) => Number(name.slice(1)));
+    expect(order).toEqual([...new Set(order)].sort((a, b) => a - b));
+    expect(await nickname(base.ciam)).toBe('n9');
   });
 
   it('keeps custom attributes the user already had when a change writes its own', async () => {
@@ -143,10 +185,12 @@ describe('applyUpdate when an attempt times out but lands late', () => {
     });
     const result = await applyUpdate(deps, target, change('e1', 1, 'slow'));
     expect(result).toMatchObject({ status: 'applied', lateWritePossible: true });
-    // Let the abandoned attempt land here, not in the next test's freshly reset emulator (where,
-    // on a loaded machine, it wrote e1's watermark first and turned that test's e1 into a
-    // duplicate). The emulator's 400 ms timer was set before this one, so it fires first.
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    // It was possible indeed: the abandoned attempt lands after the answered retry.
+    await emulator().idle();
+    expect(updateCalls().filter((call) => call.code === undefined)).toEqual([
+      expect.not.objectContaining({ fault: 'latency' }),
+      expect.objectContaining({ fault: 'latency' }),
+    ]);
   });
 
   it('reports the outcome unknown (retryable) when the write then fails for good', async () => {
@@ -161,7 +205,7 @@ describe('applyUpdate when an attempt times out but lands late', () => {
       statusCode: 503,
     });
     // The abandoned attempt lands after all: a retry then finds it applied.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await emulator().idle();
     expect(await nickname(deps.ciam)).toBe('late');
     await expect(applyUpdate(deps, target, change('e1', 1, 'late'))).resolves.toMatchObject({
       status: 'ignored',

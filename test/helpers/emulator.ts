@@ -28,7 +28,10 @@ export const useEmulator = (
     emulator = undefined;
   });
   if (settings.resetBeforeEach) {
-    beforeEach(() => {
+    beforeEach(async () => {
+      // A call the previous test gave up on may still be in its injected delay: let it land there,
+      // not in this test's freshly reset store.
+      await emulator?.idle();
       emulator?.reset();
     });
   }
@@ -55,6 +58,8 @@ export interface EmulatorCallInput {
   headers?: Record<string, string>;
   /** Replaces the body after signing (to test tampering). */
   sendBody?: string;
+  /** Aborts the request, as a client giving up on a slow answer does. */
+  signal?: AbortSignal;
 }
 
 /** Signs with the project's own signer and POSTs to the emulator; returns the raw response. */
@@ -82,7 +87,12 @@ export const emulatorFetch = (url: string, input: EmulatorCallInput): Promise<Re
     ...(input.token === undefined ? {} : { 'X-TC-Token': input.token }),
     ...input.headers,
   };
-  return fetch(`${url}/`, { method: 'POST', headers, body: input.sendBody ?? body });
+  return fetch(`${url}/`, {
+    method: 'POST',
+    headers,
+    body: input.sendBody ?? body,
+    ...(input.signal === undefined ? {} : { signal: input.signal }),
+  });
 };
 
 /** As emulatorFetch, parsing the `{"Response":…}` envelope. */

@@ -235,7 +235,8 @@ describe('local/queue-poller', () => {
         if (groupsRunning.has(group)) overlaps += 1;
         groupsRunning.add(group);
       }
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      // Stay running while the poller goes on, so overlapping batches would be seen.
+      await new Promise((resolve) => setImmediate(resolve));
       const failedGroups = new Set<string>();
       const failures: { itemIdentifier: string }[] = [];
       for (const record of event.Records) {

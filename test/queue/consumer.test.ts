@@ -379,7 +379,8 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
       { receiptHandle: held.messages[0]?.receiptHandle, seconds: 60 },
       { receiptHandle: held.messages[1]?.receiptHandle, seconds: 0 },
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The abandoned attempt is still in CIAM's hands; let it land before the next change goes out.
+    await emulator().idle();
     // The retry and, late, the abandoned attempt: both wrote the first change.
     expect(updateUserCalls().filter((c) => c.code === undefined)).toHaveLength(2);
     expect(user('demo-user-1')?.Nickname).toBe('First');
@@ -408,7 +409,11 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
       count: 1,
     });
 
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The abandoned attempt lands after all; the retry after the settle time must find it applied.
+    await emulator().idle();
+    expect(updateUserCalls().filter((c) => c.fault === 'latency' && c.code === undefined)).toEqual([
+      expect.objectContaining({ action: 'UpdateUser' }),
+    ]);
     h.advance(60);
     const second = await h.poll();
     expect(second.response).toEqual(emptyResponse);

@@ -1,72 +1,59 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { WebhookSourceType } from '../../lib/config/types.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Connection, WebhookSourceType } from '../../lib/config/types.ts';
 import type { Deliver } from '../../lib/delivery/delivery.ts';
 import { compileMapping } from '../../lib/mapping/index.ts';
-import { SOURCES } from '../../lib/sources/registry.ts';
-import type { SourceContext } from '../../lib/sources/types.ts';
+import { AUTH0_VALIDATORS, auth0Source } from '../../lib/sources/auth0/index.ts';
+import { HMAC_VALIDATORS, hmacSource } from '../../lib/sources/hmac/index.ts';
+import { OKTA_VALIDATORS, oktaSource } from '../../lib/sources/okta/index.ts';
+import {
+  STANDARD_WEBHOOKS_VALIDATORS,
+  standardWebhooksSource,
+} from '../../lib/sources/standard-webhooks/index.ts';
+import type { PreparedSource, SourceContext } from '../../lib/sources/types.ts';
+import { WORKOS_VALIDATORS, workosSource } from '../../lib/sources/workos/index.ts';
 import { processWebhook } from '../../lib/webhook/process.ts';
 import { fakeSecrets, inboundRequest, sourceConnection } from '../helpers/sources.ts';
 
 /**
  * Counts every run of each payload validator (ajv functions keep `errors` on themselves, so a
- * Proxy forwards everything but the call). The schema modules are replaced with counting copies.
+ * Proxy forwards everything but the call). Each source gets counting copies of its own validators
+ * through `prepare`, the way the functions would pass theirs.
  */
-const { runs, counting } = vi.hoisted(() => {
-  const runs = new Map<string, number>();
-  const counting = <F extends (...args: never[]) => unknown>(name: string, validate: F): F =>
-    new Proxy(validate, {
-      apply(target, thisArg, args) {
-        runs.set(name, (runs.get(name) ?? 0) + 1);
-        return Reflect.apply(target, thisArg, args);
-      },
-    });
-  return { runs, counting };
-});
+const runs = new Map<string, number>();
+const counting = <F extends (...args: never[]) => unknown>(name: string, validate: F): F =>
+  new Proxy(validate, {
+    apply(target, thisArg, args) {
+      runs.set(name, (runs.get(name) ?? 0) + 1);
+      return Reflect.apply(target, thisArg, args);
+    },
+  });
 
-vi.mock('../../lib/sources/standard-webhooks/schema.ts', async (importOriginal) => {
-  const original =
-    await importOriginal<typeof import('../../lib/sources/standard-webhooks/schema.ts')>();
-  return {
-    ...original,
-    validateClerkEvent: counting('clerk event', original.validateClerkEvent),
-    validateClerkUser: counting('clerk user', original.validateClerkUser),
-  };
-});
-
-vi.mock('../../lib/sources/workos/schema.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../lib/sources/workos/schema.ts')>();
-  return {
-    ...original,
-    validateWorkosEvent: counting('workos event', original.validateWorkosEvent),
-    validateWorkosUser: counting('workos user', original.validateWorkosUser),
-  };
-});
-
-vi.mock('../../lib/sources/auth0/schema.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../lib/sources/auth0/schema.ts')>();
-  return {
-    ...original,
-    auth0EventValidator: (types: readonly string[]) =>
-      counting('auth0 event', original.auth0EventValidator(types)),
-  };
-});
-
-vi.mock('../../lib/sources/okta/schema.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../lib/sources/okta/schema.ts')>();
-  return {
-    ...original,
-    validateOktaEventHook: counting('okta hook', original.validateOktaEventHook),
-  };
-});
-
-vi.mock('../../lib/sources/hmac/schema.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../lib/sources/hmac/schema.ts')>();
-  return {
-    ...original,
-    compilePayloadSchema: (schema: Record<string, unknown>, connectionId: string) =>
-      counting('hmac payload', original.compilePayloadSchema(schema, connectionId)),
-  };
-});
+/** Each source prepared with counting validators; auth0 and hmac build theirs per connection. */
+const PREPARE: Record<WebhookSourceType, (connection: Connection) => PreparedSource> = {
+  'standard-webhooks': (connection) =>
+    standardWebhooksSource.prepare(connection, {
+      event: counting('clerk event', STANDARD_WEBHOOKS_VALIDATORS.event),
+      user: counting('clerk user', STANDARD_WEBHOOKS_VALIDATORS.user),
+    }),
+  workos: (connection) =>
+    workosSource.prepare(connection, {
+      event: counting('workos event', WORKOS_VALIDATORS.event),
+      user: counting('workos user', WORKOS_VALIDATORS.user),
+    }),
+  auth0: (connection) =>
+    auth0Source.prepare(connection, {
+      eventValidator: (types) => counting('auth0 event', AUTH0_VALIDATORS.eventValidator(types)),
+    }),
+  okta: (connection) =>
+    oktaSource.prepare(connection, {
+      eventHook: counting('okta hook', OKTA_VALIDATORS.eventHook),
+    }),
+  hmac: (connection) =>
+    hmacSource.prepare(connection, {
+      compilePayloadSchema: (schema, connectionId) =>
+        counting('hmac payload', HMAC_VALIDATORS.compilePayloadSchema(schema, connectionId)),
+    }),
+};
 
 const NOW = 1_735_689_600_000;
 
@@ -166,7 +153,7 @@ describe('processWebhook with every source', () => {
     };
     const prepared = {
       connection,
-      source: SOURCES[testCase.source].prepare(connection),
+      source: PREPARE[testCase.source](connection),
       mapper: compileMapping(connection),
     };
     const request = inboundRequest(`/webhooks/${testCase.source}`, testCase.headers, '{}');

@@ -6,6 +6,7 @@ import { payloadInvalid, readOptions } from '../shared/validation.ts';
 import { definedOnly, header } from '../shared/values.ts';
 import type { InboundRequest, PreparedSource, SourceDefinition } from '../types.ts';
 import { compileFields, evaluateFields } from './fields.ts';
+import type { PayloadCheck } from './payload-schema.ts';
 import {
   compilePayloadSchema,
   HMAC_DEFAULTS,
@@ -18,7 +19,17 @@ import { hmacEnvelope, hmacToChange } from './to-changes.ts';
 
 const TIMESTAMP = /^\d{1,15}$/;
 
-const prepare = (connection: Connection): PreparedSource<HmacDelivery> => {
+/** The payload check a connection runs, compiled from the operator's schema at cold start. */
+export interface HmacValidators {
+  compilePayloadSchema: (schema: Record<string, unknown>, connectionId: string) => PayloadCheck;
+}
+
+export const HMAC_VALIDATORS: HmacValidators = { compilePayloadSchema };
+
+const prepare = (
+  connection: Connection,
+  validators = HMAC_VALIDATORS,
+): PreparedSource<HmacDelivery> => {
   const options = readOptions(validateOptions, connection.options, connection.id);
   if (options.toleranceSeconds !== undefined && options.timestampHeader === undefined) {
     throw new ConfigError(
@@ -35,7 +46,7 @@ const prepare = (connection: Connection): PreparedSource<HmacDelivery> => {
   const eventTypeHeader = options.eventTypeHeader?.toLowerCase();
   const toleranceSeconds = options.toleranceSeconds ?? HMAC_DEFAULTS.toleranceSeconds;
   const eventTypes = options.eventTypes === undefined ? undefined : new Set(options.eventTypes);
-  const validatePayload = compilePayloadSchema(options.payloadSchema, connection.id);
+  const validatePayload = validators.compilePayloadSchema(options.payloadSchema, connection.id);
   const fields = compileFields(options.fields, connection.id);
 
   const optionalHeader = (request: InboundRequest, name: string | undefined) =>
@@ -118,7 +129,7 @@ const prepare = (connection: Connection): PreparedSource<HmacDelivery> => {
 };
 
 /** Any sender that signs the raw body with HMAC-SHA256 (GitHub style, Keycloak extensions…). */
-export const hmacSource: SourceDefinition<HmacDelivery> = {
+export const hmacSource: SourceDefinition<HmacDelivery, HmacValidators> = {
   type: 'hmac',
   optionsSchema: hmacOptionsSchema,
   prepare,

@@ -1,6 +1,6 @@
 import type { Connection } from '../../config/types.ts';
 import { ConfigError } from '../../errors.ts';
-import { assertPayload, readOptions } from '../shared/validation.ts';
+import { assertPayload, type PayloadValidator, readOptions } from '../shared/validation.ts';
 import type { PreparedSource, SourceDefinition } from '../types.ts';
 import { answerOktaChallenge, authenticateOkta } from './authenticate.ts';
 import {
@@ -52,7 +52,17 @@ const parseOrgUrl = (value: string, connectionId: string): string => {
   return url.origin;
 };
 
-const prepareOkta = (connection: Connection): PreparedSource<OktaEventHook> => {
+/** The payload validator a connection runs: the event hook with its events. */
+export interface OktaValidators {
+  eventHook: PayloadValidator<OktaEventHook>;
+}
+
+export const OKTA_VALIDATORS: OktaValidators = { eventHook: validateOktaEventHook };
+
+const prepareOkta = (
+  connection: Connection,
+  { eventHook: validateEventHook } = OKTA_VALIDATORS,
+): PreparedSource<OktaEventHook> => {
   const options = readOptions(validateOktaOptions, connection.options ?? {}, connection.id);
   const orgUrl = parseOrgUrl(options.orgUrl, connection.id);
   const { signing, apiToken } = connection.secrets;
@@ -80,7 +90,7 @@ const prepareOkta = (connection: Connection): PreparedSource<OktaEventHook> => {
     authenticate: (request, context) => authenticateOkta(auth, request, context.secrets),
     // The schema also caps eventId, each uuid and each User target id.
     parse: (payload) => {
-      assertPayload(validateOktaEventHook, payload);
+      assertPayload(validateEventHook, payload);
       return payload;
     },
     toChanges: async (hook, _request, context) => {
@@ -99,7 +109,7 @@ const prepareOkta = (connection: Connection): PreparedSource<OktaEventHook> => {
 };
 
 /** Okta Event Hooks: one-time GET challenge, static header secret, thin events (§2). */
-export const oktaSource: SourceDefinition<OktaEventHook> = {
+export const oktaSource: SourceDefinition<OktaEventHook, OktaValidators> = {
   type: 'okta',
   optionsSchema: oktaOptionsSchema,
   prepare: prepareOkta,

@@ -2,9 +2,11 @@ import type { Connection } from '../../config/types.ts';
 import { SignatureError } from '../../errors.ts';
 import { readSigningSecrets } from '../shared/crypto.ts';
 import { checkSenderId } from '../shared/sender-id.ts';
-import { assertPayload, readOptions } from '../shared/validation.ts';
+import { assertPayload, type PayloadValidator, readOptions } from '../shared/validation.ts';
 import type { PreparedSource, SourceDefinition } from '../types.ts';
 import {
+  type ClerkEvent,
+  type ClerkUser,
   STANDARD_WEBHOOKS_DEFAULTS,
   type StandardWebhooksDelivery,
   standardWebhooksOptionsSchema,
@@ -17,7 +19,21 @@ import { clerkUserToChange } from './to-changes.ts';
 
 const TIMESTAMP = /^\d{1,15}$/;
 
-const prepare = (connection: Connection): PreparedSource<StandardWebhooksDelivery> => {
+/** The payload validators a connection runs: the Clerk event, then its user for handled types. */
+export interface StandardWebhooksValidators {
+  event: PayloadValidator<ClerkEvent>;
+  user: PayloadValidator<ClerkUser>;
+}
+
+export const STANDARD_WEBHOOKS_VALIDATORS: StandardWebhooksValidators = {
+  event: validateClerkEvent,
+  user: validateClerkUser,
+};
+
+const prepare = (
+  connection: Connection,
+  { event: validateEvent, user: validateUser } = STANDARD_WEBHOOKS_VALIDATORS,
+): PreparedSource<StandardWebhooksDelivery> => {
   const options = readOptions(validateOptions, connection.options, connection.id);
   const toleranceSeconds = options.toleranceSeconds ?? STANDARD_WEBHOOKS_DEFAULTS.toleranceSeconds;
   const eventTypes = new Set<string>(options.eventTypes ?? STANDARD_WEBHOOKS_DEFAULTS.eventTypes);
@@ -60,10 +76,10 @@ const prepare = (connection: Connection): PreparedSource<StandardWebhooksDeliver
         if (user !== undefined) result.user = user;
         return result;
       };
-      assertPayload(validateClerkEvent, payload);
+      assertPayload(validateEvent, payload);
       // Only handled event types must carry a user: ignored ones (session.created…) have other data.
       if (!eventTypes.has(payload.type)) return delivery(payload);
-      assertPayload(validateClerkUser, payload.data, '/data');
+      assertPayload(validateUser, payload.data, '/data');
       return delivery(payload, payload.data);
     },
 
@@ -87,7 +103,10 @@ const prepare = (connection: Connection): PreparedSource<StandardWebhooksDeliver
 };
 
 /** Standard Webhooks / Svix deliveries, with Clerk's user events as the payload. */
-export const standardWebhooksSource: SourceDefinition<StandardWebhooksDelivery> = {
+export const standardWebhooksSource: SourceDefinition<
+  StandardWebhooksDelivery,
+  StandardWebhooksValidators
+> = {
   type: 'standard-webhooks',
   optionsSchema: standardWebhooksOptionsSchema,
   prepare,

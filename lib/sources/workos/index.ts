@@ -1,6 +1,6 @@
 import type { Connection } from '../../config/types.ts';
 import { readSigningSecrets } from '../shared/crypto.ts';
-import { assertPayload, readOptions } from '../shared/validation.ts';
+import { assertPayload, type PayloadValidator, readOptions } from '../shared/validation.ts';
 import { header } from '../shared/values.ts';
 import type { PreparedSource, SourceDefinition } from '../types.ts';
 import {
@@ -9,12 +9,28 @@ import {
   validateWorkosUser,
   WORKOS_DEFAULTS,
   type WorkosDelivery,
+  type WorkosDirectoryUser,
+  type WorkosEvent,
   workosOptionsSchema,
 } from './schema.ts';
 import { verifyWorkos, WORKOS_SIGNATURE_HEADER } from './signature.ts';
 import { workosUserToChange } from './to-changes.ts';
 
-const prepare = (connection: Connection): PreparedSource<WorkosDelivery> => {
+/** The payload validators a connection runs: the event, then its directory user for handled types. */
+export interface WorkosValidators {
+  event: PayloadValidator<WorkosEvent>;
+  user: PayloadValidator<WorkosDirectoryUser>;
+}
+
+export const WORKOS_VALIDATORS: WorkosValidators = {
+  event: validateWorkosEvent,
+  user: validateWorkosUser,
+};
+
+const prepare = (
+  connection: Connection,
+  { event: validateEvent, user: validateUser } = WORKOS_VALIDATORS,
+): PreparedSource<WorkosDelivery> => {
   const options = readOptions(validateOptions, connection.options, connection.id);
   const toleranceSeconds = options.toleranceSeconds ?? WORKOS_DEFAULTS.toleranceSeconds;
   const eventTypes = new Set<string>(options.eventTypes ?? WORKOS_DEFAULTS.eventTypes);
@@ -33,10 +49,10 @@ const prepare = (connection: Connection): PreparedSource<WorkosDelivery> => {
 
     // The event id's length limit is part of the event schema.
     parse(payload) {
-      assertPayload(validateWorkosEvent, payload);
+      assertPayload(validateEvent, payload);
       // Only handled event types must carry a directory user (dsync.group.* carry groups).
       if (!eventTypes.has(payload.event)) return { event: payload };
-      assertPayload(validateWorkosUser, payload.data, '/data');
+      assertPayload(validateUser, payload.data, '/data');
       return { event: payload, user: payload.data };
     },
 
@@ -61,7 +77,7 @@ const prepare = (connection: Connection): PreparedSource<WorkosDelivery> => {
 };
 
 /** WorkOS Directory Sync webhooks (`WorkOS-Signature`, timestamps in ms). */
-export const workosSource: SourceDefinition<WorkosDelivery> = {
+export const workosSource: SourceDefinition<WorkosDelivery, WorkosValidators> = {
   type: 'workos',
   optionsSchema: workosOptionsSchema,
   prepare,
