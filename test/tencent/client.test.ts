@@ -149,6 +149,47 @@ describe('tencent/client', () => {
       expect(verifies(calls[0], KEYS, 'other.tencentcloudapi.com')).toBe(false);
     });
 
+    it('signs with its own keys when two clients alternate across UTC midnight', async () => {
+      // 2023-11-14T23:59:58Z, then a second later per reading: the fourth call is on the 15th.
+      const midnight = Date.UTC(2023, 10, 15);
+      const clientWith = (keys: TencentCredentials) => {
+        const { fetch, calls } = fakeFetch(() => ok());
+        let clock = midnight - 3000;
+        const client = createTencentClient({
+          fetch,
+          now: () => {
+            clock += 1000;
+            return clock;
+          },
+          credentials: { get: async () => keys, invalidate: () => {} },
+        });
+        return { client, calls };
+      };
+      const first = clientWith(KEYS);
+      const second = clientWith(ROTATED);
+      for (let i = 0; i < 4; i += 1) {
+        await first.client.call('UpdateUser', PARAMS);
+        await second.client.call('UpdateUser', PARAMS);
+      }
+      for (const [calls, keys] of [
+        [first.calls, KEYS],
+        [second.calls, ROTATED],
+      ] as const) {
+        expect(calls.map((call) => header(call, 'authorization')?.split('/')[1])).toEqual([
+          '2023-11-14',
+          '2023-11-14',
+          '2023-11-15',
+          '2023-11-15',
+        ]);
+        expect(calls.map((call) => verifies(call, keys, 'ciam.tencentcloudapi.com'))).toEqual([
+          true,
+          true,
+          true,
+          true,
+        ]);
+      }
+    });
+
     it('sends X-TC-Token only for temporary credentials', async () => {
       const withToken = setup(() => ok(), {
         credentials: { get: async () => ({ ...KEYS, token: 'sts-token' }), invalidate: () => {} },
