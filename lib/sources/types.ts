@@ -1,5 +1,6 @@
 import type { UserChange } from '../change.ts';
 import type { Connection, WebhookSourceType } from '../config/types.ts';
+import type { HttpFetch } from '../http/fetch.ts';
 import type { SecretSource } from '../secrets/types.ts';
 
 /** An inbound HTTP request as every source sees it, already decoded from the Lambda event. */
@@ -15,7 +16,7 @@ export interface InboundRequest {
 
 export interface SourceContext {
   secrets: SecretSource;
-  fetch: typeof fetch;
+  fetch: HttpFetch;
   /** Epoch milliseconds. */
   now: () => number;
   signal?: AbortSignal;

@@ -1,13 +1,14 @@
 import { getEventListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors.ts';
+import type { HttpFetch } from '../http/fetch.ts';
 import { type AcquireOptions, createTokenBucket, type TokenBucket } from '../limit/token-bucket.ts';
 import type { CredentialsProvider } from './credentials.ts';
 import { UpstreamError } from './errors.ts';
 import { createTc3KeyCache, signTc3 } from './sign.ts';
 
 export interface TencentClientOptions {
-  fetch: typeof fetch;
+  fetch: HttpFetch;
   /** Epoch milliseconds; X-TC-Timestamp is taken from it right before each attempt. */
   now: () => number;
   credentials: CredentialsProvider;

@@ -8,6 +8,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createKeyedLock } from '../ciam/apply.ts';
 import { AdapterError } from '../errors.ts';
+import type { HttpFetch } from '../http/fetch.ts';
 import {
   authenticateMiddleware,
   connectionMiddleware,
@@ -32,7 +33,7 @@ export interface WebhookDeps {
   connections: ReadonlyMap<string, PreparedConnection>;
   deliver: Deliver;
   secrets: SecretSource;
-  fetch: typeof fetch;
+  fetch: HttpFetch;
   now: () => number;
   logger: Logger;
   recordOutcome: RecordOutcome;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AdapterError } from '../../lib/errors.ts';
+import type { HttpFetch } from '../../lib/http/fetch.ts';
 import { createTencentClient, type TencentClientOptions } from '../../lib/tencent/client.ts';
 import type { CredentialsProvider, TencentCredentials } from '../../lib/tencent/credentials.ts';
 import { signTc3 } from '../../lib/tencent/sign.ts';
@@ -23,11 +24,11 @@ type Responder = (call: number, signal: AbortSignal | undefined) => Response | P
 /** Records every request (as a Request, with its exact body bytes) and answers with `respond`. */
 const fakeFetch = (respond: Responder) => {
   const calls: Recorded[] = [];
-  const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+  const fetch: HttpFetch = async (input, init) => {
     const request = new Request(input, init);
     calls.push({ request, body: await request.text(), signal: init?.signal ?? undefined });
     return respond(calls.length, init?.signal ?? undefined);
-  }) as typeof globalThis.fetch;
+  };
   return { fetch, calls };
 };
 
@@ -503,14 +504,14 @@ describe('tencent/client', () => {
       /** A fetch that, like the keep-alive fetch, stops listening once it has answered. */
       const tidyFetch = (respond: (signal: AbortSignal) => Promise<Response> | Response) => {
         const signals: AbortSignal[] = [];
-        const fetch = (async (_input: string | URL | Request, init?: RequestInit) => {
+        const fetch: HttpFetch = async (_input, init) => {
           const signal = init?.signal as AbortSignal;
           signals.push(signal);
           return respond(signal);
-        }) as typeof globalThis.fetch;
+        };
         return { fetch, signals };
       };
-      const clientWith = (fetch: typeof globalThis.fetch, timeoutMs = 5000) =>
+      const clientWith = (fetch: HttpFetch, timeoutMs = 5000) =>
         createTencentClient({
           fetch,
           now: () => START_MS,
