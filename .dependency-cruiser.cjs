@@ -12,7 +12,8 @@
 //   http/  secrets/  log/             HTTP request/response/middleware; secret sources; logging
 //   tencent/                          TC3 signer, API client, Tencent error codes
 //   expression.ts  limit/  aws/       JSONata-or-path; token bucket; AWS SDK loaded on first use
-//   errors.ts  change.ts  metrics.ts  is-record.ts  hash.ts  require-on-first-use.ts  validators/
+//   errors.ts  change.ts  metrics.ts  is-record.ts  hash.ts  fetch.ts  require-on-first-use.ts
+//   validators/                                                   (foundation)
 const LAYERS = [
   [
     'errors.ts',

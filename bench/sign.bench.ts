@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type SdkSign from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/sign.js';
-import { signTc3 } from '../lib/tencent/sign.ts';
+import { createTc3KeyCache, signTc3 } from '../lib/tencent/sign.ts';
 
 const { default: Sign } = createRequire(import.meta.url)(
   'tencentcloud-sdk-nodejs-common/tencentcloud/common/sign.js',
@@ -71,16 +71,21 @@ const inputs: Input[] = Array.from({ length: INPUTS }, () => {
   };
 });
 
+// One cache for the whole run, as one Tencent client keeps one for its lifetime.
+const keyCache = createTc3KeyCache();
 const ours = (input: Input): string =>
-  signTc3({
-    secretId: SECRET_ID,
-    secretKey: SECRET_KEY,
-    service: SERVICE,
-    host: HOST,
-    contentType: CONTENT_TYPE,
-    body: input.body,
-    timestamp: input.timestamp,
-  }).authorization;
+  signTc3(
+    {
+      secretId: SECRET_ID,
+      secretKey: SECRET_KEY,
+      service: SERVICE,
+      host: HOST,
+      contentType: CONTENT_TYPE,
+      body: input.body,
+      timestamp: input.timestamp,
+    },
+    keyCache,
+  ).authorization;
 
 const sdk = (input: Input): string =>
   Sign.sign3({

@@ -6,12 +6,13 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { urlToHttpOptions } from 'node:url';
+import type { HttpFetch, HttpRequestInit, HttpResponse } from '../fetch.ts';
 
 /**
- * The part of `fetch` the adapter uses (CIAM and Okta calls: method, headers, string body, signal;
- * status, text, json, body.cancel), over node:http with keep-alive agents. Why not global `fetch`:
- * undici's fetch (streams, AbortController plumbing, Response objects) measured about half of a
- * webhook's warm CPU in `npm run bench`'s profile, and one connection is reused per host anyway.
+ * {@link HttpFetch}, the part of `fetch` the adapter uses, over node:http with keep-alive agents.
+ * Why not global `fetch`: undici's fetch (streams, AbortController plumbing, Response objects)
+ * measured about half of a webhook's warm CPU in `npm run bench`'s profile, and one connection is
+ * reused per host anyway.
  */
 const IDLE_SOCKET_MS = 4_000;
 /** Distinct URLs whose request options are kept (CIAM and a few Okta orgs in practice). */
@@ -22,9 +23,9 @@ const MAX_TARGETS = 64;
  * `get headers()` accessor: V8 gives every literal carrying a fresh accessor closure its own
  * hidden class, allocated in old space. Those dead maps held the closure, and through it the
  * request, response and socket buffers, across every young-generation GC until the next full
- * one: ~2 MB promoted per scavenge and 10–30 ms pauses in `npm run bench` (issue 9).
+ * one: ~2 MB promoted per scavenge and 10–30 ms pauses in `npm run bench`.
  */
-class KeepAliveResponse {
+class KeepAliveResponse implements HttpResponse {
   readonly status: number;
   readonly ok: boolean;
   readonly body: { cancel: () => Promise<void> };
@@ -61,7 +62,7 @@ const cancelBody = (res: IncomingMessage) => async () => {
   res.resume();
 };
 
-export const createKeepAliveFetch = (): typeof fetch => {
+export const createKeepAliveFetch = (): HttpFetch => {
   // Idle sockets close after 4 s, as undici's do: one frozen across Lambda invocations for longer
   // is not reused after the peer may have dropped it.
   const agents = {
@@ -84,24 +85,24 @@ export const createKeepAliveFetch = (): typeof fetch => {
     }
     return target;
   };
-  const keepAliveFetch = (input: string | URL | Request, init: RequestInit = {}) =>
-    new Promise<Response>((resolve, reject) => {
+  return (input: string | URL, init: HttpRequestInit = {}) =>
+    new Promise<HttpResponse>((resolve, reject) => {
       let target: ReturnType<typeof targetOf>;
       try {
-        target = targetOf(
-          typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
-        );
+        target = targetOf(typeof input === 'string' ? input : input.href);
       } catch (error) {
         reject(error);
         return;
       }
-      let headers: Record<string, string> = {};
+      let headers: Readonly<Record<string, string>> = {};
       if (Array.isArray(init.headers) || init.headers instanceof Headers) {
+        const copy: Record<string, string> = {};
         new Headers(init.headers).forEach((value, name) => {
-          headers[name] = value;
+          copy[name] = value;
         });
+        headers = copy;
       } else if (init.headers !== undefined) {
-        headers = init.headers as Record<string, string>;
+        headers = init.headers;
       }
       const body = typeof init.body === 'string' ? init.body : undefined;
       const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -112,7 +113,7 @@ export const createKeepAliveFetch = (): typeof fetch => {
         agent: agents[target.protocol],
       });
       // Set on the request rather than as `{ ...headers, 'content-length': … }`, which would copy
-      // the caller's headers into an object with its own hidden class on Node 20 (issue 9).
+      // the caller's headers into an object with its own hidden class on Node 20.
       if (body !== undefined) req.setHeader('content-length', Buffer.byteLength(body));
       // Aborting by hand rather than passing `signal` to http.request, whose abort plumbing
       // (addAbortSignal, end-of-stream) cost more than the request's own work in the bench profile.
@@ -143,9 +144,8 @@ export const createKeepAliveFetch = (): typeof fetch => {
         });
         // Unread failures must not surface as unhandled rejections.
         done.catch(() => undefined);
-        resolve(new KeepAliveResponse(res, done) as unknown as Response);
+        resolve(new KeepAliveResponse(res, done));
       });
       req.end(body);
     });
-  return keepAliveFetch as typeof fetch;
 };

@@ -1,22 +1,20 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
-import { type ApplyDeps, type ApplyResult, type ApplyTarget, applyUpdate } from '../ciam/apply.ts';
+import {
+  type AppliedUpdate,
+  type ApplyDeps,
+  type ApplyResult,
+  type ApplyTarget,
+  applyUpdate,
+} from '../ciam/apply.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
 import { failureFields, logFailure } from '../log/failures.ts';
 import type { RecordOutcome } from '../metrics.ts';
+import { type AttemptOutcome, decideRecord, type QueueSettings } from './decide.ts';
 import { parseEnvelope, type QueueEnvelope } from './envelope.ts';
 import type { QueuePort } from './types.ts';
 
-/** How the consumer's queue is set up; must match the redrive policy in serverless.yml. */
-export interface QueueSettings {
-  /** Receives before SQS moves a message to the DLQ; the consumer dead-letters on this one. */
-  maxReceiveCount: number;
-  /**
-   * How long a user's group is held after a write whose earlier attempt may still land (it timed
-   * out or lost its connection): longer than CIAM can take to finish a request we gave up on.
-   */
-  settleSeconds: number;
-}
+export { backoffSeconds, type QueueSettings } from './decide.ts';
 
 /** serverless.yml's redrive policy says the same; AWS advises at least 5. */
 export const DEFAULT_MAX_RECEIVE_COUNT = 5;
@@ -43,29 +41,6 @@ export type ConsumeResult =
   | ApplyResult
   | { status: 'dead-lettered'; code: string; messageId: string; deadLetterMessageId: string };
 
-const BACKOFF_BASE_SECONDS = 30;
-const BACKOFF_CAP_SECONDS = 15 * 60;
-/** SQS's largest visibility timeout (12 hours). */
-const MAX_VISIBILITY_SECONDS = 43_200;
-/** Up to this share of the delay is taken off at random, so failed groups do not return in step. */
-const JITTER_SHARE = 0.2;
-const MAX_REASON_LENGTH = 256;
-
-/**
- * Seconds a failed message stays hidden before its next receive: 30 s × 2^(n−1) for the n-th
- * receive, capped at 15 minutes (and SQS's 12-hour maximum), less up to 20 % jitter.
- */
-export const backoffSeconds = (receiveCount: number, random: () => number = Math.random) => {
-  const n = Number.isFinite(receiveCount) ? Math.max(1, Math.floor(receiveCount)) : 1;
-  const base = Math.min(
-    BACKOFF_CAP_SECONDS,
-    MAX_VISIBILITY_SECONDS,
-    BACKOFF_BASE_SECONDS * 2 ** Math.min(n - 1, 30),
-  );
-  const jitter = Math.min(Math.max(random(), 0), 1) * JITTER_SHARE;
-  return Math.max(1, Math.ceil(base * (1 - jitter)));
-};
-
 /** A record the consumer did not acknowledge: SQS delivers it again. */
 export class RecordFailedError extends Error {
   override readonly name = 'RecordFailedError';
@@ -91,17 +66,6 @@ const asAdapterError = (error: unknown): AdapterError =>
         cause: error,
       });
 
-/** Safe text for an operator: the code, the message only when it may be shown. */
-const reasonOf = (error: AdapterError): string => {
-  const cause = error.cause instanceof Error ? error.cause.name : undefined;
-  const text = error.expose
-    ? `${error.code}: ${error.message}`
-    : cause === undefined || error.code !== 'INTERNAL'
-      ? error.code
-      : `${error.code} (${cause})`;
-  return text.length <= MAX_REASON_LENGTH ? text : `${text.slice(0, MAX_REASON_LENGTH - 1)}…`;
-};
-
 const SAFE_ID = /^[\x21-\x7e]{1,256}$/;
 
 /** The ids of a message that is not a valid envelope, when they can be read, for the DLQ. */
@@ -125,121 +89,31 @@ interface Ids {
   eventId?: string;
 }
 
+const failed = (error: AdapterError): AttemptOutcome => ({ ok: false, error });
+
 /**
- * One SQS record of the changes queue: apply it, or decide between retry and dead letter from the
- * error table's `retryable` alone. Resolves when the record may be deleted; throws
- * RecordFailedError when SQS must deliver it again. Never logs the body (personal data).
+ * Reads the record and applies its change. Fills `ids` with what could be read, for logs and the
+ * DLQ; never throws, a failure is part of the outcome.
  */
-export const consumeRecord = async (
+const attemptRecord = async (
   deps: ConsumerDeps,
   record: SQSRecord,
-  options: { signal?: AbortSignal } = {},
-): Promise<ConsumeResult> => {
-  const receiveCount = positiveInteger(record.attributes.ApproximateReceiveCount) ?? 1;
-  const ids: Ids = { messageId: record.messageId };
-
-  const deadLetter = async (error: AdapterError): Promise<ConsumeResult> => {
-    const at = deps.now();
-    const firstReceive = positiveInteger(record.attributes.ApproximateFirstReceiveTimestamp);
-    const fields = failureFields(error);
-    const attributes: Record<string, string> = {
-      errorCode: error.code,
-      ...(fields.upstreamCode === undefined ? {} : { upstreamCode: fields.upstreamCode }),
-      ...(fields.upstreamRequestId === undefined
-        ? {}
-        : { upstreamRequestId: fields.upstreamRequestId }),
-      attempts: String(receiveCount),
-      firstErrorAt: isoTime(firstReceive ?? at),
-      lastErrorAt: isoTime(at),
-      ...(ids.connectionId === undefined ? {} : { connectionId: ids.connectionId }),
-      ...(ids.eventId === undefined ? {} : { eventId: ids.eventId }),
-      reason: reasonOf(error),
-    };
-    let sent: { messageId: string };
-    try {
-      sent = await deps.deadLetterQueue.send({
-        body: record.body,
-        // The group keeps the DLQ in the source's per-user order; the source message id as
-        // deduplication id is what SQS's own redrive uses, so a repeat after a lost ack is dropped.
-        groupId: record.attributes.MessageGroupId ?? 'ungrouped',
-        deduplicationId: record.messageId,
-        attributes,
-      });
-    } catch (cause) {
-      // Never acknowledge what was not stored: the record comes back and is tried again.
-      const failure = new AdapterError('QUEUE_UNAVAILABLE', 'The dead-letter queue refused', {
-        cause,
-      });
-      logFailure(deps.logger, 'queued change not dead-lettered', failure, {
-        ...ids,
-        outcome: 'retry',
-        deadLetterCode: error.code,
-        attempts: receiveCount,
-      });
-      throw new RecordFailedError('The dead-letter queue did not store the message', failure);
-    }
-    logFailure(deps.logger, 'queued change dead-lettered', error, {
-      ...ids,
-      outcome: 'dead-lettered',
-      attempts: receiveCount,
-      deadLetterMessageId: sent.messageId,
-    });
-    return {
-      status: 'dead-lettered',
-      code: error.code,
-      messageId: record.messageId,
-      deadLetterMessageId: sent.messageId,
-    };
-  };
-
-  const retryLater = async (error: AdapterError): Promise<never> => {
-    const backoff = backoffSeconds(receiveCount, deps.random);
-    // An attempt that may still land must have landed before the change is looked at again.
-    const seconds =
-      error.code === 'UPSTREAM_OUTCOME_UNKNOWN'
-        ? Math.max(backoff, deps.settings.settleSeconds)
-        : backoff;
-    try {
-      await deps.queue.changeVisibility(record.receiptHandle, seconds);
-    } catch (cause) {
-      // The record still comes back, after the queue's own visibility timeout.
-      deps.logger.warn('could not delay the retry of a queued change', {
-        ...ids,
-        error: cause,
-      });
-    }
-    logFailure(deps.logger, 'queued change will be retried', error, {
-      ...ids,
-      outcome: 'retry',
-      attempts: receiveCount,
-      maxReceiveCount: deps.settings.maxReceiveCount,
-      backoffSeconds: seconds,
-    });
-    throw new RecordFailedError('The change will be retried', error);
-  };
-
-  const fail = async (error: AdapterError): Promise<ConsumeResult> => {
-    deps.recordOutcome(ids.connectionId ?? 'unknown', error.code, 1);
-    // On the last allowed receive SQS would move the message itself, but without the reason.
-    if (!error.retryable || receiveCount >= deps.settings.maxReceiveCount) {
-      return deadLetter(error);
-    }
-    return retryLater(error);
-  };
-
+  ids: Ids,
+  signal: AbortSignal | undefined,
+): Promise<AttemptOutcome> => {
   let envelope: QueueEnvelope;
   try {
     envelope = parseEnvelope(record.body);
   } catch (error) {
     Object.assign(ids, idsOf(record.body));
-    return fail(asAdapterError(error));
+    return failed(asAdapterError(error));
   }
   ids.connectionId = envelope.connectionId;
   ids.eventId = envelope.eventId;
 
   const target = deps.connections.get(envelope.connectionId);
   if (target === undefined) {
-    return fail(
+    return failed(
       new AdapterError(
         'CONNECTION_NOT_FOUND',
         `No connection ${envelope.connectionId} is configured`,
@@ -247,12 +121,11 @@ export const consumeRecord = async (
     );
   }
 
-  let result: ApplyResult;
   try {
-    if (options.signal?.aborted) {
+    if (signal?.aborted) {
       throw new AdapterError('DEADLINE_EXCEEDED', 'No time was left to apply the change');
     }
-    result = await applyUpdate(
+    const result = await applyUpdate(
       deps.apply,
       target,
       {
@@ -264,42 +137,31 @@ export const consumeRecord = async (
         },
         draft: envelope.draft,
       },
-      options.signal === undefined ? {} : { signal: options.signal },
+      signal === undefined ? {} : { signal },
     );
+    return { ok: true, result };
   } catch (thrown) {
-    let error = asAdapterError(thrown);
-    if (options.signal?.aborted && error.retryable && error.code !== 'DEADLINE_EXCEEDED') {
-      error = new AdapterError('DEADLINE_EXCEEDED', 'Ran out of time applying the change', {
-        cause: error,
-      });
+    const error = asAdapterError(thrown);
+    if (signal?.aborted && error.retryable && error.code !== 'DEADLINE_EXCEEDED') {
+      return failed(
+        new AdapterError('DEADLINE_EXCEEDED', 'Ran out of time applying the change', {
+          cause: error,
+        }),
+      );
     }
-    return fail(error);
+    return failed(error);
   }
+};
 
-  deps.recordOutcome(envelope.connectionId, result.status, 1);
-  if (
-    result.status === 'applied' &&
-    result.lateWritePossible === true &&
-    receiveCount < deps.settings.maxReceiveCount
-  ) {
-    // An abandoned attempt of this write may still land, and would then overwrite the user's next
-    // change. Keeping this record unacknowledged holds the user's FIFO group until it must have
-    // landed; the redelivery finds its own applied mark and is acknowledged as a duplicate.
-    const seconds = deps.settings.settleSeconds;
-    await deps.queue.changeVisibility(record.receiptHandle, seconds).catch(() => undefined);
-    deps.logger.info('queued change applied; holding the user until a late attempt has landed', {
-      ...ids,
-      userId: result.userId,
-      outcome: 'held',
-      attempts: receiveCount,
-      settleSeconds: seconds,
-      upstreamRequestId: result.requestId,
-    });
-    throw new RecordFailedError(
-      'Held until an abandoned attempt has landed',
-      new AdapterError('UPSTREAM_UNAVAILABLE', 'A late write may still land'),
-    );
-  }
+/** One receive of one record, as the steps that carry out a decision see it. */
+interface Delivery {
+  deps: ConsumerDeps;
+  record: SQSRecord;
+  ids: Ids;
+  receiveCount: number;
+}
+
+const acknowledge = ({ deps, ids, receiveCount }: Delivery, result: ApplyResult): ApplyResult => {
   deps.logger.info(
     result.status === 'applied' ? 'queued change applied' : 'queued change ignored',
     {
@@ -313,4 +175,138 @@ export const consumeRecord = async (
     },
   );
   return result;
+};
+
+const hold = async (
+  { deps, record, ids, receiveCount }: Delivery,
+  result: AppliedUpdate,
+  seconds: number,
+): Promise<never> => {
+  await deps.queue.changeVisibility(record.receiptHandle, seconds).catch(() => undefined);
+  deps.logger.info('queued change applied; holding the user until a late attempt has landed', {
+    ...ids,
+    userId: result.userId,
+    outcome: 'held',
+    attempts: receiveCount,
+    settleSeconds: seconds,
+    upstreamRequestId: result.requestId,
+  });
+  throw new RecordFailedError(
+    'Held until an abandoned attempt has landed',
+    new AdapterError('UPSTREAM_UNAVAILABLE', 'A late write may still land'),
+  );
+};
+
+const retryLater = async (
+  { deps, record, ids, receiveCount }: Delivery,
+  error: AdapterError,
+  seconds: number,
+): Promise<never> => {
+  try {
+    await deps.queue.changeVisibility(record.receiptHandle, seconds);
+  } catch (cause) {
+    // The record still comes back, after the queue's own visibility timeout.
+    deps.logger.warn('could not delay the retry of a queued change', { ...ids, error: cause });
+  }
+  logFailure(deps.logger, 'queued change will be retried', error, {
+    ...ids,
+    outcome: 'retry',
+    attempts: receiveCount,
+    maxReceiveCount: deps.settings.maxReceiveCount,
+    backoffSeconds: seconds,
+  });
+  throw new RecordFailedError('The change will be retried', error);
+};
+
+const deadLetter = async (
+  { deps, record, ids, receiveCount }: Delivery,
+  error: AdapterError,
+  reason: string,
+): Promise<ConsumeResult> => {
+  const at = deps.now();
+  const firstReceive = positiveInteger(record.attributes.ApproximateFirstReceiveTimestamp);
+  const fields = failureFields(error);
+  const attributes: Record<string, string> = {
+    errorCode: error.code,
+    ...(fields.upstreamCode === undefined ? {} : { upstreamCode: fields.upstreamCode }),
+    ...(fields.upstreamRequestId === undefined
+      ? {}
+      : { upstreamRequestId: fields.upstreamRequestId }),
+    attempts: String(receiveCount),
+    firstErrorAt: isoTime(firstReceive ?? at),
+    lastErrorAt: isoTime(at),
+    ...(ids.connectionId === undefined ? {} : { connectionId: ids.connectionId }),
+    ...(ids.eventId === undefined ? {} : { eventId: ids.eventId }),
+    reason,
+  };
+  let sent: { messageId: string };
+  try {
+    sent = await deps.deadLetterQueue.send({
+      body: record.body,
+      // The group keeps the DLQ in the source's per-user order; the source message id as
+      // deduplication id is what SQS's own redrive uses, so a repeat after a lost ack is dropped.
+      groupId: record.attributes.MessageGroupId ?? 'ungrouped',
+      deduplicationId: record.messageId,
+      attributes,
+    });
+  } catch (cause) {
+    // Never acknowledge what was not stored: the record comes back and is tried again.
+    const failure = new AdapterError('QUEUE_UNAVAILABLE', 'The dead-letter queue refused', {
+      cause,
+    });
+    logFailure(deps.logger, 'queued change not dead-lettered', failure, {
+      ...ids,
+      outcome: 'retry',
+      deadLetterCode: error.code,
+      attempts: receiveCount,
+    });
+    throw new RecordFailedError('The dead-letter queue did not store the message', failure);
+  }
+  logFailure(deps.logger, 'queued change dead-lettered', error, {
+    ...ids,
+    outcome: 'dead-lettered',
+    attempts: receiveCount,
+    deadLetterMessageId: sent.messageId,
+  });
+  return {
+    status: 'dead-lettered',
+    code: error.code,
+    messageId: record.messageId,
+    deadLetterMessageId: sent.messageId,
+  };
+};
+
+/**
+ * One SQS record of the changes queue: apply it, let {@link decideRecord} choose between ack,
+ * hold, retry and dead letter, and carry that out. Resolves when the record may be deleted; throws
+ * RecordFailedError when SQS must deliver it again. Never logs the body (personal data).
+ */
+export const consumeRecord = async (
+  deps: ConsumerDeps,
+  record: SQSRecord,
+  options: { signal?: AbortSignal } = {},
+): Promise<ConsumeResult> => {
+  const receiveCount = positiveInteger(record.attributes.ApproximateReceiveCount) ?? 1;
+  const delivery: Delivery = { deps, record, ids: { messageId: record.messageId }, receiveCount };
+  const outcome = await attemptRecord(deps, record, delivery.ids, options.signal);
+  deps.recordOutcome(
+    delivery.ids.connectionId ?? 'unknown',
+    outcome.ok ? outcome.result.status : outcome.error.code,
+    1,
+  );
+  const decision = decideRecord({
+    outcome,
+    receiveCount,
+    settings: deps.settings,
+    random: deps.random,
+  });
+  if (outcome.ok) {
+    const { result } = outcome;
+    if (decision.kind === 'hold' && result.status === 'applied') {
+      return hold(delivery, result, decision.delaySeconds);
+    }
+    return acknowledge(delivery, result);
+  }
+  if (decision.kind === 'retry') return retryLater(delivery, outcome.error, decision.delaySeconds);
+  return deadLetter(delivery, outcome.error, decision.reason);
 };

@@ -7,6 +7,7 @@ import type { CiamApi } from '../ciam/types.ts';
 import { loadConfig } from '../config/load.ts';
 import type { AdapterConfig } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
+import type { HttpFetch } from '../fetch.ts';
 import { createKeepAliveFetch } from '../http/keep-alive-fetch.ts';
 import { metricsOutcome, type RecordOutcome } from '../metrics.ts';
 import {
@@ -32,7 +33,7 @@ export type RuntimeEnv = Readonly<Record<string, string | undefined>>;
 
 /** Everything a test or a local runner may replace; production passes none of it. */
 export interface RuntimeOverrides {
-  fetch?: typeof fetch;
+  fetch?: HttpFetch;
   /** Epoch milliseconds. */
   now?: () => number;
   readFile?: (path: string) => string;
@@ -53,7 +54,7 @@ export interface RuntimeOverrides {
 export interface Runtime {
   config: AdapterConfig;
   now: () => number;
-  fetch: typeof fetch;
+  fetch: HttpFetch;
   secrets: SecretSource;
   tencent: TencentClient;
   ciam: CiamApi;
@@ -141,7 +142,7 @@ const chooseSecrets = (
   env: RuntimeEnv,
   overrides: RuntimeOverrides,
   now: () => number,
-  fetchImpl: typeof fetch,
+  fetchImpl: HttpFetch,
   logger: Logger,
 ): SecretSource => {
   if (overrides.secrets !== undefined) return overrides.secrets;

@@ -1,3 +1,4 @@
+import type { HttpFetch, HttpResponse } from '../fetch.ts';
 import {
   createCachedSecretSource,
   type SecretValue,
@@ -11,7 +12,7 @@ export interface ExtensionSecretSourceOptions {
   port: number;
   /** AWS_SESSION_TOKEN: the extension answers only requests that carry it. */
   token: string;
-  fetch: typeof fetch;
+  fetch: HttpFetch;
   /** Epoch milliseconds. */
   now: () => number;
   /**
@@ -61,7 +62,7 @@ export const createExtensionSecretSource = ({
   const refreshDirect = new Set<string>();
 
   const readFromExtension = async (name: string): Promise<SecretValue> => {
-    let response: Response;
+    let response: HttpResponse;
     try {
       response = await fetch(
         `http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(name)}`,

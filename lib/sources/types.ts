@@ -1,5 +1,6 @@
 import type { IgnoredReason, UserChange } from '../change.ts';
 import type { Connection, WebhookSourceType } from '../config/types.ts';
+import type { HttpFetch } from '../fetch.ts';
 import type { InboundRequest } from '../http/request.ts';
 import type { SecretSource } from '../secrets/types.ts';
 
@@ -7,7 +8,7 @@ export type { InboundRequest };
 
 export interface SourceContext {
   secrets: SecretSource;
-  fetch: typeof fetch;
+  fetch: HttpFetch;
   /** Epoch milliseconds. */
   now: () => number;
   signal?: AbortSignal;

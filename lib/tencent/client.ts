@@ -1,13 +1,14 @@
 import { getEventListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors.ts';
+import type { HttpFetch } from '../fetch.ts';
 import { type AcquireOptions, createTokenBucket, type TokenBucket } from '../limit/token-bucket.ts';
 import type { CredentialsProvider } from './credentials.ts';
 import { UpstreamError } from './errors.ts';
-import { signTc3 } from './sign.ts';
+import { createTc3KeyCache, signTc3 } from './sign.ts';
 
 export interface TencentClientOptions {
-  fetch: typeof fetch;
+  fetch: HttpFetch;
   /** Epoch milliseconds; X-TC-Timestamp is taken from it right before each attempt. */
   now: () => number;
   credentials: CredentialsProvider;
@@ -107,6 +108,8 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
   const random = options.random ?? Math.random;
   const requestClient = options.requestClient ?? 'ciam-webhook-adapter/0.1.0';
   const { fetch, now, credentials } = options;
+  // This client's own: derived keys stay with the client whose credentials they come from.
+  const signingKeys = createTc3KeyCache();
 
   const buckets = new Map<string, TokenBucket>();
   const { rateLimit } = options;
@@ -118,7 +121,7 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
       buckets.set(action, bucket);
     }
     // Added one by one: a property after a spread gives each object its own hidden class on Node 20
-    // (V8 11), old-space garbage on every call (issue 9).
+    // (V8 11), old-space garbage on every call.
     const acquireOptions: AcquireOptions = {};
     if (signal !== undefined) acquireOptions.signal = signal;
     if (rateLimit.maxWaitMs !== undefined) acquireOptions.maxWaitMs = rateLimit.maxWaitMs;
@@ -127,7 +130,7 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
 
   // Controllers of finished attempts, reused: Node 20 gives every new AbortSignal three hidden
   // classes of its own (it sets the prototype, then adds fields), ~1 kB of old-space garbage per
-  // attempt that made young-generation GCs slow in `npm run bench` (issue 9). Only a controller
+  // attempt that made young-generation GCs slow in `npm run bench`. Only a controller
   // that never aborted and that nobody listens to any more is reused, so no later attempt can
   // abort or observe an earlier one.
   const spareControllers: AbortController[] = [];
@@ -151,15 +154,18 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
   ): Promise<Record<string, unknown>> => {
     const creds = await credentials.get();
     const timestamp = Math.floor(now() / 1000);
-    const { authorization } = signTc3({
-      secretId: creds.secretId,
-      secretKey: creds.secretKey,
-      service,
-      host,
-      contentType: CONTENT_TYPE,
-      body,
-      timestamp,
-    });
+    const { authorization } = signTc3(
+      {
+        secretId: creds.secretId,
+        secretKey: creds.secretKey,
+        service,
+        host,
+        contentType: CONTENT_TYPE,
+        body,
+        timestamp,
+      },
+      signingKeys,
+    );
     const headers: Record<string, string> = {
       Authorization: authorization,
       'Content-Type': CONTENT_TYPE,

@@ -36,45 +36,83 @@ const sha256Hex = (data: string | Uint8Array): string => hash('sha256', data, 'h
 const hmac = (key: string | Uint8Array, data: string): Buffer =>
   createHmac('sha256', key).update(data).digest();
 
-/** UTC on purpose: local dates broke the official SDK every day from 00:00 to 08:00 UTC+8 (#33). */
+/** UTC on purpose: local dates broke the official SDK every day from 00:00 to 08:00 UTC+8. */
 export const tc3Date = (timestamp: number): string =>
   new Date(timestamp * 1000).toISOString().slice(0, 10);
-
-// Consecutive signatures almost always fall on the same UTC day; formatting a Date is not free.
-let lastDay = Number.NaN;
-let lastDate = '';
-const dateOf = (timestamp: number): string => {
-  const day = Math.floor(timestamp / 86_400);
-  if (day !== lastDay) {
-    lastDate = tc3Date(timestamp);
-    lastDay = day;
-  }
-  return lastDate;
-};
 
 /** Derived key chain; exported for the emulator, which verifies with the same steps. */
 export const tc3SigningKey = (secretKey: string, date: string, service: string): Buffer =>
   hmac(hmac(hmac(`TC3${secretKey}`, date), service), 'tc3_request');
 
 /**
- * The derived key depends only on (secretKey, date, service), so three of the four HMACs per
- * signature are repeated work. Bounded so rotated keys and past dates cannot accumulate.
+ * What a signer may reuse between signatures, kept by whoever signs often (one per Tencent
+ * client), never by this module. Both steps must answer exactly as `tc3Date` and `tc3SigningKey`
+ * would: a cache only saves work.
  */
-const SIGNING_KEY_CACHE_SIZE = 16;
-const signingKeys = new Map<string, KeyObject>();
-const cachedSigningKey = (secretKey: string, date: string, service: string): KeyObject => {
-  // Length-prefixed so no (service, secretKey) pair can collide with another.
-  const id = `${date}|${service.length}|${service}|${secretKey}`;
-  let key = signingKeys.get(id);
-  if (key === undefined) {
-    key = createSecretKey(tc3SigningKey(secretKey, date, service));
-    if (signingKeys.size >= SIGNING_KEY_CACHE_SIZE) {
-      const oldest = signingKeys.keys().next();
-      if (oldest.done !== true) signingKeys.delete(oldest.value);
-    }
-    signingKeys.set(id, key);
-  }
-  return key;
+export interface Tc3KeyCache {
+  dateOf(timestamp: number): string;
+  signingKey(secretKey: string, date: string, service: string): KeyObject | Uint8Array;
+}
+
+/** Derives everything on every signature: what `signTc3` does when given no cache. */
+const UNCACHED: Tc3KeyCache = { dateOf: tc3Date, signingKey: tc3SigningKey };
+
+export interface Tc3KeyCacheOptions {
+  /** Derived keys kept; the oldest goes first. Default 16. */
+  size?: number;
+  /** Default `tc3SigningKey`; replaced only to watch what the cache derives. */
+  derive?: (secretKey: string, date: string, service: string) => Uint8Array;
+}
+
+/**
+ * A cache for one signer. The derived key depends only on (secretKey, date, service), so three of
+ * the four HMACs per signature are repeated work, and consecutive signatures almost always fall on
+ * the same UTC day, whose formatting is not free either. Bounded so rotated keys and past dates
+ * cannot accumulate.
+ */
+export const createTc3KeyCache = ({
+  size = 16,
+  derive = tc3SigningKey,
+}: Tc3KeyCacheOptions = {}): Tc3KeyCache => {
+  let lastDay = Number.NaN;
+  let lastDate = '';
+  const keys = new Map<string, KeyObject>();
+  // The key of the previous signature, checked before building the map's id: one client signs
+  // with one secret and one service, on one date, nearly all day.
+  let last: { secretKey: string; date: string; service: string; key: KeyObject } | undefined;
+  return {
+    dateOf(timestamp) {
+      const day = Math.floor(timestamp / 86_400);
+      if (day !== lastDay) {
+        lastDate = tc3Date(timestamp);
+        lastDay = day;
+      }
+      return lastDate;
+    },
+    signingKey(secretKey, date, service) {
+      if (
+        last !== undefined &&
+        last.secretKey === secretKey &&
+        last.date === date &&
+        last.service === service
+      ) {
+        return last.key;
+      }
+      // Length-prefixed so no (service, secretKey) pair can collide with another.
+      const id = `${date}|${service.length}|${service}|${secretKey}`;
+      let key = keys.get(id);
+      if (key === undefined) {
+        key = createSecretKey(derive(secretKey, date, service));
+        if (keys.size >= size) {
+          const oldest = keys.keys().next();
+          if (oldest.done !== true) keys.delete(oldest.value);
+        }
+        keys.set(id, key);
+      }
+      last = { secretKey, date, service, key };
+      return key;
+    },
+  };
 };
 
 /**
@@ -119,12 +157,16 @@ const canonicalize = (input: Tc3SignInput, payloadHash: string) => {
   return tc3CanonicalRequest(pairs, payloadHash);
 };
 
-export const signTc3 = (input: Tc3SignInput): Tc3Signature => {
-  const date = dateOf(input.timestamp);
+/**
+ * A TC3-HMAC-SHA256 signature of one request. Keeps nothing between calls; `cache`, when given,
+ * is where it may reuse the date and derived key of earlier signatures.
+ */
+export const signTc3 = (input: Tc3SignInput, cache: Tc3KeyCache = UNCACHED): Tc3Signature => {
+  const date = cache.dateOf(input.timestamp);
   const { canonicalRequest, signedHeaders } = canonicalize(input, sha256Hex(input.body));
   const scope = `${date}/${input.service}/tc3_request`;
   const stringToSign = tc3StringToSign(input.timestamp, scope, canonicalRequest);
-  const signature = createHmac('sha256', cachedSigningKey(input.secretKey, date, input.service))
+  const signature = createHmac('sha256', cache.signingKey(input.secretKey, date, input.service))
     .update(stringToSign)
     .digest('hex');
   return {

@@ -8,6 +8,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Deliver } from '../delivery/delivery.ts';
 import { AdapterError } from '../errors.ts';
+import type { HttpFetch } from '../fetch.ts';
 import { connectionMiddleware, errorMiddleware } from '../http/middleware.ts';
 import { errorResponse, jsonResponse } from '../http/response.ts';
 import { logFailure } from '../log/failures.ts';
@@ -26,7 +27,7 @@ export interface WebhookDeps {
   connections: ReadonlyMap<string, PreparedConnection>;
   deliver: Deliver;
   secrets: SecretSource;
-  fetch: typeof fetch;
+  fetch: HttpFetch;
   now: () => number;
   logger: Logger;
   recordOutcome: RecordOutcome;

@@ -92,10 +92,10 @@ describe('ciam/client', () => {
   it('never reaches fetch with an invalid UpdateUser', async () => {
     const requests: unknown[] = [];
     const tencent = createTencentClient({
-      fetch: (async (input: string | URL | Request) => {
+      fetch: async (input) => {
         requests.push(input);
         return Response.json({ Response: { RequestId: 'r' } });
-      }) as typeof fetch,
+      },
       now: () => 1_700_000_000_000,
       credentials: {
         get: async () => ({ secretId: 'id', secretKey: 'key' }),

@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HttpFetch } from '../../lib/fetch.ts';
 import { createKeepAliveFetch } from '../../lib/http/keep-alive-fetch.ts';
 
 describe('createKeepAliveFetch', () => {
@@ -14,6 +15,11 @@ describe('createKeepAliveFetch', () => {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         if (req.url === '/slow') return; // never answers
+        if (req.url === '/moved') {
+          res.writeHead(302, { location: '/x' });
+          res.end();
+          return;
+        }
         if (req.url === '/missing') {
           res.writeHead(404, { 'x-reason': 'gone' });
           res.end('not here');
@@ -83,5 +89,41 @@ describe('createKeepAliveFetch', () => {
     const fetch = createKeepAliveFetch();
     await expect(fetch(`${base}/slow`, { signal: AbortSignal.timeout(50) })).rejects.toThrow();
     await expect(fetch('ftp://example.org/')).rejects.toThrow(/unsupported protocol/);
+  });
+
+  // Typed as HttpFetch without a cast: the global fetch must fit wherever the keep-alive one does.
+  const implementations: Array<[string, () => HttpFetch]> = [
+    ['keep-alive fetch', createKeepAliveFetch],
+    ['global fetch', () => globalThis.fetch],
+  ];
+
+  it.each(implementations)('%s answers what the adapter reads', async (_name, make) => {
+    const fetch = make();
+    const posted = await fetch(new URL(`${base}/x`), {
+      method: 'POST',
+      headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+      body: '{"a":1}',
+      signal: new AbortController().signal,
+    });
+    expect([posted.status, posted.ok, posted.headers.get('content-type')]).toEqual([
+      200,
+      true,
+      'application/json',
+    ]);
+    expect(await posted.json()).toEqual({ method: 'POST', body: '{"a":1}', auth: 'Bearer t' });
+    const missing = await fetch(`${base}/missing`, { method: 'GET' });
+    expect([missing.status, missing.ok, missing.headers.get('x-reason')]).toEqual([
+      404,
+      false,
+      'gone',
+    ]);
+    expect(await missing.text()).toBe('not here');
+  });
+
+  it.each(implementations)('%s hands a redirect back without following it', async (_n, make) => {
+    const moved = await make()(`${base}/moved`, { redirect: 'manual' });
+    expect(moved.status).toBe(302);
+    expect(moved.headers.get('location')).toBe('/x');
+    await moved.body?.cancel();
   });
 });

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Connection, WebhookSourceType } from '../../lib/config/types.ts';
 import type { Deliver } from '../../lib/delivery/delivery.ts';
+import type { HttpFetch } from '../../lib/fetch.ts';
 import { compileMapping } from '../../lib/mapping/index.ts';
 import { AUTH0_VALIDATORS, auth0Source } from '../../lib/sources/auth0/index.ts';
 import { HMAC_VALIDATORS, hmacSource } from '../../lib/sources/hmac/index.ts';
@@ -62,7 +63,7 @@ const oktaUsersApi = (async () =>
   new Response(JSON.stringify({ id: '00u1', status: 'ACTIVE', profile: { email: 'a@x.com' } }), {
     status: 200,
     headers: { 'content-type': 'application/json' },
-  })) as typeof fetch;
+  })) satisfies HttpFetch;
 
 const context: SourceContext = {
   secrets: fakeSecrets({ signing: 'unused', 'okta-api': 'token' }),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AdapterError } from '../../lib/errors.ts';
+import type { HttpFetch } from '../../lib/fetch.ts';
 import { createTencentClient, type TencentClientOptions } from '../../lib/tencent/client.ts';
 import type { CredentialsProvider, TencentCredentials } from '../../lib/tencent/credentials.ts';
 import { signTc3 } from '../../lib/tencent/sign.ts';
@@ -23,11 +24,11 @@ type Responder = (call: number, signal: AbortSignal | undefined) => Response | P
 /** Records every request (as a Request, with its exact body bytes) and answers with `respond`. */
 const fakeFetch = (respond: Responder) => {
   const calls: Recorded[] = [];
-  const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+  const fetch: HttpFetch = async (input, init) => {
     const request = new Request(input, init);
     calls.push({ request, body: await request.text(), signal: init?.signal ?? undefined });
     return respond(calls.length, init?.signal ?? undefined);
-  }) as typeof globalThis.fetch;
+  };
   return { fetch, calls };
 };
 
@@ -147,6 +148,47 @@ describe('tencent/client', () => {
       );
       expect(verifies(calls[0], KEYS, 'ciam.tencentcloudapi.com')).toBe(true);
       expect(verifies(calls[0], KEYS, 'other.tencentcloudapi.com')).toBe(false);
+    });
+
+    it('signs with its own keys when two clients alternate across UTC midnight', async () => {
+      // 2023-11-14T23:59:58Z, then a second later per reading: the fourth call is on the 15th.
+      const midnight = Date.UTC(2023, 10, 15);
+      const clientWith = (keys: TencentCredentials) => {
+        const { fetch, calls } = fakeFetch(() => ok());
+        let clock = midnight - 3000;
+        const client = createTencentClient({
+          fetch,
+          now: () => {
+            clock += 1000;
+            return clock;
+          },
+          credentials: { get: async () => keys, invalidate: () => {} },
+        });
+        return { client, calls };
+      };
+      const first = clientWith(KEYS);
+      const second = clientWith(ROTATED);
+      for (let i = 0; i < 4; i += 1) {
+        await first.client.call('UpdateUser', PARAMS);
+        await second.client.call('UpdateUser', PARAMS);
+      }
+      for (const [calls, keys] of [
+        [first.calls, KEYS],
+        [second.calls, ROTATED],
+      ] as const) {
+        expect(calls.map((call) => header(call, 'authorization')?.split('/')[1])).toEqual([
+          '2023-11-14',
+          '2023-11-14',
+          '2023-11-15',
+          '2023-11-15',
+        ]);
+        expect(calls.map((call) => verifies(call, keys, 'ciam.tencentcloudapi.com'))).toEqual([
+          true,
+          true,
+          true,
+          true,
+        ]);
+      }
     });
 
     it('sends X-TC-Token only for temporary credentials', async () => {
@@ -462,14 +504,14 @@ describe('tencent/client', () => {
       /** A fetch that, like the keep-alive fetch, stops listening once it has answered. */
       const tidyFetch = (respond: (signal: AbortSignal) => Promise<Response> | Response) => {
         const signals: AbortSignal[] = [];
-        const fetch = (async (_input: string | URL | Request, init?: RequestInit) => {
+        const fetch: HttpFetch = async (_input, init) => {
           const signal = init?.signal as AbortSignal;
           signals.push(signal);
           return respond(signal);
-        }) as typeof globalThis.fetch;
+        };
         return { fetch, signals };
       };
-      const clientWith = (fetch: typeof globalThis.fetch, timeoutMs = 5000) =>
+      const clientWith = (fetch: HttpFetch, timeoutMs = 5000) =>
         createTencentClient({
           fetch,
           now: () => START_MS,

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type SdkSign from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/sign.js';
 import { describe, expect, it } from 'vitest';
 import {
+  createTc3KeyCache,
   sha256Hex,
   signTc3,
   tc3CanonicalRequest,
@@ -29,7 +30,7 @@ const hmacHex = (key: string | Buffer, data: string) =>
   createHmac('sha256', key).update(data).digest('hex');
 
 describe('tencent/sign', () => {
-  describe('published CVM vector (reference §1.2)', () => {
+  describe('published CVM vector (Tencent API 3.0 signature docs)', () => {
     const signed = signTc3({
       secretId: SECRET_ID,
       secretKey: SECRET_KEY,
@@ -88,7 +89,7 @@ describe('tencent/sign', () => {
     });
   });
 
-  describe('Chinese-doc vector signing x-tc-action (reference §1.2)', () => {
+  describe('Chinese-doc vector signing x-tc-action', () => {
     const expectedCanonical =
       'POST\n/\n\ncontent-type:application/json; charset=utf-8\nhost:cvm.tencentcloudapi.com\nx-tc-action:describeinstances\n\ncontent-type;host;x-tc-action\n35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064';
     const canonicalHash = '7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84';
@@ -138,7 +139,7 @@ describe('tencent/sign', () => {
     });
   });
 
-  describe('CIAM vectors (reference §1.3)', () => {
+  describe('CIAM vectors', () => {
     const sign = (contentType: string) =>
       signTc3({
         secretId: SECRET_ID,
@@ -221,9 +222,11 @@ describe('tencent/sign', () => {
           boundary: '',
           headers: { 'Content-Type': 'application/json' },
         });
-      const before = signTc3({ ...base, timestamp: 1551139199 });
-      const after = signTc3({ ...base, timestamp: 1551139200 });
-      const again = signTc3({ ...base, timestamp: 1551139199 });
+      // Through one cache, as a client signs: its date and key must follow the timestamp.
+      const cache = createTc3KeyCache();
+      const before = signTc3({ ...base, timestamp: 1551139199 }, cache);
+      const after = signTc3({ ...base, timestamp: 1551139200 }, cache);
+      const again = signTc3({ ...base, timestamp: 1551139199 }, cache);
       expect(before.authorization).toContain('/2019-02-25/ciam/');
       expect(after.authorization).toContain('/2019-02-26/ciam/');
       expect([before.authorization, after.authorization, again.authorization]).toEqual([
@@ -312,6 +315,91 @@ describe('tencent/sign', () => {
           headers: { 'Content-Type': 'application/json' },
         }),
       );
+    });
+  });
+
+  describe('createTc3KeyCache', () => {
+    const input = (timestamp: number, secretKey = SECRET_KEY, service = 'ciam') => ({
+      secretId: SECRET_ID,
+      secretKey,
+      service,
+      host: `${service}.tencentcloudapi.com`,
+      contentType: 'application/json',
+      body: CIAM_BODY,
+      timestamp,
+    });
+
+    /** A cache whose derivations are recorded as `date/service/secretKey`. */
+    const watched = (size?: number) => {
+      const derived: string[] = [];
+      const cache = createTc3KeyCache({
+        ...(size === undefined ? {} : { size }),
+        derive: (secretKey, date, service) => {
+          derived.push(`${date}/${service}/${secretKey}`);
+          return tc3SigningKey(secretKey, date, service);
+        },
+      });
+      return { cache, derived };
+    };
+
+    it('signs exactly as without a cache, whatever the order of days, keys and services', () => {
+      const call = fc.record({
+        timestamp: fc.integer({ min: 1_551_000_000, max: 1_551_400_000 }),
+        secretKey: fc.constantFrom(SECRET_KEY, 'rotated-key', 'k'),
+        service: fc.constantFrom('ciam', 'cvm'),
+      });
+      fc.assert(
+        fc.property(fc.array(call, { minLength: 1, maxLength: 40 }), fc.nat(20), (calls, size) => {
+          const cache = createTc3KeyCache({ size: size + 1 });
+          for (const { timestamp, secretKey, service } of calls) {
+            const signed = input(timestamp, secretKey, service);
+            expect(signTc3(signed, cache)).toEqual(signTc3(signed));
+          }
+        }),
+        { numRuns: 200 },
+      );
+    });
+
+    it('derives a key once per secret, date and service, and reuses it', () => {
+      const { cache, derived } = watched();
+      signTc3(input(1551113065), cache);
+      signTc3(input(1551113066), cache);
+      signTc3(input(1551139200), cache);
+      signTc3(input(1551113067), cache);
+      signTc3(input(1551113068, 'rotated-key'), cache);
+      signTc3(input(1551113069, SECRET_KEY, 'cvm'), cache);
+      signTc3(input(1551113070), cache);
+      expect(derived).toEqual([
+        `2019-02-25/ciam/${SECRET_KEY}`,
+        `2019-02-26/ciam/${SECRET_KEY}`,
+        '2019-02-25/ciam/rotated-key',
+        `2019-02-25/cvm/${SECRET_KEY}`,
+      ]);
+    });
+
+    it('shares nothing between two caches', () => {
+      const first = watched();
+      const second = watched();
+      signTc3(input(1551113065), first.cache);
+      signTc3(input(1551113065), second.cache);
+      signTc3(input(1551113066), first.cache);
+      signTc3(input(1551113066, 'rotated-key'), second.cache);
+      expect(first.derived).toEqual([`2019-02-25/ciam/${SECRET_KEY}`]);
+      expect(second.derived).toEqual([
+        `2019-02-25/ciam/${SECRET_KEY}`,
+        '2019-02-25/ciam/rotated-key',
+      ]);
+    });
+
+    it('keeps at most `size` keys, dropping the oldest', () => {
+      const { cache, derived } = watched(2);
+      for (const key of ['a', 'b', 'c', 'b', 'a']) signTc3(input(1551113065, key), cache);
+      expect(derived).toEqual([
+        '2019-02-25/ciam/a',
+        '2019-02-25/ciam/b',
+        '2019-02-25/ciam/c',
+        '2019-02-25/ciam/a',
+      ]);
     });
   });
 });

@@ -1,4 +1,5 @@
 import { AdapterError } from '../../errors.ts';
+import type { HttpFetch, HttpResponse } from '../../fetch.ts';
 import { type OktaUser, validateOktaUser } from './schema.ts';
 
 export interface OktaUsersRequest {
@@ -7,7 +8,7 @@ export interface OktaUsersRequest {
   apiToken: string;
   /** One deadline for the whole delivery: Okta's own hook timeout is 3 s end to end. */
   timeoutMs: number;
-  fetch: typeof fetch;
+  fetch: HttpFetch;
   signal?: AbortSignal;
 }
 
@@ -23,7 +24,7 @@ const unavailable = (message: string, cause?: unknown): AdapterError =>
 
 const rejected = (message: string): AdapterError => new AdapterError('SOURCE_REJECTED', message);
 
-const discardBody = async (response: Response): Promise<void> => {
+const discardBody = async (response: HttpResponse): Promise<void> => {
   try {
     await response.body?.cancel();
   } catch {
@@ -36,7 +37,7 @@ const fetchUser = async (
   request: OktaUsersRequest,
   signal: AbortSignal,
 ): Promise<OktaUser | null> => {
-  let response: Response;
+  let response: HttpResponse;
   try {
     response = await request.fetch(`${request.orgUrl}/api/v1/users/${encodeURIComponent(id)}`, {
       method: 'GET',
