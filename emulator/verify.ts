@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { sha256Hex } from '../lib/hash.ts';
 import {
-  sha256Hex,
   TC3_ALGORITHM,
   tc3CanonicalRequest,
   tc3Date,

@@ -2,6 +2,7 @@ import { getEventListeners } from 'node:events';
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors.ts';
 import type { HttpFetch } from '../fetch.ts';
+import { isRecord } from '../is-record.ts';
 import { type AcquireOptions, createTokenBucket, type TokenBucket } from '../limit/token-bucket.ts';
 import type { CredentialsProvider } from './credentials.ts';
 import { UpstreamError } from './errors.ts';
@@ -75,9 +76,6 @@ const deriveService = (hostname: string): string => {
   if (bare === 'localhost' || isIP(bare) !== 0) return 'ciam';
   return bare.split('.')[0] ?? bare;
 };
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Tencent Cloud API 3.0 client over fetch with TC3 signing, per-attempt timeout and retries by

@@ -3,9 +3,9 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import type SdkSign from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/sign.js';
 import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../lib/hash.ts';
 import {
   createTc3KeyCache,
-  sha256Hex,
   signTc3,
   tc3CanonicalRequest,
   tc3Date,
