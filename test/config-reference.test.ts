@@ -1,18 +1,37 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 
-// The README's configuration reference against config/schema.json: every field a connection
-// (and the ciam block) can have is listed, and so is every option of every source.
+// docs/configuration.md against what it describes: every field a connection (and the ciam block)
+// can have and every option of every source, from config/schema.json; every environment variable
+// the code reads or serverless.yml sets. The local tools' variables are in docs/development.md.
 
-const readme = readFileSync('README.md', 'utf8');
+const PAGE = 'docs/configuration.md';
+const page = readFileSync(PAGE, 'utf8');
 const schema = JSON.parse(readFileSync('config/schema.json', 'utf8'));
 
-const section = (heading: string): string => {
-  const start = readme.indexOf(heading);
-  if (start < 0) throw new Error(`README has no "${heading}"`);
-  const next = readme.indexOf('\n#', start + heading.length);
-  return readme.slice(start, next < 0 ? undefined : next);
+/** From the heading line to the next heading of the same or a higher level. */
+const section = (text: string, heading: string): string => {
+  const start = text.indexOf(`\n${heading}\n`);
+  if (start < 0) throw new Error(`${PAGE} has no "${heading}"`);
+  const level = /^#+/.exec(heading)?.[0] ?? '#';
+  const next = text
+    .slice(start + heading.length + 1)
+    .search(new RegExp(`\\n#{1,${level.length}} `));
+  return next < 0 ? text.slice(start) : text.slice(start, start + heading.length + 1 + next);
 };
+
+/** The top-level list items of a section, each with its continuation lines joined. */
+const items = (text: string): string[] =>
+  text
+    .split(/\n(?=- )/)
+    .filter((item) => item.startsWith('- '))
+    .map((item) => item.split(/\n(?! {2})/)[0]?.replace(/\n {2}/g, ' ') ?? '');
+
+/** The backticked names an item starts with, before its first `: `. */
+const namesOf = (item: string): string[] =>
+  [...(item.slice(2).split(': ')[0] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '');
 
 type Node = {
   $ref?: string;
@@ -38,8 +57,8 @@ const paths = (node: Node, prefix: string, stopAt: Set<string>): string[] => {
   });
 };
 
-// Listed as a whole: `mapping.fields.<Field>` names its fields in one row, `secrets.signing`
-// and `secrets.apiToken` are secret references `{name, key}`, `options` has its own table.
+// Listed as a whole: `mapping.fields.<Field>` names its fields in one entry, `secrets.signing`
+// and `secrets.apiToken` are secret references `{name, key}`, `options` has its own section.
 const WHOLE = new Set([
   'connections[].mapping.fields',
   'connections[].secrets.signing',
@@ -47,13 +66,43 @@ const WHOLE = new Set([
   'connections[].options',
 ]);
 
-/** Sources another section documents at length; none today: every source has its row. */
-const DOCUMENTED_ELSEWHERE = new Set<string>();
+/** Every `.ts`/`.mjs` file below `dir`, generated code aside. */
+const sources = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => /\.(ts|mjs)$/.test(name) && !name.includes('generated'))
+    .map((name) => join(dir, name));
 
-describe('README configuration reference', () => {
-  const reference = section('### Configuration reference');
-  const rows = reference.split('\n').filter((line) => line.startsWith('|'));
-  const firstCells = rows.map((line) => line.split('|')[1]?.trim() ?? '');
+/** Environment variable names the code reads: `env.NAME`, `env['NAME']`, `(env, 'NAME'`. */
+const variablesRead = (dirs: readonly string[]): Set<string> => {
+  const found = new Set<string>();
+  for (const file of dirs.flatMap(sources)) {
+    const text = readFileSync(file, 'utf8');
+    for (const pattern of [
+      /\benv\.([A-Z][A-Z0-9_]+)/g,
+      /\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]/g,
+      /\(\s*env\s*,\s*['"]([A-Z][A-Z0-9_]+)['"]/g,
+    ]) {
+      for (const [, name] of text.matchAll(pattern)) if (name !== undefined) found.add(name);
+    }
+  }
+  return found;
+};
+
+/** What serverless.yml puts in the functions' environment, provider-wide and per function. */
+const variablesSet = (): Set<string> => {
+  const template = load(readFileSync('serverless.yml', 'utf8')) as {
+    provider: { environment?: Record<string, unknown> };
+    functions: Record<string, { environment?: Record<string, unknown> }>;
+  };
+  return new Set([
+    ...Object.keys(template.provider.environment ?? {}),
+    ...Object.values(template.functions).flatMap((fn) => Object.keys(fn.environment ?? {})),
+  ]);
+};
+
+describe('docs/configuration.md configuration reference', () => {
+  const entries = items(section(page, '## Configuration reference'));
+  const documented = entries.map((item) => namesOf(item)[0] ?? '');
 
   it('lists every field of the ciam block and of a connection', () => {
     const connection = definitions.connection as Node;
@@ -63,18 +112,21 @@ describe('README configuration reference', () => {
       ...paths(connection, 'connections[]', WHOLE),
     ];
     const missing = expected.filter((path) => {
-      const cell = path === 'connections[].mapping.fields' ? `${path}.<Field>` : path;
-      return !firstCells.includes(`\`${cell}\``);
+      const name = path === 'connections[].mapping.fields' ? `${path}.<Field>` : path;
+      return !documented.includes(name);
     });
     expect(missing).toEqual([]);
+    expect(expected.length).toBeGreaterThan(20);
   });
 
   it('names every UpdateUser field a mapping can override', () => {
     const fields = Object.keys(
       deref(definitions.mapping as Node).properties?.fields?.properties ?? {},
     );
-    const row = rows.find((line) => line.includes('`connections[].mapping.fields.<Field>`')) ?? '';
-    const named = new Set([...row.matchAll(/`([A-Za-z0-9]+)`/g)].map((m) => m[1]));
+    const entry = entries.find(
+      (item) => namesOf(item)[0] === 'connections[].mapping.fields.<Field>',
+    );
+    const named = new Set([...(entry ?? '').matchAll(/`([A-Za-z0-9]+)`/g)].map((m) => m[1]));
     // IndexedAttribute1…IndexedAttribute5 are written as a range.
     const missing = fields.filter(
       (field) => !named.has(field) && !/^IndexedAttribute[2-4]$/.test(field),
@@ -83,21 +135,46 @@ describe('README configuration reference', () => {
     expect(fields.length).toBeGreaterThan(10);
   });
 
-  it('lists every option of every source in that source’s row', () => {
+  it('lists every option of every source under that source', () => {
+    const options = section(page, '## Source options');
     const blocks = (definitions.connection as Node).allOf ?? [];
     expect(blocks.length).toBeGreaterThanOrEqual(5);
     for (const block of blocks) {
       const source = block.if.properties.source.const;
-      if (DOCUMENTED_ELSEWHERE.has(source)) continue;
-      const row = rows.find((line) => line.split('|')[1]?.trim() === `\`${source}\``);
-      expect(row, source).toBeDefined();
-      const options = Object.keys(block.then.properties.options.properties ?? {});
-      const missing = options.filter((option) => !row?.includes(`\`options.${option}\``));
+      const listed = section(options, `### \`${source}\``);
+      const names = Object.keys(block.then.properties.options.properties ?? {});
+      const missing = names.filter((option) => !listed.includes(`\`options.${option}\``));
       expect(missing, source).toEqual([]);
       const fields = block.then.properties.options.properties?.fields?.properties;
       for (const field of Object.keys(fields ?? {})) {
-        expect(row, `${source} options.fields.${field}`).toContain(`\`${field}\``);
+        expect(listed, `${source} options.fields.${field}`).toContain(`\`${field}\``);
       }
     }
+  });
+});
+
+describe('docs/configuration.md environment variables', () => {
+  const documented = new Set(
+    items(section(page, '## Environment variables')).flatMap((item) => namesOf(item)),
+  );
+  const read = variablesRead(['lib', 'handlers']);
+  const set = variablesSet();
+
+  it('lists every variable the functions read or serverless.yml sets', () => {
+    expect(read).toContain('CIAM_RATE_LIMIT_PER_SECOND');
+    expect(read).toContain('ADAPTER_CONFIG');
+    expect(set).toContain('QUEUE_URL');
+    expect([...new Set([...read, ...set])].filter((name) => !documented.has(name))).toEqual([]);
+  });
+
+  it('lists no variable that nothing reads or sets', () => {
+    expect([...documented].filter((name) => !read.has(name) && !set.has(name))).toEqual([]);
+  });
+
+  it('leaves none of the local tools’ variables out of docs/development.md', () => {
+    const development = readFileSync('docs/development.md', 'utf8');
+    const tools = variablesRead(['scripts', 'local', 'emulator', 'bench']);
+    expect(tools).toContain('CIAM_EMULATOR_PORT');
+    expect([...tools].filter((name) => !development.includes(`\`${name}\``))).toEqual([]);
   });
 });
