@@ -1,8 +1,10 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { toInboundRequest } from '../../lib/http/request.ts';
 import { signAuth0Delivery } from '../../lib/sources/auth0/sender.ts';
 import { signHmacDelivery } from '../../lib/sources/hmac/sender.ts';
 import { signOktaDelivery } from '../../lib/sources/okta/sender.ts';
 import { signStandardWebhooksDelivery } from '../../lib/sources/standard-webhooks/sender.ts';
+import type { InboundRequest } from '../../lib/sources/types.ts';
 import { signWorkosDelivery } from '../../lib/sources/workos/sender.ts';
 import { readJson } from './files.ts';
 
@@ -31,6 +33,9 @@ export const DEMO_SECRETS = {
 /** A sample event of `events/`, as committed (signed when it was recorded). */
 export const readEvent = (name: FixtureName): APIGatewayProxyEventV2 =>
   readJson<APIGatewayProxyEventV2>(`events/${name}.json`);
+
+/** A sample as a source sees it: the request the webhook handler decodes from the event. */
+export const readRequest = (name: FixtureName): InboundRequest => toInboundRequest(readEvent(name));
 
 /** The sample's body, parsed, for tests that change a field and re-sign. */
 export const fixturePayload = (name: FixtureName): Record<string, unknown> =>
