@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOkta, oktaUser, startFakeOkta } from '../helpers/fake-okta.ts';
-import { readJson, type Stack, startStack } from '../helpers/stack.ts';
+import { readJson } from '../helpers/files.ts';
+import { type Stack, startStack } from '../helpers/stack.ts';
 
 const HOOK_SECRET = 'demo-okta-hook-secret';
 const API_TOKEN = 'demo-okta-api-token';

@@ -5,11 +5,12 @@ import { type Emulator, loadSeed, startEmulator } from '../../emulator/server.ts
 import { createRuntime } from '../../lib/runtime.ts';
 import { createHandler, webhookDeps } from '../../lib/webhook/handler.ts';
 import { type HttpApiHandler, type LocalServer, startLocalServer } from '../../local/http-api.ts';
+import { webhookRoute } from '../../local/pipeline.ts';
 import {
   type FakeSecretsExtension,
   startFakeSecretsExtension,
 } from '../../local/secrets-extension.ts';
-import { postToDemoHmac, webhookRoute } from '../helpers/stack.ts';
+import { postToDemoHmac } from '../helpers/stack.ts';
 
 // The production composition root as Lambda runs it: no secrets file, no injected client, a
 // session token and the extension's port in the environment. The extension stand-in still
