@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEvent } from '../helpers/events.ts';
 import { type FakeOkta, oktaUser, startFakeOkta } from '../helpers/fake-okta.ts';
 import { readJson } from '../helpers/files.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
@@ -52,8 +52,7 @@ afterAll(async () => {
   await okta?.close();
 });
 
-const fixtureBody = (): string =>
-  JSON.parse(readFileSync('events/okta.user-updated.json', 'utf8')).body as string;
+const fixtureBody = (): string => readEvent('okta.user-updated').body ?? '';
 
 describe('Okta Event Hooks end to end (local server → handler → fake Okta + CIAM emulator)', () => {
   it('answers the one-time verification challenge', async () => {

@@ -13,7 +13,7 @@ import { readJson } from './files.ts';
  * chooses, so the same fixture serves valid, stale, tampered and re-encoded variants.
  */
 
-export type FixtureName =
+export type EventName =
   | 'clerk.user-updated'
   | 'workos.user-updated'
   | 'auth0.user-updated'
@@ -31,14 +31,14 @@ export const DEMO_SECRETS = {
 } as const;
 
 /** A sample event of `events/`, as committed (signed when it was recorded). */
-export const readEvent = (name: FixtureName): APIGatewayProxyEventV2 =>
+export const readEvent = (name: EventName): APIGatewayProxyEventV2 =>
   readJson<APIGatewayProxyEventV2>(`events/${name}.json`);
 
 /** A sample as a source sees it: the request the webhook handler decodes from the event. */
-export const readRequest = (name: FixtureName): InboundRequest => toInboundRequest(readEvent(name));
+export const readRequest = (name: EventName): InboundRequest => toInboundRequest(readEvent(name));
 
 /** The sample's body, parsed, for tests that change a field and re-sign. */
-export const fixturePayload = (name: FixtureName): Record<string, unknown> =>
+export const fixturePayload = (name: EventName): Record<string, unknown> =>
   JSON.parse(readEvent(name).body ?? 'null') as Record<string, unknown>;
 
 /** A string is sent as is, bytes as a base64 body, anything else as its JSON text. */
@@ -136,7 +136,7 @@ interface SignedOptions {
 }
 
 const fixtureEvent = (
-  name: FixtureName,
+  name: EventName,
   body: BodyInput | undefined,
   connectionId: string | undefined,
 ): { event: APIGatewayProxyEventV2; bytes: Buffer } => {
