@@ -115,7 +115,8 @@ const WRONG_SECRET = {
   hmac: 'not-the-hmac-secret',
 } as const satisfies Record<SampleSource, string>;
 
-const toConnection = (event: Event, connectionId: string): Event => ({
+/** The same delivery sent to another connection's URL. */
+export const forConnection = (event: Event, connectionId: string): Event => ({
   ...event,
   rawPath: `/webhooks/${connectionId}`,
   pathParameters: { connectionId },
@@ -217,7 +218,7 @@ const queueBatch = async (
         updated_at: occurred,
       },
     });
-    let event = withBody(toConnection(clerk, 'clerk-queued'), body);
+    let event = withBody(forConnection(clerk, 'clerk-queued'), body);
     event = { ...event, headers: { ...event.headers, 'svix-id': delivery.id } };
     event = deliveredAt(event, at, sign('clerk', event, secret));
     const reply = (await webhook(event, lambdaContext('webhook', `sample-${index}`))) as {
@@ -255,7 +256,7 @@ export const buildSampleEvents = async (
       options.at,
       sign(source, sample, WRONG_SECRET[source]),
     );
-    files[`${source}.unknown-connection.json`] = toConnection(signed, `no-such-${source}`);
+    files[`${source}.unknown-connection.json`] = forConnection(signed, `no-such-${source}`);
   }
   const verification = readJson<Event>(`${eventsDir}/okta.verification.json`);
   files['okta.verification.json'] = deliveredAt(verification, options.at, {

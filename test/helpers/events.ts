@@ -6,7 +6,10 @@ import { signOktaDelivery } from '../../lib/sources/okta/sender.ts';
 import { signStandardWebhooksDelivery } from '../../lib/sources/standard-webhooks/sender.ts';
 import type { InboundRequest } from '../../lib/sources/types.ts';
 import { signWorkosDelivery } from '../../lib/sources/workos/sender.ts';
+import { forConnection } from '../../local/sample-events.ts';
 import { readJson } from './files.ts';
+
+export { forConnection };
 
 /**
  * API Gateway v2 events built from the fixtures in `events/`, re-signed at the time a test
@@ -95,19 +98,6 @@ export const withMethod = (
     ...event.requestContext,
     routeKey: `${method} /webhooks/{connectionId}`,
     http: { ...event.requestContext.http, method },
-  },
-});
-
-export const forConnection = (
-  event: APIGatewayProxyEventV2,
-  connectionId: string,
-): APIGatewayProxyEventV2 => ({
-  ...event,
-  rawPath: `/webhooks/${connectionId}`,
-  pathParameters: { connectionId },
-  requestContext: {
-    ...event.requestContext,
-    http: { ...event.requestContext.http, path: `/webhooks/${connectionId}` },
   },
 });
 
