@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { AdapterConfig, Connection } from '../lib/config/types.ts';
+import type { AdapterConfig, Connection, WebhookSourceType } from '../lib/config/types.ts';
 import type { SecretSource } from '../lib/secrets/types.ts';
-import { signHmac } from '../lib/sources/hmac/signature.ts';
-import { signStandardWebhook } from '../lib/sources/standard-webhooks/signature.ts';
-import { signWorkos } from '../lib/sources/workos/signature.ts';
+import { SENDERS } from '../lib/sources/senders.ts';
 import type { TencentClient } from '../lib/tencent/client.ts';
 
 /**
@@ -13,7 +11,7 @@ import type { TencentClient } from '../lib/tencent/client.ts';
  */
 
 /** The sources with a sample in events/ (`<sample>.user-updated.json`). */
-const SAMPLE_OF_SOURCE: Partial<Record<string, DemoSample>> = {
+const SAMPLE_OF_SOURCE: Partial<Record<WebhookSourceType, DemoSample>> = {
   'standard-webhooks': 'clerk',
   workos: 'workos',
   auth0: 'auth0',
@@ -23,6 +21,7 @@ export type DemoSample = 'clerk' | 'workos' | 'auth0' | 'hmac';
 
 export interface DemoConnection {
   id: string;
+  source: WebhookSourceType;
   sample: DemoSample;
   delivery: Connection['delivery'];
   userStoreId: string;
@@ -32,12 +31,15 @@ export interface DemoConnection {
 /** The connections of a config a sample can be sent to (Okta and SCIM need more than a POST). */
 export const demoConnections = (config: AdapterConfig): DemoConnection[] =>
   config.connections.flatMap((connection) => {
-    const sample = SAMPLE_OF_SOURCE[connection.source];
+    const { source } = connection;
+    if (source === 'scim') return [];
+    const sample = SAMPLE_OF_SOURCE[source];
     return sample === undefined
       ? []
       : [
           {
             id: connection.id,
+            source,
             sample,
             delivery: connection.delivery,
             userStoreId: connection.userStoreId,
@@ -78,23 +80,29 @@ interface SampleEvent {
 
 const hex = () => randomUUID().replaceAll('-', '');
 
-/** A new occurrence of the sample event: its own id, happened now. */
-const restamp: Record<DemoSample, (event: SampleEvent, now: number) => void> = {
+/**
+ * A new occurrence of the sample event: happened now, with its own id, returned for senders that
+ * send it in a header (Svix's message id, the HMAC connection's event id header).
+ */
+const restamp: Record<DemoSample, (event: SampleEvent, now: number) => string> = {
   clerk: (event, now) => {
     event.timestamp = now;
     event.data.updated_at = now;
+    return `msg_${hex()}`;
   },
   workos: (event, now) => {
     event.id = `event_${hex()}`;
     event.created_at = new Date(now).toISOString();
     event.data.updated_at = new Date(now).toISOString();
+    return event.id;
   },
   auth0: (event, now) => {
     event.id = `evt_${hex()}`;
     event.time = new Date(now).toISOString();
     if (event.data.object !== undefined) event.data.object.updated_at = new Date(now).toISOString();
+    return event.id;
   },
-  hmac: () => {},
+  hmac: () => `evt_${hex()}`,
 };
 
 const signingSecret = async (secrets: SecretSource, connection: Connection): Promise<string> => {
@@ -116,42 +124,20 @@ export const demoRequest = async (
   now: number,
 ): Promise<DemoRequest> => {
   const event = JSON.parse(sampleBody) as SampleEvent;
-  restamp[demo.sample](event, now);
+  const eventId = restamp[demo.sample](event, now);
   // A queued twin of a sync connection would write the same values; make its change visible.
   if (demo.delivery === 'queued' && typeof event.data.last_name === 'string') {
     event.data.last_name = `${event.data.last_name} (queued)`;
   }
   const body = JSON.stringify(event);
   const secret = await signingSecret(secrets, demo.connection);
-  const base = { 'content-type': 'application/json' };
-  switch (demo.sample) {
-    case 'clerk': {
-      const id = `msg_${hex()}`;
-      const seconds = Math.floor(now / 1000);
-      return {
-        body,
-        headers: {
-          ...base,
-          'svix-id': id,
-          'svix-timestamp': String(seconds),
-          'svix-signature': signStandardWebhook(secret, id, seconds, body),
-        },
-      };
-    }
-    case 'workos':
-      return { body, headers: { ...base, 'workos-signature': signWorkos(secret, now, body) } };
-    case 'auth0':
-      return { body, headers: { ...base, authorization: `Bearer ${secret}` } };
-    case 'hmac':
-      return {
-        body,
-        headers: {
-          ...base,
-          'x-event-id': `evt_${hex()}`,
-          'x-hub-signature-256': signHmac(secret, body, { prefix: 'sha256=', encoding: 'hex' }),
-        },
-      };
-  }
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      ...SENDERS[demo.source]({ body, secret, nowMs: now, eventId }, demo.connection.options),
+    },
+  };
 };
 
 type User = Record<string, unknown> & { UserId: string };

@@ -1,13 +1,14 @@
-import { createHandler as createQueueHandler } from '../lib/queue/handler.ts';
+import { createHandler as createQueueHandler, type QueueDeps } from '../lib/queue/handler.ts';
+import type { QueuePort } from '../lib/queue/types.ts';
 import { createRuntime, type RuntimeEnv, type RuntimeOverrides } from '../lib/runtime/index.ts';
 import { queueDeps } from '../lib/runtime/queue.ts';
 import { scimDeps } from '../lib/runtime/scim.ts';
 import { webhookDeps } from '../lib/runtime/webhook.ts';
 import { createHandler as createScimHandler } from '../lib/scim/handler.ts';
-import { createHandler as createWebhookHandler } from '../lib/webhook/handler.ts';
+import { createHandler as createWebhookHandler, type WebhookDeps } from '../lib/webhook/handler.ts';
 import { createLocalFifoQueue, type LocalFifoQueue } from './fifo-queue.ts';
 import type { HttpApiHandler, LocalRoute } from './http-api.ts';
-import { type QueuePoller, startQueuePoller } from './queue-poller.ts';
+import { type QueuePoller, type QueuePollerOptions, startQueuePoller } from './queue-poller.ts';
 
 /** The numbers serverless.yml sets for the deployed functions, so local runs behave alike. */
 export const LOCAL_QUEUE_DEFAULTS = {
@@ -20,11 +21,35 @@ export const LOCAL_QUEUE_DEFAULTS = {
   consumers: 2,
 } as const;
 
+/** The webhook function's route as serverless.yml declares it. */
+export const webhookRoute = (handler: HttpApiHandler): LocalRoute => ({
+  method: 'ANY',
+  path: '/webhooks/{connectionId}',
+  handler,
+  functionName: 'webhook',
+  timeoutMs: LOCAL_QUEUE_DEFAULTS.webhookTimeoutMs,
+});
+
+/** The SCIM function's route as serverless.yml declares it. */
+export const scimRoute = (handler: HttpApiHandler): LocalRoute => ({
+  method: 'ANY',
+  path: '/scim/v2/{connectionId}/{proxy+}',
+  handler,
+  functionName: 'scim',
+  timeoutMs: LOCAL_QUEUE_DEFAULTS.webhookTimeoutMs,
+});
+
 export interface LocalPipelineOptions {
   /** The environment both functions would get (config, secrets file, CIAM endpoint). */
   env: RuntimeEnv;
   /** Replaced parts for both functions (fetch, logger, recordOutcome…). */
   overrides?: RuntimeOverrides;
+  /** Parts of the webhook function alone replaced over what it builds (tests record its outcomes). */
+  webhook?: Partial<WebhookDeps>;
+  /** Parts of the queue function alone replaced over what it builds. */
+  consumer?: Partial<QueueDeps>;
+  /** Wraps the queue the webhook function sends to (e.g. so sends fail); the consumer's is as is. */
+  producer?: (queue: LocalFifoQueue) => QueuePort;
   /** The queues' clock (visibility, dedup window); a faster one compresses waits in a soak. */
   queueNow?: () => number;
   consumerTimeoutMs?: number;
@@ -34,7 +59,8 @@ export interface LocalPipelineOptions {
   pollIntervalMs?: number;
   /** CIAM requests per second per action for the consumer process (both "instances"). */
   consumerRatePerSecond?: number;
-  onPollerError?: (error: unknown) => void;
+  /** A batch failed in part or whole (default: console.error). */
+  onPollerError?: QueuePollerOptions['onError'];
 }
 
 export interface LocalPipeline {
@@ -72,9 +98,12 @@ export const startLocalPipeline = (options: LocalPipelineOptions): LocalPipeline
   const queues = { queue, deadLetterQueue };
   const env = { ...options.env, QUEUE_MAX_RECEIVE_COUNT: String(maxReceiveCount) };
 
-  const webhook = createWebhookHandler(
-    webhookDeps(createRuntime(env, { ...options.overrides, ...queues })),
-  );
+  const webhookRuntime = createRuntime(env, {
+    ...options.overrides,
+    ...queues,
+    queue: options.producer?.(queue) ?? queue,
+  });
+  const webhook = createWebhookHandler({ ...webhookDeps(webhookRuntime), ...options.webhook });
   // Its own runtime, as its own Lambda function; it never queues.
   const scim = createScimHandler(scimDeps(createRuntime(env, { ...options.overrides })));
   const consumerRuntime = createRuntime(
@@ -88,7 +117,10 @@ export const startLocalPipeline = (options: LocalPipelineOptions): LocalPipeline
   );
   const poller = startQueuePoller({
     queue,
-    handler: createQueueHandler(queueDeps(consumerRuntime)),
+    handler: createQueueHandler({
+      ...queueDeps(consumerRuntime),
+      ...options.consumer,
+    }),
     functionName: 'queue',
     timeoutMs: options.consumerTimeoutMs ?? LOCAL_QUEUE_DEFAULTS.consumerTimeoutMs,
     maxConcurrency: options.consumers ?? LOCAL_QUEUE_DEFAULTS.consumers,
@@ -96,20 +128,8 @@ export const startLocalPipeline = (options: LocalPipelineOptions): LocalPipeline
     ...(options.onPollerError === undefined ? {} : { onError: options.onPollerError }),
   });
   return {
-    webhookRoute: {
-      method: 'ANY',
-      path: '/webhooks/{connectionId}',
-      handler: webhook as unknown as HttpApiHandler,
-      functionName: 'webhook',
-      timeoutMs: LOCAL_QUEUE_DEFAULTS.webhookTimeoutMs,
-    },
-    scimRoute: {
-      method: 'ANY',
-      path: '/scim/v2/{connectionId}/{proxy+}',
-      handler: scim as unknown as HttpApiHandler,
-      functionName: 'scim',
-      timeoutMs: LOCAL_QUEUE_DEFAULTS.webhookTimeoutMs,
-    },
+    webhookRoute: webhookRoute(webhook as unknown as HttpApiHandler),
+    scimRoute: scimRoute(scim as unknown as HttpApiHandler),
     queue,
     deadLetterQueue,
     poller,

@@ -2,11 +2,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import type { WebhookSourceType } from '../lib/config/types.ts';
 import { createRuntime } from '../lib/runtime/index.ts';
 import { webhookDeps } from '../lib/runtime/webhook.ts';
-import { signHmac } from '../lib/sources/hmac/signature.ts';
-import { signStandardWebhook } from '../lib/sources/standard-webhooks/signature.ts';
-import { signWorkos } from '../lib/sources/workos/signature.ts';
+import { SENDERS } from '../lib/sources/senders.ts';
 import { createHandler as createWebhookHandler } from '../lib/webhook/handler.ts';
 import { createLocalFifoQueue } from './fifo-queue.ts';
 
@@ -75,25 +74,39 @@ const deliveredAt = (event: Event, at: number, headers: Record<string, string>):
   requestContext: { ...event.requestContext, time: requestTime(at), timeEpoch: at },
 });
 
-type Signer = (event: Event, secret: string, at: number) => Record<string, string>;
-
-/** The credentials each source's sender puts on a delivery. */
-const SIGNERS: Record<SampleSource, Signer> = {
-  clerk: (event, secret, at) => {
-    const id = event.headers['svix-id'] ?? 'msg_sample';
-    const seconds = Math.floor(at / 1000);
-    return {
-      'svix-timestamp': String(seconds),
-      'svix-signature': signStandardWebhook(secret, id, seconds, bytesOf(event)),
-    };
-  },
-  workos: (event, secret, at) => ({ 'workos-signature': signWorkos(secret, at, bytesOf(event)) }),
-  auth0: (_event, secret) => ({ authorization: `Bearer ${secret}` }),
-  okta: (_event, secret) => ({ authorization: secret }),
-  hmac: (event, secret) => ({
-    'x-hub-signature-256': signHmac(secret, bytesOf(event), { prefix: 'sha256=', encoding: 'hex' }),
-  }),
+/** The source each sample comes from, whose sender signs it. */
+const SOURCE_OF_SAMPLE: Record<SampleSource, WebhookSourceType> = {
+  clerk: 'standard-webhooks',
+  workos: 'workos',
+  auth0: 'auth0',
+  okta: 'okta',
+  hmac: 'hmac',
 };
+
+/**
+ * Connection id → options, from the config the samples are for: they shape what a sender sends.
+ * A sample without a connection there (Okta) is signed with its source's defaults.
+ */
+const connectionOptions = (configFile: string) => {
+  const { connections } = readJson<{
+    connections: Array<{ id: string; options?: Record<string, unknown> }>;
+  }>(configFile);
+  return (id: string | undefined) => connections.find((c) => c.id === id)?.options ?? {};
+};
+
+type Signer = (source: SampleSource, event: Event, secret: string) => Record<string, string>;
+
+/** Signs a sample at `at` as its source's sender would, keeping the sample's own id. */
+const signerAt =
+  (at: number, optionsOf: ReturnType<typeof connectionOptions>): Signer =>
+  (source, event, secret) => {
+    // Standard Webhooks signs the message id, so the sender needs the one the sample carries.
+    const id = event.headers['svix-id'];
+    return SENDERS[SOURCE_OF_SAMPLE[source]](
+      { body: bytesOf(event), secret, nowMs: at, ...(id === undefined ? {} : { eventId: id }) },
+      optionsOf(event.pathParameters?.connectionId),
+    );
+  };
 
 const WRONG_SECRET = {
   clerk: 'whsec_bm90IHRoZSBkZW1vIHNlY3JldCBhdCBhbGw=',
@@ -103,7 +116,8 @@ const WRONG_SECRET = {
   hmac: 'not-the-hmac-secret',
 } as const satisfies Record<SampleSource, string>;
 
-const toConnection = (event: Event, connectionId: string): Event => ({
+/** The same delivery sent to another connection's URL. */
+export const forConnection = (event: Event, connectionId: string): Event => ({
   ...event,
   rawPath: `/webhooks/${connectionId}`,
   pathParameters: { connectionId },
@@ -146,6 +160,7 @@ const QUEUE_ARN =
 const queueBatch = async (
   clerk: Event,
   secret: string,
+  sign: Signer,
   options: Required<Omit<SampleEventsOptions, 'eventsDir'>>,
 ): Promise<SQSEvent> => {
   const { at } = options;
@@ -204,9 +219,9 @@ const queueBatch = async (
         updated_at: occurred,
       },
     });
-    let event = withBody(toConnection(clerk, 'clerk-queued'), body);
+    let event = withBody(forConnection(clerk, 'clerk-queued'), body);
     event = { ...event, headers: { ...event.headers, 'svix-id': delivery.id } };
-    event = deliveredAt(event, at, SIGNERS.clerk(event, secret, at));
+    event = deliveredAt(event, at, sign('clerk', event, secret));
     const reply = (await webhook(event, lambdaContext('webhook', `sample-${index}`))) as {
       statusCode: number;
       body: string;
@@ -229,26 +244,26 @@ export const buildSampleEvents = async (
   const secretsFile = options.secretsFile ?? 'config/local-secrets.json';
   const configFile = options.configFile ?? 'config/local.json';
   const secrets = demoSecrets(secretsFile, readJson<Event>(`${eventsDir}/okta.user-updated.json`));
+  const sign = signerAt(options.at, connectionOptions(configFile));
   const files: Record<string, unknown> = {};
   const samples = {} as Record<SampleSource, Event>;
   for (const source of SAMPLE_SOURCES) {
     const sample = readJson<Event>(`${eventsDir}/${source}.user-updated.json`);
     samples[source] = sample;
-    const sign = SIGNERS[source];
-    const signed = deliveredAt(sample, options.at, sign(sample, secrets[source], options.at));
+    const signed = deliveredAt(sample, options.at, sign(source, sample, secrets[source]));
     files[`${source}.user-updated.json`] = signed;
     files[`${source}.bad-signature.json`] = deliveredAt(
       sample,
       options.at,
-      sign(sample, WRONG_SECRET[source], options.at),
+      sign(source, sample, WRONG_SECRET[source]),
     );
-    files[`${source}.unknown-connection.json`] = toConnection(signed, `no-such-${source}`);
+    files[`${source}.unknown-connection.json`] = forConnection(signed, `no-such-${source}`);
   }
   const verification = readJson<Event>(`${eventsDir}/okta.verification.json`);
   files['okta.verification.json'] = deliveredAt(verification, options.at, {
     authorization: secrets.okta,
   });
-  files['queue.clerk-queued.json'] = await queueBatch(samples.clerk, secrets.clerk, {
+  files['queue.clerk-queued.json'] = await queueBatch(samples.clerk, secrets.clerk, sign, {
     at: options.at,
     secretsFile,
     configFile,

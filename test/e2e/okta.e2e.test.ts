@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEvent } from '../helpers/events.ts';
 import { type FakeOkta, oktaUser, startFakeOkta } from '../helpers/fake-okta.ts';
-import { readJson, type Stack, startStack } from '../helpers/stack.ts';
+import { readJson } from '../helpers/files.ts';
+import { type Stack, startStack } from '../helpers/stack.ts';
 
 const HOOK_SECRET = 'demo-okta-hook-secret';
 const API_TOKEN = 'demo-okta-api-token';
@@ -51,8 +52,7 @@ afterAll(async () => {
   await okta?.close();
 });
 
-const fixtureBody = (): string =>
-  JSON.parse(readFileSync('events/okta.user-updated.json', 'utf8')).body as string;
+const fixtureBody = (): string => readEvent('okta.user-updated').body ?? '';
 
 describe('Okta Event Hooks end to end (local server → handler → fake Okta + CIAM emulator)', () => {
   it('answers the one-time verification challenge', async () => {

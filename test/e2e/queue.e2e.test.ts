@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type QueueStack, readJson, type Stack, startStack } from '../helpers/stack.ts';
+import { readJson } from '../helpers/files.ts';
+import { type QueueStack, type Stack, startStack } from '../helpers/stack.ts';
 
 const CLERK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 

@@ -2,7 +2,8 @@
 // emulator, in the order of Entra's SCIM validator and Okta's SCIM test plan. Each scenario checks
 // the SCIM answer and what CIAM holds (or that CIAM was not called at all).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readJson, type Stack, startStack } from '../helpers/stack.ts';
+import { readJson } from '../helpers/files.ts';
+import { type Stack, startStack } from '../helpers/stack.ts';
 
 const TOKEN = 'demo-scim-token';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';

@@ -6,11 +6,12 @@ import { createRuntime } from '../../lib/runtime/index.ts';
 import { webhookDeps } from '../../lib/runtime/webhook.ts';
 import { createHandler } from '../../lib/webhook/handler.ts';
 import { type HttpApiHandler, type LocalServer, startLocalServer } from '../../local/http-api.ts';
+import { webhookRoute } from '../../local/pipeline.ts';
 import {
   type FakeSecretsExtension,
   startFakeSecretsExtension,
 } from '../../local/secrets-extension.ts';
-import { postToDemoHmac, webhookRoute } from '../helpers/stack.ts';
+import { postToDemoHmac } from '../helpers/stack.ts';
 
 // The production composition root as Lambda runs it: no secrets file, no injected client, a
 // session token and the extension's port in the environment. The extension stand-in still

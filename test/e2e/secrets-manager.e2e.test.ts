@@ -6,7 +6,8 @@ import { createRuntime } from '../../lib/runtime/index.ts';
 import { webhookDeps } from '../../lib/runtime/webhook.ts';
 import { createHandler } from '../../lib/webhook/handler.ts';
 import { type HttpApiHandler, type LocalServer, startLocalServer } from '../../local/http-api.ts';
-import { postToDemoHmac, webhookRoute } from '../helpers/stack.ts';
+import { webhookRoute } from '../../local/pipeline.ts';
+import { postToDemoHmac } from '../helpers/stack.ts';
 
 // The production composition root (no ADAPTER_SECRETS_FILE): every secret comes from Secrets
 // Manager, faked at the SDK client handed to the runtime. The emulator knows only the rotated key.

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   auth0Event,
   type BodyInput,
@@ -20,12 +20,11 @@ import {
   type BadInput,
   commonBadInputs,
   expectRefused,
-  type Harness,
   HMAC_TS_CONNECTION,
   HMAC_TS_HEADER,
   HMAC_TYPE_HEADER,
   NOW,
-  startHarness,
+  useHarness,
 } from './webhook-harness.ts';
 
 /**
@@ -249,15 +248,7 @@ const titleCased = (event: Event): Event => ({
   ),
 });
 
-let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness();
-});
-afterAll(async () => harness?.close());
-beforeEach(() => {
-  harness.reset();
-  harness.okta.behave('ok');
-});
+const harness = useHarness();
 
 describe.each(Object.entries(CONTRACTS))('webhook handler contract: %s', (_source, contract) => {
   const { connectionId } = contract;

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { PlannedUpdate } from '../../lib/ciam/apply.ts';
 import { parseConfig } from '../../lib/config/load.ts';
 import type { Connection } from '../../lib/config/types.ts';
@@ -16,6 +16,7 @@ import { prepareConnections } from '../../lib/webhook/prepare.ts';
 import { fakeContext } from '../helpers/context.ts';
 import { type BodyInput, withHeaders, withoutHeaders } from '../helpers/events.ts';
 import { type FakeOkta, oktaUser, startFakeOkta } from '../helpers/fake-okta.ts';
+import { readJson } from '../helpers/files.ts';
 
 /**
  * `createHandler` with real parts (config, file secrets, prepared sources and mappers, a real
@@ -58,6 +59,7 @@ export interface Harness {
     deps?: Partial<WebhookDeps>,
     context?: Context,
   ): Promise<Reply>;
+  /** Forgets what was recorded, and the fake Okta answers normally again. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -78,14 +80,8 @@ export const failingDeliver =
     throw error;
   };
 
-const readJson = (path: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-
 const testConfig = (oktaOrgUrl: string): unknown => {
-  const config = readJson('config/local.json');
+  const config = readJson<Record<string, unknown>>('config/local.json');
   const connections = config.connections as Array<Record<string, unknown>>;
   const hmac = connections.find((connection) => connection.id === 'hmac') ?? {};
   return {
@@ -125,7 +121,7 @@ const lowerCased = (headers: Record<string, unknown> | undefined): Record<string
     Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]),
   );
 
-export const startHarness = async (): Promise<Harness> => {
+const startHarness = async (): Promise<Harness> => {
   const okta = await startFakeOkta({
     apiToken: OKTA_API_TOKEN,
     users: [
@@ -150,7 +146,7 @@ export const startHarness = async (): Promise<Harness> => {
   writeFileSync(
     secretsPath,
     JSON.stringify({
-      ...readJson('config/local-secrets.json'),
+      ...readJson<Record<string, unknown>>('config/local-secrets.json'),
       'ciam-webhook-adapter/okta': {
         hookSecret: 'demo-okta-hook-secret',
         apiToken: OKTA_API_TOKEN,
@@ -200,11 +196,44 @@ export const startHarness = async (): Promise<Harness> => {
       deliveries.length = 0;
       outcomes.length = 0;
       okta.requests.length = 0;
+      okta.behave('ok');
     },
     close: async () => {
       await okta.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+};
+
+/**
+ * The harness for one test file: started before its tests, closed after them, and reset before
+ * each. The returned object forwards to the running harness, so tests use it as they would the
+ * harness itself.
+ */
+export const useHarness = (): Harness => {
+  let started: Harness | undefined;
+  const running = (): Harness => {
+    if (started === undefined) throw new Error('the webhook harness is used outside a test');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startHarness();
+  });
+  afterAll(async () => started?.close());
+  beforeEach(() => running().reset());
+  return {
+    get okta() {
+      return running().okta;
+    },
+    get deliveries() {
+      return running().deliveries;
+    },
+    get outcomes() {
+      return running().outcomes;
+    },
+    invoke: (...args) => running().invoke(...args),
+    reset: () => running().reset(),
+    close: () => running().close(),
   };
 };
 

@@ -1,13 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auth0Event, fixturePayload, withHeaders } from '../helpers/events.ts';
-import { type BadInput, expectRefused, type Harness, startHarness } from './webhook-harness.ts';
+import { type BadInput, expectRefused, useHarness } from './webhook-harness.ts';
 
-let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness();
-});
-afterAll(async () => harness?.close());
-beforeEach(() => harness.reset());
+const harness = useHarness();
 
 const EVENT_ID = 'evt_2demoAliceUserUpdated01';
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   clerkEvent,
   DEMO_SECRETS,
@@ -7,20 +7,9 @@ import {
   withHeaders,
   withoutHeaders,
 } from '../helpers/events.ts';
-import {
-  type BadInput,
-  expectRefused,
-  type Harness,
-  NOW,
-  startHarness,
-} from './webhook-harness.ts';
+import { type BadInput, expectRefused, NOW, useHarness } from './webhook-harness.ts';
 
-let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness();
-});
-afterAll(async () => harness?.close());
-beforeEach(() => harness.reset());
+const harness = useHarness();
 
 const signed = (body?: Parameters<typeof clerkEvent>[0]) => clerkEvent(body, { now: NOW });
 

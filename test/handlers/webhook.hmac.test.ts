@@ -1,29 +1,23 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   fixturePayload,
   hmacEvent,
-  loadFixture,
+  readEvent,
   withHeaders,
   withoutHeaders,
 } from '../helpers/events.ts';
 import {
   type BadInput,
   expectRefused,
-  type Harness,
   HMAC_TS_CONNECTION,
   HMAC_TS_HEADER,
   HMAC_TYPE_HEADER,
   NOW,
-  startHarness,
+  useHarness,
 } from './webhook-harness.ts';
 
-let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness();
-});
-afterAll(async () => harness?.close());
-beforeEach(() => harness.reset());
+const harness = useHarness();
 
 const EVENT_ID = 'evt_demo_carol_0001';
 
@@ -73,7 +67,7 @@ describe('webhook handler: generic HMAC', () => {
   });
 
   it('verifies the unchanged fixture event (non-ASCII body) as sent', async () => {
-    const reply = await harness.invoke(loadFixture('hmac.user-updated'));
+    const reply = await harness.invoke(readEvent('hmac.user-updated'));
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ status: 'applied', eventId: EVENT_ID });
   });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   fixturePayload,
   oktaChallengeEvent,
@@ -7,23 +7,9 @@ import {
   withoutHeaders,
 } from '../helpers/events.ts';
 import { oktaUser } from '../helpers/fake-okta.ts';
-import {
-  type BadInput,
-  expectRefused,
-  type Harness,
-  OKTA_API_TOKEN,
-  startHarness,
-} from './webhook-harness.ts';
+import { type BadInput, expectRefused, OKTA_API_TOKEN, useHarness } from './webhook-harness.ts';
 
-let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness();
-});
-afterAll(async () => harness?.close());
-beforeEach(() => {
-  harness.reset();
-  harness.okta.behave('ok');
-});
+const harness = useHarness();
 
 const FIXTURE_UUID = '0f1e2d3c-c7a0-11ef-8000-0123456789ab';
 

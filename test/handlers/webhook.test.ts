@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Deliver } from '../../lib/delivery/delivery.ts';
 import { AdapterError } from '../../lib/errors.ts';
 import { UpstreamError } from '../../lib/tencent/errors.ts';
@@ -18,18 +18,12 @@ import {
 import {
   expectRefused,
   failingDeliver,
-  type Harness,
   NOW,
   OKTA_API_TOKEN,
-  startHarness,
+  useHarness,
 } from './webhook-harness.ts';
 
-let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness();
-});
-afterAll(async () => harness?.close());
-beforeEach(() => harness.reset());
+const harness = useHarness();
 
 const clerk = (body?: Parameters<typeof clerkEvent>[0]) => clerkEvent(body, { now: NOW });
 const hmac = (body?: Parameters<typeof hmacEvent>[0]) =>

@@ -1,19 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixturePayload, withHeaders, workosEvent } from '../helpers/events.ts';
-import {
-  type BadInput,
-  expectRefused,
-  type Harness,
-  NOW,
-  startHarness,
-} from './webhook-harness.ts';
+import { type BadInput, expectRefused, NOW, useHarness } from './webhook-harness.ts';
 
-let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness();
-});
-afterAll(async () => harness?.close());
-beforeEach(() => harness.reset());
+const harness = useHarness();
 
 const signed = (body?: Parameters<typeof workosEvent>[0]) => workosEvent(body, { now: NOW });
 

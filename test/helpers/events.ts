@@ -1,15 +1,22 @@
-import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { type HmacScheme, signHmac } from '../../lib/sources/hmac/signature.ts';
-import { signStandardWebhook } from '../../lib/sources/standard-webhooks/signature.ts';
-import { signWorkos } from '../../lib/sources/workos/signature.ts';
+import { toInboundRequest } from '../../lib/http/request.ts';
+import { signAuth0Delivery } from '../../lib/sources/auth0/sender.ts';
+import { signHmacDelivery } from '../../lib/sources/hmac/sender.ts';
+import { signOktaDelivery } from '../../lib/sources/okta/sender.ts';
+import { signStandardWebhooksDelivery } from '../../lib/sources/standard-webhooks/sender.ts';
+import type { InboundRequest } from '../../lib/sources/types.ts';
+import { signWorkosDelivery } from '../../lib/sources/workos/sender.ts';
+import { forConnection } from '../../local/sample-events.ts';
+import { readJson } from './files.ts';
+
+export { forConnection };
 
 /**
  * API Gateway v2 events built from the fixtures in `events/`, re-signed at the time a test
  * chooses, so the same fixture serves valid, stale, tampered and re-encoded variants.
  */
 
-export type FixtureName =
+export type EventName =
   | 'clerk.user-updated'
   | 'workos.user-updated'
   | 'auth0.user-updated'
@@ -26,17 +33,16 @@ export const DEMO_SECRETS = {
   hmac: 'demo-hmac-secret',
 } as const;
 
-/** The demo HMAC connection signs GitHub style. */
-export const HMAC_SCHEME: HmacScheme = { prefix: 'sha256=', encoding: 'hex' };
+/** A sample event of `events/`, as committed (signed when it was recorded). */
+export const readEvent = (name: EventName): APIGatewayProxyEventV2 =>
+  readJson<APIGatewayProxyEventV2>(`events/${name}.json`);
 
-export const loadFixture = (name: FixtureName): APIGatewayProxyEventV2 =>
-  JSON.parse(
-    readFileSync(new URL(`../../events/${name}.json`, import.meta.url), 'utf8'),
-  ) as APIGatewayProxyEventV2;
+/** A sample as a source sees it: the request the webhook handler decodes from the event. */
+export const readRequest = (name: EventName): InboundRequest => toInboundRequest(readEvent(name));
 
-/** The fixture's body, parsed, for tests that change a field and re-sign. */
-export const fixturePayload = (name: FixtureName): Record<string, unknown> =>
-  JSON.parse(loadFixture(name).body ?? 'null') as Record<string, unknown>;
+/** The sample's body, parsed, for tests that change a field and re-sign. */
+export const fixturePayload = (name: EventName): Record<string, unknown> =>
+  JSON.parse(readEvent(name).body ?? 'null') as Record<string, unknown>;
 
 /** A string is sent as is, bytes as a base64 body, anything else as its JSON text. */
 export type BodyInput = string | Uint8Array | Record<string, unknown> | unknown[];
@@ -95,19 +101,6 @@ export const withMethod = (
   },
 });
 
-export const forConnection = (
-  event: APIGatewayProxyEventV2,
-  connectionId: string,
-): APIGatewayProxyEventV2 => ({
-  ...event,
-  rawPath: `/webhooks/${connectionId}`,
-  pathParameters: { connectionId },
-  requestContext: {
-    ...event.requestContext,
-    http: { ...event.requestContext.http, path: `/webhooks/${connectionId}` },
-  },
-});
-
 /** The same event with its body as base64 (`isBase64Encoded`), as API Gateway sends binary. */
 export const base64Encoded = (event: APIGatewayProxyEventV2): APIGatewayProxyEventV2 =>
   event.isBase64Encoded ? event : withBody(event, Buffer.from(event.body ?? '', 'utf8'));
@@ -133,14 +126,22 @@ interface SignedOptions {
 }
 
 const fixtureEvent = (
-  name: FixtureName,
+  name: EventName,
   body: BodyInput | undefined,
   connectionId: string | undefined,
 ): { event: APIGatewayProxyEventV2; bytes: Buffer } => {
-  let event = loadFixture(name);
+  let event = readEvent(name);
   if (connectionId !== undefined) event = forConnection(event, connectionId);
   if (body !== undefined) event = withBody(event, body);
   return { event, bytes: Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8') };
+};
+
+/** The demo connection's options in config/local.json, which shape what its sender sends. */
+const demoOptions = (connectionId: string): Record<string, unknown> => {
+  const config = readJson<{
+    connections: Array<{ id: string; options?: Record<string, unknown> }>;
+  }>('config/local.json');
+  return config.connections.find((connection) => connection.id === connectionId)?.options ?? {};
 };
 
 /** Clerk (Standard Webhooks): `svix-id`, `svix-timestamp` (seconds), `svix-signature`. */
@@ -149,18 +150,18 @@ export const clerkEvent = (
   options: SignedOptions & { id?: string; timestampSeconds?: number } = {},
 ): APIGatewayProxyEventV2 => {
   const { event, bytes } = fixtureEvent('clerk.user-updated', body, options.connectionId);
-  const id = options.id ?? event.headers['svix-id'] ?? 'msg_test';
-  const timestamp = options.timestampSeconds ?? Math.floor((options.now ?? Date.now()) / 1000);
-  return withHeaders(event, {
-    'svix-id': id,
-    'svix-timestamp': String(timestamp),
-    'svix-signature': signStandardWebhook(
-      options.secret ?? DEMO_SECRETS.clerk,
-      id,
-      timestamp,
-      bytes,
-    ),
-  });
+  return withHeaders(
+    event,
+    signStandardWebhooksDelivery({
+      body: bytes,
+      secret: options.secret ?? DEMO_SECRETS.clerk,
+      nowMs:
+        options.timestampSeconds === undefined
+          ? (options.now ?? Date.now())
+          : options.timestampSeconds * 1000,
+      eventId: options.id ?? event.headers['svix-id'] ?? 'msg_test',
+    }),
+  );
 };
 
 /** WorkOS: `WorkOS-Signature: t=<ms>, v1=<hex>`. */
@@ -169,10 +170,14 @@ export const workosEvent = (
   options: SignedOptions & { timestampMs?: number } = {},
 ): APIGatewayProxyEventV2 => {
   const { event, bytes } = fixtureEvent('workos.user-updated', body, options.connectionId);
-  const timestamp = options.timestampMs ?? options.now ?? Date.now();
-  return withHeaders(event, {
-    'workos-signature': signWorkos(options.secret ?? DEMO_SECRETS.workos, timestamp, bytes),
-  });
+  return withHeaders(
+    event,
+    signWorkosDelivery({
+      body: bytes,
+      secret: options.secret ?? DEMO_SECRETS.workos,
+      nowMs: options.timestampMs ?? options.now ?? Date.now(),
+    }),
+  );
 };
 
 /** Auth0 Event Streams: a static bearer token. */
@@ -180,8 +185,9 @@ export const auth0Event = (
   body?: BodyInput,
   options: Omit<SignedOptions, 'now'> = {},
 ): APIGatewayProxyEventV2 => {
-  const { event } = fixtureEvent('auth0.user-updated', body, options.connectionId);
-  return withHeaders(event, { authorization: `Bearer ${options.secret ?? DEMO_SECRETS.auth0}` });
+  const { event, bytes } = fixtureEvent('auth0.user-updated', body, options.connectionId);
+  const delivery = { body: bytes, secret: options.secret ?? DEMO_SECRETS.auth0, nowMs: Date.now() };
+  return withHeaders(event, signAuth0Delivery(delivery, demoOptions('auth0')));
 };
 
 /** Okta Event Hooks: the configured secret verbatim in `Authorization`. */
@@ -189,17 +195,19 @@ export const oktaEvent = (
   body?: BodyInput,
   options: Omit<SignedOptions, 'now'> = {},
 ): APIGatewayProxyEventV2 => {
-  const { event } = fixtureEvent('okta.user-updated', body, options.connectionId);
-  return withHeaders(event, { authorization: options.secret ?? DEMO_SECRETS.okta });
+  const { event, bytes } = fixtureEvent('okta.user-updated', body, options.connectionId);
+  const delivery = { body: bytes, secret: options.secret ?? DEMO_SECRETS.okta, nowMs: Date.now() };
+  return withHeaders(event, signOktaDelivery(delivery));
 };
 
 /** Okta's one-time `GET` verification with `X-Okta-Verification-Challenge`. */
 export const oktaChallengeEvent = (
   options: Omit<SignedOptions, 'now'> & { challenge?: string } = {},
 ): APIGatewayProxyEventV2 => {
-  const { event } = fixtureEvent('okta.verification', undefined, options.connectionId);
+  const { event, bytes } = fixtureEvent('okta.verification', undefined, options.connectionId);
+  const delivery = { body: bytes, secret: options.secret ?? DEMO_SECRETS.okta, nowMs: Date.now() };
   return withHeaders(event, {
-    authorization: options.secret ?? DEMO_SECRETS.okta,
+    ...signOktaDelivery(delivery),
     ...(options.challenge === undefined
       ? {}
       : { 'x-okta-verification-challenge': options.challenge }),
@@ -210,6 +218,7 @@ export const oktaChallengeEvent = (
 export const hmacEvent = (
   body?: BodyInput,
   options: SignedOptions & {
+    /** Sent in the demo connection's event id header (`x-event-id`). */
     eventId?: string;
     /** Sends `timestampHeader: <seconds>` and signs it, for connections that configure one. */
     timestampHeader?: string;
@@ -217,16 +226,18 @@ export const hmacEvent = (
   } = {},
 ): APIGatewayProxyEventV2 => {
   const { event, bytes } = fixtureEvent('hmac.user-updated', body, options.connectionId);
-  const secret = options.secret ?? DEMO_SECRETS.hmac;
-  const timestamp =
-    options.timestampHeader === undefined
-      ? undefined
-      : String(options.timestampSeconds ?? Math.floor((options.now ?? Date.now()) / 1000));
-  return withHeaders(event, {
-    'x-hub-signature-256': signHmac(secret, bytes, HMAC_SCHEME, timestamp),
-    ...(options.eventId === undefined ? {} : { 'x-event-id': options.eventId }),
-    ...(options.timestampHeader === undefined || timestamp === undefined
-      ? {}
-      : { [options.timestampHeader]: timestamp }),
-  });
+  const { eventId, timestampHeader, timestampSeconds } = options;
+  return withHeaders(
+    event,
+    signHmacDelivery(
+      {
+        body: bytes,
+        secret: options.secret ?? DEMO_SECRETS.hmac,
+        nowMs:
+          timestampSeconds === undefined ? (options.now ?? Date.now()) : timestampSeconds * 1000,
+        ...(eventId === undefined ? {} : { eventId }),
+      },
+      { ...demoOptions('hmac'), ...(timestampHeader === undefined ? {} : { timestampHeader }) },
+    ),
+  );
 };

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../emulator/server.ts';
@@ -14,6 +13,7 @@ import {
 import { type LocalServer, startLocalServer } from '../../local/http-api.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
 import { queueAdminRoutes } from '../../local/queue-admin.ts';
+import { readEvent } from '../helpers/events.ts';
 
 // `npm run demo` against what `npm start` runs: emulator, both functions, the local queue.
 
@@ -23,8 +23,7 @@ let server: LocalServer;
 let runtime: Runtime;
 
 const quiet = { logger: new Logger({ logLevel: 'SILENT' }), recordOutcome: () => {} };
-const readSample = (sample: DemoSample) =>
-  JSON.parse(readFileSync(`events/${sample}.user-updated.json`, 'utf8')).body as string;
+const readSample = (sample: DemoSample) => readEvent(`${sample}.user-updated`).body ?? '';
 
 beforeAll(async () => {
   emulator = await startEmulator({ rateLimit: 0 });

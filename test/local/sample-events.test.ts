@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -14,6 +14,7 @@ import { createLocalFifoQueue } from '../../local/fifo-queue.ts';
 import { buildSampleEvents, parseAt, writeSampleEvents } from '../../local/sample-events.ts';
 import { fakeContext } from '../helpers/context.ts';
 import { EMULATOR_USER_STORE_ID, useEmulator } from '../helpers/emulator.ts';
+import { readEvent } from '../helpers/events.ts';
 
 const emulator = useEmulator({ rateLimit: 0 }, { resetBeforeEach: true });
 
@@ -70,9 +71,7 @@ describe('buildSampleEvents', () => {
     const at = Date.parse('2026-03-04T05:06:07Z');
     const files = await buildSampleEvents({ at });
     const clerk = files['clerk.user-updated.json'] as APIGatewayProxyEventV2;
-    const committed = JSON.parse(
-      await readFile('events/clerk.user-updated.json', 'utf8'),
-    ) as APIGatewayProxyEventV2;
+    const committed = readEvent('clerk.user-updated');
     expect(clerk.body).toBe(committed.body);
     expect(clerk.headers['svix-id']).toBe(committed.headers['svix-id']);
     expect(clerk.headers['svix-timestamp']).toBe(String(at / 1000));

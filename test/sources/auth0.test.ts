@@ -1,33 +1,20 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../lib/config/types.ts';
 import { AdapterError } from '../../lib/errors.ts';
 import type { SecretRef, SecretSource } from '../../lib/secrets/types.ts';
 import { auth0Source } from '../../lib/sources/auth0/index.ts';
 import type { InboundRequest, SourceContext } from '../../lib/sources/types.ts';
+import { readRequest } from '../helpers/events.ts';
+import { fakeSecrets, inboundRequest, sourceContext } from '../helpers/sources.ts';
 
 const TOKEN = 'demo-auth0-token';
 const NEXT_TOKEN = 'next-auth0-token';
 const NOW = Date.parse('2025-06-01T12:00:00.000Z');
 
-const secretsOf = (values: Record<string, string>, failing: string[] = []): SecretSource => ({
-  getString: async (ref: SecretRef) => {
-    if (failing.includes(ref.name)) {
-      throw new AdapterError('SECRET_UNAVAILABLE', 'secret unavailable');
-    }
-    const value = new Map(Object.entries(values)).get(ref.name);
-    if (value === undefined) throw new Error(`no secret ${ref.name}`);
-    return value;
-  },
-  getJson: async () => ({}),
-  invalidate: () => {},
-});
-
-const contextOf = (secrets: SecretSource = secretsOf({ current: TOKEN })): SourceContext => ({
-  secrets,
-  fetch: () => Promise.reject(new Error('auth0 must not call out')),
-  now: () => NOW,
-});
+const contextOf = (secrets: SecretSource = fakeSecrets({ current: TOKEN })): SourceContext =>
+  sourceContext(NOW, secrets, {
+    fetch: () => Promise.reject(new Error('auth0 must not call out')),
+  });
 
 const connectionOf = (
   options: Record<string, unknown> = {},
@@ -43,29 +30,8 @@ const connectionOf = (
   options,
 });
 
-const requestOf = (headers: Record<string, string>, body: unknown = {}): InboundRequest => ({
-  method: 'POST',
-  path: '/webhooks/auth0',
-  headers,
-  query: {},
-  rawBody: Buffer.from(JSON.stringify(body)),
-});
-
-/** API Gateway v2 event → InboundRequest, as the webhook handler decodes it. */
-const fromFixture = (file: string): InboundRequest => {
-  const event = JSON.parse(readFileSync(new URL(`../../events/${file}`, import.meta.url), 'utf8'));
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.headers as Record<string, string>)) {
-    headers[name.toLowerCase()] = value;
-  }
-  return {
-    method: event.requestContext.http.method,
-    path: event.rawPath,
-    headers,
-    query: {},
-    rawBody: Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8'),
-  };
-};
+const requestOf = (headers: Record<string, string>, body: unknown = {}): InboundRequest =>
+  inboundRequest('/webhooks/auth0', headers, JSON.stringify(body));
 
 const user = (overrides: Record<string, unknown> = {}) => ({
   user_id: 'auth0|65f0c0ffee1234567890abcd',
@@ -199,7 +165,7 @@ describe('auth0Source', () => {
       const rotating = auth0Source.prepare(
         connectionOf({}, [{ name: 'current' }, { name: 'next' }]),
       );
-      const context = contextOf(secretsOf({ current: TOKEN, next: NEXT_TOKEN }));
+      const context = contextOf(fakeSecrets({ current: TOKEN, next: NEXT_TOKEN }));
       for (const token of [TOKEN, NEXT_TOKEN]) {
         await expect(
           rotating.authenticate(requestOf({ authorization: `Bearer ${token}` }), context),
@@ -215,14 +181,14 @@ describe('auth0Source', () => {
       const rotating = auth0Source.prepare(
         connectionOf({}, [{ name: 'current' }, { name: 'next' }]),
       );
-      const context = contextOf(secretsOf({ current: TOKEN }, ['next']));
+      const context = contextOf(fakeSecrets({ current: TOKEN }, ['next']));
       await expect(
         rotating.authenticate(requestOf({ authorization: `Bearer ${TOKEN}` }), context),
       ).resolves.toBeUndefined();
     });
 
     it('reports the secret failure, not a bad signature, when no secret could be compared', async () => {
-      const context = contextOf(secretsOf({}, ['current']));
+      const context = contextOf(fakeSecrets({}, ['current']));
       await expectCode(
         source.authenticate(requestOf({ authorization: `Bearer ${TOKEN}` }), context),
         'SECRET_UNAVAILABLE',
@@ -230,7 +196,7 @@ describe('auth0Source', () => {
     });
 
     it('never accepts an empty credential against an empty secret', async () => {
-      const context = contextOf(secretsOf({ current: '' }));
+      const context = contextOf(fakeSecrets({ current: '' }));
       await expectCode(
         source.authenticate(requestOf({ authorization: 'Bearer x' }), context),
         'SIGNATURE_INVALID',
@@ -240,7 +206,7 @@ describe('auth0Source', () => {
 
   describe('authenticate (basic)', () => {
     const source = auth0Source.prepare(connectionOf({ auth: 'basic' }));
-    const context = contextOf(secretsOf({ current: 'auth0-user:s3cret:with-colon' }));
+    const context = contextOf(fakeSecrets({ current: 'auth0-user:s3cret:with-colon' }));
 
     it('accepts base64(user:pass) equal to the secret', async () => {
       await expect(
@@ -273,7 +239,7 @@ describe('auth0Source', () => {
     const source = auth0Source.prepare(
       connectionOf({ auth: 'header', headerName: 'X-Auth0-Token' }),
     );
-    const context = contextOf(secretsOf({ current: 'Token abc 123' }));
+    const context = contextOf(fakeSecrets({ current: 'Token abc 123' }));
 
     it('accepts the configured header equal to the secret verbatim', async () => {
       await expect(
@@ -452,7 +418,7 @@ describe('auth0Source', () => {
     });
 
     it('maps the demo fixture end to end', async () => {
-      const request = fromFixture('auth0.user-updated.json');
+      const request = readRequest('auth0.user-updated');
       await source.authenticate(request, contextOf());
       const payload: unknown = JSON.parse(request.rawBody.toString('utf8'));
       const outcome = await deliver(source, payload, request);

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../lib/config/types.ts';
 import { hmacSource } from '../../lib/sources/hmac/index.ts';
 import { signHmac } from '../../lib/sources/hmac/signature.ts';
-import type { InboundRequest, SourceContext } from '../../lib/sources/types.ts';
-import { fakeSecrets, inboundRequest, sourceConnection } from '../helpers/sources.ts';
+import type { InboundRequest } from '../../lib/sources/types.ts';
+import { fixturePayload, readRequest } from '../helpers/events.ts';
+import { inboundRequest, sourceConnection, sourceContext } from '../helpers/sources.ts';
 
 // identity-sources §7.3 (GitHub's published vector) and §7.4 (self-computed).
 const GITHUB_SECRET = "It's a Secret to Everybody";
@@ -20,15 +20,7 @@ const DEMO_SECRET = 'demo-hmac-secret';
 const NOW = 1_735_689_600_000;
 const HEX = { prefix: 'sha256=', encoding: 'hex' } as const;
 
-interface ApiGatewayEvent {
-  headers: Record<string, string>;
-  body: string;
-  isBase64Encoded: boolean;
-}
-
-const fixture = JSON.parse(
-  readFileSync(new URL('../../events/hmac.user-updated.json', import.meta.url), 'utf8'),
-) as ApiGatewayEvent;
+const fixture = readRequest('hmac.user-updated');
 
 /** The demo connection's options (config/local.json), which events/hmac.user-updated.json fits. */
 const demoOptions = {
@@ -91,7 +83,7 @@ const connection = (
 ): Connection => sourceConnection('hmac', 'hmac', options, signing);
 
 const context = (nowMs = NOW, secrets: Record<string, string> = { signing: DEMO_SECRET }) =>
-  ({ secrets: fakeSecrets(secrets), fetch, now: () => nowMs }) satisfies SourceContext;
+  sourceContext(nowMs, secrets);
 
 const request = (headers: Record<string, string>, body: string | Buffer): InboundRequest =>
   inboundRequest('/webhooks/hmac', headers, body);
@@ -208,13 +200,16 @@ describe('hmacSource.authenticate', () => {
         encoding: 'base64',
       }),
     );
-    const signature = signHmac(DEMO_SECRET, fixture.body, { prefix: '', encoding: 'base64' });
+    const signature = signHmac(DEMO_SECRET, fixture.rawBody, { prefix: '', encoding: 'base64' });
     await expect(
-      custom.authenticate(request({ 'x-keycloak-signature': signature }, fixture.body), context()),
+      custom.authenticate(
+        request({ 'x-keycloak-signature': signature }, fixture.rawBody),
+        context(),
+      ),
     ).resolves.toBeUndefined();
     await expect(
       custom.authenticate(
-        request({ 'x-keycloak-signature': `${signature}x` }, fixture.body),
+        request({ 'x-keycloak-signature': `${signature}x` }, fixture.rawBody),
         context(),
       ),
     ).rejects.toMatchObject(rejection('malformed_signature'));
@@ -224,7 +219,7 @@ describe('hmacSource.authenticate', () => {
     const odd = hmacSource.prepare(
       connection({ ...nestedOptions, signatureHeader: 'constructor' }),
     );
-    await expect(odd.authenticate(request({}, fixture.body), context())).rejects.toMatchObject(
+    await expect(odd.authenticate(request({}, fixture.rawBody), context())).rejects.toMatchObject(
       rejection('missing_headers'),
     );
   });
@@ -251,9 +246,12 @@ describe('hmacSource.authenticate', () => {
     const ts = NOW / 1000;
     const timedRequest = (
       timestamp: string,
-      signature = signHmac(DEMO_SECRET, fixture.body, HEX, timestamp),
+      signature = signHmac(DEMO_SECRET, fixture.rawBody, HEX, timestamp),
     ) =>
-      request({ 'x-hub-signature-256': signature, 'x-webhook-timestamp': timestamp }, fixture.body);
+      request(
+        { 'x-hub-signature-256': signature, 'x-webhook-timestamp': timestamp },
+        fixture.rawBody,
+      );
 
     it.each([
       ['60 s old', ts - 60, true],
@@ -267,20 +265,23 @@ describe('hmacSource.authenticate', () => {
     });
 
     it('signs the timestamp with the body', async () => {
-      const bodyOnly = signHmac(DEMO_SECRET, fixture.body, HEX);
+      const bodyOnly = signHmac(DEMO_SECRET, fixture.rawBody, HEX);
       await expect(
         timed.authenticate(timedRequest(String(ts), bodyOnly), context()),
       ).rejects.toMatchObject(rejection('no_matching_signature'));
-      const other = signHmac(DEMO_SECRET, fixture.body, HEX, ts - 1);
+      const other = signHmac(DEMO_SECRET, fixture.rawBody, HEX, ts - 1);
       await expect(
         timed.authenticate(timedRequest(String(ts), other), context()),
       ).rejects.toMatchObject(rejection('no_matching_signature'));
     });
 
     it('rejects a missing or malformed timestamp', async () => {
-      const signature = signHmac(DEMO_SECRET, fixture.body, HEX);
+      const signature = signHmac(DEMO_SECRET, fixture.rawBody, HEX);
       await expect(
-        timed.authenticate(request({ 'x-hub-signature-256': signature }, fixture.body), context()),
+        timed.authenticate(
+          request({ 'x-hub-signature-256': signature }, fixture.rawBody),
+          context(),
+        ),
       ).rejects.toMatchObject(rejection('missing_headers'));
       await expect(timed.authenticate(timedRequest('1.7e9'), context())).rejects.toMatchObject(
         rejection('malformed_timestamp'),
@@ -329,10 +330,7 @@ describe('hmacSource.authenticate', () => {
   });
 
   it('verifies the fixture with the demo secret at any time (no timestamp is signed)', async () => {
-    const decoded = Buffer.from(fixture.body, fixture.isBase64Encoded ? 'base64' : 'utf8');
-    await expect(
-      demo.authenticate(request(fixture.headers, decoded), context(Date.now())),
-    ).resolves.toBeUndefined();
+    await expect(demo.authenticate(fixture, context(Date.now()))).resolves.toBeUndefined();
   });
 });
 
@@ -350,7 +348,7 @@ describe('hmacSource.parse', () => {
   const valid = nestedPayload;
 
   it('returns the payload the configured schema accepted', () => {
-    const payload = JSON.parse(fixture.body);
+    const payload = fixturePayload('hmac.user-updated');
     expect(parse(payload, demo)).toEqual({ payload });
     expect(() => parse({ ...payload, extra: 1 }, demo)).toThrow(
       expect.objectContaining({ code: 'PAYLOAD_INVALID' }),
@@ -358,7 +356,7 @@ describe('hmacSource.parse', () => {
   });
 
   it('returns the configured headers it will use', () => {
-    const payload = JSON.parse(fixture.body);
+    const payload = fixturePayload('hmac.user-updated');
     expect(parse(payload, demo, fixture.headers)).toEqual({
       payload,
       eventIdHeader: fixture.headers['x-event-id'],
@@ -432,7 +430,7 @@ describe('hmacSource.toChanges', () => {
     payload: unknown,
     src = source,
     headers: Record<string, string> = {},
-    body = '',
+    body: string | Buffer = '',
   ) => {
     const inbound = request(headers, body);
     return src.toChanges(src.parse(payload, inbound), inbound, context());
@@ -502,8 +500,8 @@ describe('hmacSource.toChanges', () => {
   });
 
   it('maps the fixture to one canonical change with the demo options', async () => {
-    const payload = JSON.parse(fixture.body);
-    await expect(deliver(payload, demo, fixture.headers, fixture.body)).resolves.toEqual({
+    const payload = fixturePayload('hmac.user-updated');
+    await expect(deliver(payload, demo, fixture.headers, fixture.rawBody)).resolves.toEqual({
       ignored: [],
       changes: [
         {

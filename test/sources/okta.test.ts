@@ -1,50 +1,28 @@
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Connection } from '../../lib/config/types.ts';
 import { AdapterError } from '../../lib/errors.ts';
-import type { SecretRef, SecretSource } from '../../lib/secrets/types.ts';
+import type { SecretSource } from '../../lib/secrets/types.ts';
 import { oktaSource } from '../../lib/sources/okta/index.ts';
 import type { OktaEventHook } from '../../lib/sources/okta/schema.ts';
 import type { InboundRequest, PreparedSource, SourceContext } from '../../lib/sources/types.ts';
+import { readRequest } from '../helpers/events.ts';
 import { type FakeOkta, oktaUser, startFakeOkta } from '../helpers/fake-okta.ts';
+import { fakeSecrets, sourceContext } from '../helpers/sources.ts';
 
 const HOOK_SECRET = 'demo-okta-hook-secret';
 const NEXT_HOOK_SECRET = 'next-okta-hook-secret';
 const API_TOKEN = '00demoOktaApiToken';
 const NOW = Date.parse('2025-06-01T12:00:00.000Z');
 
-const secretsOf = (
-  values: Record<string, string>,
-  failing: string[] = [],
-): SecretSource & { reads: string[] } => {
-  const reads: string[] = [];
-  return Object.assign(
-    {
-      getString: async (ref: SecretRef) => {
-        reads.push(ref.name);
-        if (failing.includes(ref.name)) {
-          throw new AdapterError('SECRET_UNAVAILABLE', 'secret unavailable');
-        }
-        const value = new Map(Object.entries(values)).get(ref.name);
-        if (value === undefined) throw new Error(`no secret ${ref.name}`);
-        return value;
-      },
-      getJson: async () => ({}),
-      invalidate: () => {},
-    },
-    { reads },
-  );
-};
-
 const defaultSecrets = () =>
-  secretsOf({ hook: HOOK_SECRET, next: NEXT_HOOK_SECRET, 'okta-api': API_TOKEN });
+  fakeSecrets({ hook: HOOK_SECRET, next: NEXT_HOOK_SECRET, 'okta-api': API_TOKEN });
 
 const contextOf = (
   secrets: SecretSource = defaultSecrets(),
   extra: Partial<SourceContext> = {},
-): SourceContext => ({ secrets, fetch, now: () => NOW, ...extra });
+): SourceContext => sourceContext(NOW, secrets, extra);
 
 const connectionOf = (
   options: Record<string, unknown>,
@@ -67,21 +45,6 @@ const requestOf = (headers: Record<string, string>, method = 'POST'): InboundReq
   query: {},
   rawBody: Buffer.alloc(0),
 });
-
-const fromFixture = (file: string): InboundRequest => {
-  const event = JSON.parse(readFileSync(new URL(`../../events/${file}`, import.meta.url), 'utf8'));
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.headers as Record<string, string>)) {
-    headers[name.toLowerCase()] = value;
-  }
-  return {
-    method: event.requestContext.http.method,
-    path: event.rawPath,
-    headers,
-    query: {},
-    rawBody: Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8'),
-  };
-};
 
 interface LogEventInput {
   uuid?: string;
@@ -339,7 +302,7 @@ describe('oktaSource', () => {
     });
 
     it('answers the demo verification fixture', async () => {
-      const request = fromFixture('okta.verification.json');
+      const request = readRequest('okta.verification');
       const reply = await prepare({ verification: 'required' }).handshake?.(request, contextOf());
       expect(reply).toEqual({ statusCode: 200, body: { verification: 'Qm9vT2t0YUNoYWxsZW5nZQ' } });
     });
@@ -389,7 +352,7 @@ describe('oktaSource', () => {
     });
 
     it('reports an unreadable secret rather than a bad signature', async () => {
-      const secrets = secretsOf({}, ['hook']);
+      const secrets = fakeSecrets({}, ['hook']);
       const error = await catchError(
         prepare().authenticate(requestOf({ authorization: HOOK_SECRET }), contextOf(secrets)),
       );
@@ -555,7 +518,7 @@ describe('oktaSource', () => {
     });
 
     it('treats a wrong API token as SOURCE_REJECTED', async () => {
-      const secrets = secretsOf({ hook: HOOK_SECRET, 'okta-api': 'revoked-token' });
+      const secrets = fakeSecrets({ hook: HOOK_SECRET, 'okta-api': 'revoked-token' });
       const error = await catchError(deliver(prepare(), hook([logEvent()]), contextOf(secrets)));
       expect(error).toMatchObject({ code: 'SOURCE_REJECTED', statusCode: 502 });
       expect(error.message).not.toContain('revoked-token');
@@ -696,7 +659,7 @@ describe('oktaSource', () => {
         }),
       );
       const source = prepare();
-      const request = fromFixture('okta.user-updated.json');
+      const request = readRequest('okta.user-updated');
       await source.authenticate(request, contextOf());
       const payload: unknown = JSON.parse(request.rawBody.toString('utf8'));
       const outcome = await deliver(source, payload, contextOf(), request);

@@ -1,12 +1,12 @@
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../lib/config/types.ts';
 import { standardWebhooksSource } from '../../lib/sources/standard-webhooks/index.ts';
 import { signStandardWebhook } from '../../lib/sources/standard-webhooks/signature.ts';
-import type { InboundRequest, SourceContext } from '../../lib/sources/types.ts';
-import { fakeSecrets, inboundRequest, sourceConnection } from '../helpers/sources.ts';
+import type { InboundRequest } from '../../lib/sources/types.ts';
+import { fixturePayload, readRequest } from '../helpers/events.ts';
+import { inboundRequest, sourceConnection, sourceContext } from '../helpers/sources.ts';
 
 // identity-sources §7.1 (official) and §7.4 (rotation) vectors.
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -23,16 +23,7 @@ const ROTATION_BODY =
 const ROTATION_SIG_1 = 'v1,Kj14ofMsM9dB7O04Jh4+Fen1y4AW977JTgXAdC80/3A=';
 const ROTATION_SIG_2 = 'v1,pYqS/hnV8BFYqL7SXA/vyWeUX+YNqsQIEGNCoU+9CGU=';
 
-interface ApiGatewayEvent {
-  rawPath: string;
-  headers: Record<string, string>;
-  body: string;
-  isBase64Encoded: boolean;
-}
-
-const fixture = JSON.parse(
-  readFileSync(new URL('../../events/clerk.user-updated.json', import.meta.url), 'utf8'),
-) as ApiGatewayEvent;
+const fixture = readRequest('clerk.user-updated');
 
 const connection = (
   options: Record<string, unknown> = {},
@@ -40,13 +31,10 @@ const connection = (
 ): Connection => sourceConnection('clerk', 'standard-webhooks', options, signing);
 
 const context = (nowMs: number, secrets: Record<string, string> = { signing: SECRET }) =>
-  ({ secrets: fakeSecrets(secrets), fetch, now: () => nowMs }) satisfies SourceContext;
+  sourceContext(nowMs, secrets);
 
 const request = (headers: Record<string, string>, body: string | Buffer): InboundRequest =>
   inboundRequest('/webhooks/clerk', headers, body);
-
-const fromEvent = (event: ApiGatewayEvent): InboundRequest =>
-  request(event.headers, Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8'));
 
 const vectorHeaders = (signature = SIGNATURE, timestamp = String(TS)) => ({
   'webhook-id': MSG_ID,
@@ -342,10 +330,10 @@ describe('standardWebhooksSource.authenticate', () => {
 
   it('verifies the fixture at its own delivery time and rejects it an hour later', async () => {
     const sentAt = Number(fixture.headers['svix-timestamp']) * 1000;
-    await expect(source.authenticate(fromEvent(fixture), context(sentAt))).resolves.toBeUndefined();
-    await expect(
-      source.authenticate(fromEvent(fixture), context(sentAt + 3_600_000)),
-    ).rejects.toMatchObject(rejection('timestamp_out_of_tolerance'));
+    await expect(source.authenticate(fixture, context(sentAt))).resolves.toBeUndefined();
+    await expect(source.authenticate(fixture, context(sentAt + 3_600_000))).rejects.toMatchObject(
+      rejection('timestamp_out_of_tolerance'),
+    );
   });
 
   it('accepts the fixture body re-signed at the current time', async () => {
@@ -355,10 +343,10 @@ describe('standardWebhooksSource.authenticate', () => {
     const headers = {
       ...fixture.headers,
       'svix-timestamp': String(ts),
-      'svix-signature': signStandardWebhook(SECRET, id, ts, fixture.body),
+      'svix-signature': signStandardWebhook(SECRET, id, ts, fixture.rawBody),
     };
     await expect(
-      source.authenticate(request(headers, fixture.body), context(now)),
+      source.authenticate(request(headers, fixture.rawBody), context(now)),
     ).resolves.toBeUndefined();
   });
 });
@@ -380,8 +368,8 @@ const parse = (payload: unknown, src = source) => src.parse(payload, delivered);
 
 describe('standardWebhooksSource.parse', () => {
   it('returns the typed delivery: id and time from the headers, user from data', () => {
-    const payload = JSON.parse(fixture.body);
-    expect(source.parse(payload, fromEvent(fixture))).toEqual({
+    const payload = fixturePayload('clerk.user-updated');
+    expect(source.parse(payload, fixture)).toEqual({
       eventId: 'msg_2demoAliceUserUpdated01',
       event: payload,
       user: payload.data,
@@ -508,8 +496,8 @@ describe('standardWebhooksSource.toChanges', () => {
     src.toChanges(src.parse(payload, delivered), delivered, context(nowMs));
 
   it('maps the fixture to one canonical change', async () => {
-    const payload = JSON.parse(fixture.body);
-    const inbound = fromEvent(fixture);
+    const payload = fixturePayload('clerk.user-updated');
+    const inbound = fixture;
     const outcome = await source.toChanges(source.parse(payload, inbound), inbound, context(0));
     expect(outcome).toEqual({
       ignored: [],

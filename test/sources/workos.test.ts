@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../lib/config/types.ts';
-import type { InboundRequest, SourceContext } from '../../lib/sources/types.ts';
+import type { InboundRequest } from '../../lib/sources/types.ts';
 import { workosSource } from '../../lib/sources/workos/index.ts';
 import { signWorkos } from '../../lib/sources/workos/signature.ts';
-import { fakeSecrets, inboundRequest, sourceConnection } from '../helpers/sources.ts';
+import { fixturePayload, readRequest } from '../helpers/events.ts';
+import { inboundRequest, sourceConnection, sourceContext } from '../helpers/sources.ts';
 
 // identity-sources §7.4 (self-computed with Node and Python).
 const VECTOR_SECRET = 'wos_test_secret_123';
@@ -16,15 +16,7 @@ const VECTOR_HEX = '2e360895a8d8da8a836befe65ead15a1ea460d635ccfd0846fcb8c25f61f
 const VECTOR_HEADER = `t=${VECTOR_T}, v1=${VECTOR_HEX}`;
 const DEMO_SECRET = 'wos_demo_secret';
 
-interface ApiGatewayEvent {
-  headers: Record<string, string>;
-  body: string;
-  isBase64Encoded: boolean;
-}
-
-const fixture = JSON.parse(
-  readFileSync(new URL('../../events/workos.user-updated.json', import.meta.url), 'utf8'),
-) as ApiGatewayEvent;
+const fixture = readRequest('workos.user-updated');
 
 const connection = (
   options: Record<string, unknown> = {},
@@ -32,7 +24,7 @@ const connection = (
 ): Connection => sourceConnection('workos', 'workos', options, signing, 'queued');
 
 const context = (nowMs: number, secrets: Record<string, string> = { signing: VECTOR_SECRET }) =>
-  ({ secrets: fakeSecrets(secrets), fetch, now: () => nowMs }) satisfies SourceContext;
+  sourceContext(nowMs, secrets);
 
 const request = (headers: Record<string, string>, body: string | Buffer): InboundRequest =>
   inboundRequest('/webhooks/workos', headers, body);
@@ -201,17 +193,17 @@ describe('workosSource.authenticate', () => {
     const sentAt = Number(/t=(\d+)/.exec(header)?.[1]);
     await expect(
       source.authenticate(
-        request(fixture.headers, fixture.body),
+        request(fixture.headers, fixture.rawBody),
         context(sentAt, { signing: DEMO_SECRET }),
       ),
     ).resolves.toBeUndefined();
     const now = Date.now();
     const fresh = {
       ...fixture.headers,
-      'workos-signature': signWorkos(DEMO_SECRET, now, fixture.body),
+      'workos-signature': signWorkos(DEMO_SECRET, now, fixture.rawBody),
     };
     await expect(
-      source.authenticate(request(fresh, fixture.body), context(now, { signing: DEMO_SECRET })),
+      source.authenticate(request(fresh, fixture.rawBody), context(now, { signing: DEMO_SECRET })),
     ).resolves.toBeUndefined();
   });
 });
@@ -227,7 +219,7 @@ const parse = (payload: unknown, src = source) => src.parse(payload, request({},
 
 describe('workosSource.parse', () => {
   it('returns the typed event and its directory user', () => {
-    const payload = JSON.parse(fixture.body);
+    const payload = fixturePayload('workos.user-updated');
     expect(parse(payload)).toEqual({ event: payload, user: payload.data });
     const vector = JSON.parse(VECTOR_BODY);
     expect(parse(vector)).toEqual({ event: vector, user: vector.data });
@@ -307,7 +299,7 @@ describe('workosSource.toChanges', () => {
   });
 
   it('maps the fixture to one canonical change', async () => {
-    const payload = JSON.parse(fixture.body);
+    const payload = fixturePayload('workos.user-updated');
     await expect(deliver(payload)).resolves.toEqual({
       ignored: [],
       changes: [

@@ -10,6 +10,7 @@ import {
   generateValidators,
   VALIDATORS_FILE,
 } from '../../scripts/build-validators.ts';
+import { readJson } from '../helpers/files.ts';
 
 describe('generated validators (npm run build:validators)', () => {
   it('match the schemas: a schema changed without regenerating fails here', () => {
@@ -24,9 +25,8 @@ describe('generated validators (npm run build:validators)', () => {
 // it must not change: what is accepted, and every error's instancePath, keyword, params and
 // message, in order. `schemaPath` may name a shared definition instead; nothing reads it.
 describe('generated validators against ajv compiling the declared schemas', () => {
-  const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
   const eventBodies = readdirSync('events')
-    .map((file) => readJson(`events/${file}`) as { body?: unknown })
+    .map((file) => readJson<{ body?: unknown }>(`events/${file}`))
     .flatMap(({ body }) => (typeof body === 'string' ? [JSON.parse(body) as unknown] : []));
   const samples: unknown[] = [
     ...eventBodies,
