@@ -50,7 +50,7 @@ console.log(`scim           ${server.url}/scim/v2/{connectionId}/Users`);
 console.log(`health         ${server.url}/health`);
 const demos = demoConnections(
   loadConfig(
-    { ADAPTER_CONFIG: env.ADAPTER_CONFIG ?? 'config/local.json' },
+    { configPath: env.ADAPTER_CONFIG ?? 'config/local.json' },
     { readFile: (path) => readFileSync(path, 'utf8') },
   ),
 );

@@ -72,7 +72,10 @@ const sources = (dir: string): string[] =>
     .filter((name) => /\.(ts|mjs)$/.test(name) && !name.includes('generated'))
     .map((name) => join(dir, name));
 
-/** Environment variable names the code reads: `env.NAME`, `env['NAME']`, `(env, 'NAME'`. */
+/**
+ * Environment variable names the code reads: `env.NAME`, `env['NAME']`, `(env, 'NAME'`, and
+ * readEnv's own readers `text('NAME')` and `number('NAME', …)`.
+ */
 const variablesRead = (dirs: readonly string[]): Set<string> => {
   const found = new Set<string>();
   for (const file of dirs.flatMap(sources)) {
@@ -81,6 +84,7 @@ const variablesRead = (dirs: readonly string[]): Set<string> => {
       /\benv\.([A-Z][A-Z0-9_]+)/g,
       /\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]/g,
       /\(\s*env\s*,\s*['"]([A-Z][A-Z0-9_]+)['"]/g,
+      /\b(?:text|number)\(\s*['"]([A-Z][A-Z0-9_]+)['"]/g,
     ]) {
       for (const [, name] of text.matchAll(pattern)) if (name !== undefined) found.add(name);
     }

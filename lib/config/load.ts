@@ -19,6 +19,16 @@ export interface LoadConfigDeps {
   validate?: ValidateFunction;
 }
 
+/** Where the config comes from, and what the environment replaces in it (readEnv reads these). */
+export interface ConfigLocation {
+  /** ADAPTER_CONFIG; default config/local.json. */
+  configPath?: string | undefined;
+  /** CIAM_ENDPOINT: replaces `ciam.endpoint`. */
+  ciamEndpoint?: string | undefined;
+  /** CIAM_CREDENTIALS_SECRET_NAME: replaces `ciam.credentials.name`. */
+  credentialsSecretName?: string | undefined;
+}
+
 /** One thing wrong with the config file: a JSON Pointer into it and what is wrong there. */
 export interface ConfigProblem {
   path: string;
@@ -183,17 +193,14 @@ export const parseConfig = (
 ): AdapterConfig => check(json, validate, 'config');
 
 /**
- * Reads the file named by `ADAPTER_CONFIG` (default `config/local.json`) once at cold start.
- * `CIAM_ENDPOINT`, when set, replaces `ciam.endpoint` (the local emulator in `npm start` and tests);
- * `CIAM_CREDENTIALS_SECRET_NAME` replaces `ciam.credentials.name` (serverless.yml's per-stage param, so
- * one config file can serve stages whose Tencent credentials differ).
+ * Reads the config file (ADAPTER_CONFIG, default `config/local.json`) once at cold start. A CIAM
+ * endpoint from the environment replaces `ciam.endpoint` (the local emulator in `npm start` and
+ * tests); a credentials secret name replaces `ciam.credentials.name` (serverless.yml's per-stage
+ * param, so one config file can serve stages whose Tencent credentials differ).
  */
-export const loadConfig = (
-  env: Record<string, string | undefined>,
-  deps: LoadConfigDeps,
-): AdapterConfig => {
+export const loadConfig = (location: ConfigLocation, deps: LoadConfigDeps): AdapterConfig => {
   const validate = validatorOf(deps);
-  const path = env.ADAPTER_CONFIG || DEFAULT_CONFIG_PATH;
+  const path = location.configPath || DEFAULT_CONFIG_PATH;
   let text: string;
   try {
     text = deps.readFile(path);
@@ -208,9 +215,9 @@ export const loadConfig = (
     const reason = error instanceof Error ? error.message : String(error);
     throw invalid(path, [{ path: '/', message: `is not valid JSON: ${reason}` }]);
   }
-  const credentials = env.CIAM_CREDENTIALS_SECRET_NAME || undefined;
+  const credentials = location.credentialsSecretName || undefined;
   if (credentials !== undefined && isRecord(json) && isRecord(json.ciam)) {
     json = { ...json, ciam: { ...json.ciam, credentials: { name: credentials } } };
   }
-  return check(json, validate, path, env.CIAM_ENDPOINT || undefined);
+  return check(json, validate, path, location.ciamEndpoint || undefined);
 };

@@ -6,15 +6,10 @@ import { createUserResolver, type UserResolver } from '../ciam/resolve.ts';
 import type { CiamApi } from '../ciam/types.ts';
 import { loadConfig } from '../config/load.ts';
 import type { AdapterConfig } from '../config/types.ts';
-import { ConfigError } from '../errors.ts';
 import type { HttpFetch } from '../fetch.ts';
 import { createKeepAliveFetch } from '../http/keep-alive-fetch.ts';
 import { metricsOutcome, type RecordOutcome } from '../metrics.ts';
-import {
-  DEFAULT_MAX_RECEIVE_COUNT,
-  DEFAULT_SETTLE_SECONDS,
-  type QueueSettings,
-} from '../queue/consumer.ts';
+import type { QueueSettings } from '../queue/consumer.ts';
 import { createSqsQueue, type SqsQueueOptions } from '../queue/sqs.ts';
 import type { QueuePort } from '../queue/types.ts';
 import { createFileSecretSource } from '../secrets/file.ts';
@@ -27,9 +22,9 @@ import {
 import { createTencentCredentials } from '../secrets/tencent-credentials.ts';
 import type { SecretSource } from '../secrets/types.ts';
 import { createTencentClient, type TencentClient } from '../tencent/client.ts';
+import { type AdapterEnv, type RuntimeEnv, readEnv } from './env.ts';
 
-/** The environment variables the adapter reads; names and paths only, never secret values. */
-export type RuntimeEnv = Readonly<Record<string, string | undefined>>;
+export type { RuntimeEnv };
 
 /** Everything a test or a local runner may replace; production passes none of it. */
 export interface RuntimeOverrides {
@@ -70,57 +65,6 @@ export interface Runtime {
 
 const SERVICE_NAME = 'ciam-webhook-adapter';
 
-/**
- * A numeric setting from the environment: absent means the default; anything else out of range
- * fails the cold start, since a typo here would quietly change how hard CIAM is driven.
- */
-const numberSetting = (
-  env: RuntimeEnv,
-  name: string,
-  fallback: number,
-  [min, max]: readonly [number, number],
-  integer = true,
-): number => {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  const number = Number(value);
-  if (
-    !Number.isFinite(number) ||
-    (integer && !Number.isInteger(number)) ||
-    number < min ||
-    number > max
-  ) {
-    throw new ConfigError(
-      `${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`,
-    );
-  }
-  return number;
-};
-
-/**
- * Per-instance pacing of CIAM calls. CIAM allows 20 requests/second per action in all; the queue
- * consumer runs 2 instances at 10/s each (serverless.yml sets CIAM_RATE_LIMIT_PER_SECOND), and a
- * synchronous caller waits at most CIAM_RATE_LIMIT_MAX_WAIT_MS before it is answered 429.
- */
-const rateLimitOf = (env: RuntimeEnv) => ({
-  perSecond: numberSetting(env, 'CIAM_RATE_LIMIT_PER_SECOND', 20, [0.1, 1_000_000], false),
-  maxWaitMs: numberSetting(env, 'CIAM_RATE_LIMIT_MAX_WAIT_MS', 2000, [0, 900_000]),
-});
-
-/**
- * QUEUE_MAX_RECEIVE_COUNT must equal the redrive policy's maxReceiveCount (serverless.yml): the
- * consumer dead-letters on that receive itself, with the reason. SQS accepts 1 to 1000.
- */
-const queueSettingsOf = (env: RuntimeEnv): QueueSettings => ({
-  maxReceiveCount: numberSetting(
-    env,
-    'QUEUE_MAX_RECEIVE_COUNT',
-    DEFAULT_MAX_RECEIVE_COUNT,
-    [1, 1000],
-  ),
-  settleSeconds: numberSetting(env, 'QUEUE_SETTLE_SECONDS', DEFAULT_SETTLE_SECONDS, [0, 43_200]),
-});
-
 const chooseQueue = (
   url: string | undefined,
   given: QueuePort | undefined,
@@ -131,15 +75,13 @@ const chooseQueue = (
   return createSqsQueue({ queueUrl: url, ...(client === undefined ? {} : { client }) });
 };
 
-const EXTENSION_DEFAULT_PORT = 2773;
-
 /**
  * Where secrets come from. In Lambda (or wherever PARAMETERS_SECRETS_EXTENSION_HTTP_PORT is set):
  * the Parameters and Secrets extension, falling back to the Secrets Manager SDK when it is not
  * running. Elsewhere: the SDK. Tests inject a source or an SDK client; `npm start` a file.
  */
 const chooseSecrets = (
-  env: RuntimeEnv,
+  env: AdapterEnv,
   overrides: RuntimeOverrides,
   now: () => number,
   fetchImpl: HttpFetch,
@@ -147,20 +89,12 @@ const chooseSecrets = (
 ): SecretSource => {
   if (overrides.secrets !== undefined) return overrides.secrets;
   // Local development only: a JSON file standing in for Secrets Manager.
-  const file = env.ADAPTER_SECRETS_FILE;
-  if (file !== undefined && file !== '') return createFileSecretSource({ path: file });
+  if (env.secretsFile !== undefined) return createFileSecretSource({ path: env.secretsFile });
   const client = overrides.secretsManagerClient;
-  const token = env.AWS_SESSION_TOKEN;
-  const extensionExpected =
-    (env.AWS_LAMBDA_FUNCTION_NAME ?? env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT) !== undefined;
-  if (client === undefined && extensionExpected && token !== undefined && token !== '') {
+  const token = env.extension.sessionToken;
+  if (client === undefined && env.extension.expected && token !== undefined) {
     return createExtensionSecretSource({
-      port: numberSetting(
-        env,
-        'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT',
-        EXTENSION_DEFAULT_PORT,
-        [1, 65_535],
-      ),
+      port: env.extension.port,
       token,
       fetch: fetchImpl,
       now,
@@ -176,11 +110,12 @@ const chooseSecrets = (
 };
 
 /**
- * The composition root, and with `loadConfig` the only reader of the environment. Handlers call it
+ * The composition root, and through `readEnv` the only reader of the environment. Handlers call it
  * once at module scope; tests and `npm start` call it with overrides instead of editing
  * `process.env` or replacing SDK classes.
  */
-export const createRuntime = (env: RuntimeEnv, overrides: RuntimeOverrides = {}): Runtime => {
+export const createRuntime = (variables: RuntimeEnv, overrides: RuntimeOverrides = {}): Runtime => {
+  const env = readEnv(variables);
   const now = overrides.now ?? Date.now;
   const fetchImpl = overrides.fetch ?? createKeepAliveFetch();
   const config = loadConfig(env, {
@@ -195,7 +130,7 @@ export const createRuntime = (env: RuntimeEnv, overrides: RuntimeOverrides = {})
     endpoint: config.ciam.endpoint,
     region: config.ciam.region,
     timeoutMs: config.ciam.timeoutMs,
-    rateLimit: rateLimitOf(env),
+    rateLimit: env.rateLimit,
   });
   const ciam = createCiamClient(tencent);
   return {
@@ -206,9 +141,13 @@ export const createRuntime = (env: RuntimeEnv, overrides: RuntimeOverrides = {})
     tencent,
     ciam,
     resolver: createUserResolver({ ciam, now }),
-    queue: chooseQueue(env.QUEUE_URL, overrides.queue, overrides.sqsClient),
-    deadLetterQueue: chooseQueue(env.DLQ_URL, overrides.deadLetterQueue, overrides.sqsClient),
-    queueSettings: queueSettingsOf(env),
+    queue: chooseQueue(env.queueUrl, overrides.queue, overrides.sqsClient),
+    deadLetterQueue: chooseQueue(
+      env.deadLetterQueueUrl,
+      overrides.deadLetterQueue,
+      overrides.sqsClient,
+    ),
+    queueSettings: env.queue,
     logger,
     recordOutcome:
       overrides.recordOutcome ?? metricsOutcome(new Metrics({ serviceName: SERVICE_NAME })),

@@ -254,7 +254,7 @@ describe('config/load', () => {
       loadConfig({}, { ...deps, readFile: files({ 'config/local.json': text }) }).connections,
     ).toHaveLength(1);
     expect(
-      loadConfig({ ADAPTER_CONFIG: 'x/y.json' }, { ...deps, readFile: files({ 'x/y.json': text }) })
+      loadConfig({ configPath: 'x/y.json' }, { ...deps, readFile: files({ 'x/y.json': text }) })
         .connections,
     ).toHaveLength(1);
   });
@@ -266,10 +266,10 @@ describe('config/load', () => {
       validate: contract,
       readFile: files({ 'config/local.json': JSON.stringify(json) }),
     };
-    expect(loadConfig({ CIAM_ENDPOINT: 'http://127.0.0.1:4567' }, deps).ciam.endpoint).toBe(
+    expect(loadConfig({ ciamEndpoint: 'http://127.0.0.1:4567' }, deps).ciam.endpoint).toBe(
       'http://127.0.0.1:4567',
     );
-    expect(loadConfig({ CIAM_ENDPOINT: '' }, deps).ciam.endpoint).toBe(
+    expect(loadConfig({ ciamEndpoint: '' }, deps).ciam.endpoint).toBe(
       'https://ciam.tencentcloudapi.com',
     );
   });
@@ -281,12 +281,10 @@ describe('config/load', () => {
     };
     const fromFile = loadConfig({}, deps).ciam.credentials.name;
     expect(
-      loadConfig({ CIAM_CREDENTIALS_SECRET_NAME: 'ciam-webhook-adapter/prod/ciam' }, deps).ciam
+      loadConfig({ credentialsSecretName: 'ciam-webhook-adapter/prod/ciam' }, deps).ciam
         .credentials,
     ).toEqual({ name: 'ciam-webhook-adapter/prod/ciam' });
-    expect(loadConfig({ CIAM_CREDENTIALS_SECRET_NAME: '' }, deps).ciam.credentials.name).toBe(
-      fromFile,
-    );
+    expect(loadConfig({ credentialsSecretName: '' }, deps).ciam.credentials.name).toBe(fromFile);
   });
 
   it('validates the CIAM_ENDPOINT override', () => {
@@ -294,7 +292,7 @@ describe('config/load', () => {
       validate: contract,
       readFile: files({ 'config/local.json': JSON.stringify(minimal()) }),
     };
-    expect(problemsOf(() => loadConfig({ CIAM_ENDPOINT: 'ftp://x' }, deps))[0]?.path).toBe(
+    expect(problemsOf(() => loadConfig({ ciamEndpoint: 'ftp://x' }, deps))[0]?.path).toBe(
       '/ciam/endpoint',
     );
   });

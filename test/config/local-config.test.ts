@@ -26,7 +26,7 @@ const compile = (schema: object) => {
 
 describe('config/local.json (the demo config)', () => {
   const config = loadConfig(
-    { ADAPTER_CONFIG: 'config/local.json' },
+    { configPath: 'config/local.json' },
     { readFile: readText, validate: compileConfigValidator(contractOptionSchemas) },
   );
 

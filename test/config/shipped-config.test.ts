@@ -17,7 +17,7 @@ describe('shipped configuration', () => {
   it.each(['config/local.json', 'config/production.json'])(
     'loads %s with the real source schemas and prepares every connection',
     (path) => {
-      const config = loadConfig({ ADAPTER_CONFIG: path }, { readFile });
+      const config = loadConfig({ configPath: path }, { readFile });
       const prepared = prepareConnections(config, SOURCES, { queued: true });
       // SCIM connections are the SCIM function's (lib/scim/handler.ts), not webhooks.
       expect([...prepared.keys()]).toEqual(
@@ -27,7 +27,7 @@ describe('shipped configuration', () => {
   );
 
   it('refuses a queued connection until the queue is configured', () => {
-    const config = loadConfig({ ADAPTER_CONFIG: 'config/local.json' }, { readFile });
+    const config = loadConfig({ configPath: 'config/local.json' }, { readFile });
     const queued = {
       ...config,
       connections: config.connections.map((c) => ({ ...c, delivery: 'queued' as const })),
