@@ -142,7 +142,14 @@ const attemptRecord = async (
     return { ok: true, result };
   } catch (thrown) {
     const error = asAdapterError(thrown);
-    if (signal?.aborted && error.retryable && error.code !== 'DEADLINE_EXCEEDED') {
+    // Out of time: said as such, except where a write may still land, whose retry must wait out
+    // the settle time like any other unknown outcome.
+    if (
+      signal?.aborted &&
+      error.retryable &&
+      error.code !== 'DEADLINE_EXCEEDED' &&
+      error.code !== 'UPSTREAM_OUTCOME_UNKNOWN'
+    ) {
       return failed(
         new AdapterError('DEADLINE_EXCEEDED', 'Ran out of time applying the change', {
           cause: error,

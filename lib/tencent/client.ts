@@ -42,12 +42,17 @@ export interface TencentClientOptions {
 
 export interface TencentCallOptions {
   signal?: AbortSignal;
-  /** Called when an attempt may have reached Tencent unanswered (TIMEOUT, NETWORK) and is retried. */
+  /**
+   * Called for each attempt that may have reached Tencent unanswered (TIMEOUT, NETWORK, or cut off
+   * by the caller), the last one included: such a write may still land after the call returns.
+   */
   onUncertainAttempt?: () => void;
 }
 
 // Sent, but no answer: Tencent may have applied it, and may still apply it after we move on.
-const UNCERTAIN = new Set(['TIMEOUT', 'NETWORK']);
+// ABORTED here is an attempt the caller cut off in flight (one aborted before sending never gets
+// this far).
+const UNCERTAIN = new Set(['TIMEOUT', 'NETWORK', 'ABORTED']);
 
 export interface TencentClient {
   /** Resolves to the whole `Response` object (including `RequestId`) or throws UpstreamError. */
@@ -278,6 +283,9 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
         return (await attempt(action, body, signal)) as T;
       } catch (error) {
         if (!(error instanceof UpstreamError)) throw error;
+        // A request that timed out, lost its connection or was cut off by the caller may still
+        // reach Tencent and take effect, whether or not another attempt follows.
+        if (UNCERTAIN.has(error.upstreamCode)) callOptions.onUncertainAttempt?.();
         // The caller has given up: report what Tencent said, but never retry past that.
         if (signal?.aborted) throw error;
         if (error.retryClass === 'refresh-credentials' && !refreshed) {
@@ -287,7 +295,6 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
           continue;
         }
         if (error.retryClass !== 'retryable' || retries + 1 >= maxAttempts) throw error;
-        if (UNCERTAIN.has(error.upstreamCode)) callOptions.onUncertainAttempt?.();
         await backoff(retries, signal);
         retries += 1;
       }

@@ -513,6 +513,25 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
     expect(h.deadLetterQueue.stats().total).toBe(0);
   });
 
+  it('waits the settle time when the deadline cuts off a write that may still land', async () => {
+    const h = harness();
+    emulator().faults.configure({
+      script: [{ kind: 'latency', latencyMs: 2500 }],
+      actions: ['UpdateUser'],
+    });
+    const messageId = await h.produce({ eventId: 'evt-cut', nickname: 'Cut off' });
+
+    // 1 s of budget after the 2 s margin: ample for the read, while the write is held 2.5 s.
+    const { response } = await h.poll(fakeContext({ remainingMs: 3000 }));
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: messageId }] });
+    // Not the plain 30 s backoff: the cut-off write must have landed before the retry reads.
+    expect(h.visibility.map((v) => v.seconds)).toEqual([60]);
+    expect(h.outcomes.map((o) => o.outcome)).toEqual(['UPSTREAM_OUTCOME_UNKNOWN']);
+    await emulator().idle();
+    expect(user('demo-user-1')?.Nickname).toBe('Cut off');
+  });
+
   it('fails the record without calling CIAM when the invocation has no time left', async () => {
     const h = harness();
     const messageId = await h.produce({ eventId: 'evt-late', nickname: 'Late' });

@@ -321,6 +321,48 @@ describe('tencent/client', () => {
       expect(calls).toHaveLength(2);
     });
 
+    it('reports every attempt that may still land as uncertain, the last one included', async () => {
+      const { client } = setup((_, signal) => waitForAbort(signal), {
+        timeoutMs: 10,
+        maxAttempts: 2,
+      });
+      let uncertain = 0;
+      await rejection(
+        client.call('UpdateUser', PARAMS, { onUncertainAttempt: () => (uncertain += 1) }),
+      );
+      expect(uncertain).toBe(2);
+    });
+
+    it('reports an attempt the caller cut off in flight as uncertain, an answered one not', async () => {
+      const cutOff = new AbortController();
+      const inFlight = setup((_, signal) => {
+        const pending = waitForAbort(signal);
+        cutOff.abort();
+        return pending;
+      });
+      let uncertain = 0;
+      await rejection(
+        inFlight.client.call('UpdateUser', PARAMS, {
+          signal: cutOff.signal,
+          onUncertainAttempt: () => (uncertain += 1),
+        }),
+      );
+      expect(uncertain).toBe(1);
+
+      const answered = new AbortController();
+      const late = setup(() => {
+        answered.abort();
+        return fail('InternalError');
+      });
+      await rejection(
+        late.client.call('UpdateUser', PARAMS, {
+          signal: answered.signal,
+          onUncertainAttempt: () => (uncertain += 1),
+        }),
+      );
+      expect(uncertain).toBe(1);
+    });
+
     it('propagates a credentials failure without calling Tencent', async () => {
       const failure = new AdapterError('SECRET_UNAVAILABLE', 'no secret');
       const { client, calls } = setup(() => ok(), {
