@@ -138,9 +138,9 @@ export const applyUpdate = async (
         if (options.signal !== undefined) callOptions.signal = options.signal;
         response = await deps.ciam.updateUser(request, callOptions);
       } catch (error) {
-        // The last attempt failed, but an earlier one may land yet. Whatever the last error said,
-        // the write's fate is unknown: acknowledging it now would let that late attempt overwrite
-        // the user's next change.
+        // An attempt went unanswered (timed out, lost its connection, or was cut off by the
+        // deadline) and may land yet. Whatever the last error said, the write's fate is unknown:
+        // acknowledging it now would let that late attempt overwrite the user's next change.
         if (!uncertain || (isAdapterError(error) && error.code === 'USER_NOT_FOUND')) throw error;
         throw new AdapterError(
           'UPSTREAM_OUTCOME_UNKNOWN',
