@@ -76,16 +76,19 @@ export const clerkUserUpdated = (
 
 /**
  * Posts every event to `url`, signed at send time, `concurrency` at a time, in the given order;
- * resolves to each event id's answers (HTTP statuses, in send order).
+ * resolves to each event id's answers (HTTP statuses, in send order). `onAnswer` hears how many
+ * have been answered so far (a progress line).
  */
 export const sendAll = async (
   url: string,
   events: readonly LoadEvent[],
   concurrency: number,
+  onAnswer: (answered: number) => void = () => {},
 ): Promise<Map<string, number[]>> => {
   const webhook = new Webhook(CLERK_SECRET);
   const answers = new Map<string, number[]>();
   let next = 0;
+  let answered = 0;
   const worker = async () => {
     while (next < events.length) {
       const event = events[next];
@@ -104,6 +107,8 @@ export const sendAll = async (
       });
       await res.arrayBuffer();
       answers.set(event.id, [...(answers.get(event.id) ?? []), res.status]);
+      answered += 1;
+      onAnswer(answered);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

@@ -33,6 +33,8 @@ export interface SoakOptions {
   faults: boolean;
   debug?: boolean;
   log?: (line: string) => void;
+  /** Hears which phase the run is in, and how far (`npm run soak`'s progress line). */
+  progress?: (label: string, done?: number, total?: number) => void;
 }
 
 export interface SoakReport {
@@ -78,6 +80,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   const QUEUE_SPEED = options.queueSpeed;
   const CLIENT_TIMEOUT_MS = options.clientTimeoutMs;
   const log = options.log ?? (() => {});
+  const progress = options.progress ?? (() => {});
   // Seeded, so a failing run can be replayed.
   let state = options.seed;
   const random = () => {
@@ -165,9 +168,21 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     if (random() < DUPLICATE_SHARE) sends.splice(Math.floor(random() * sends.length), 0, change);
   }
 
-  const answers = await sendAll(`${server.url}/webhooks/clerk-queued`, sends, CONCURRENCY);
-  await pipeline.poller.drain();
+  progress('soak: sending', 0, sends.length);
+  const answers = await sendAll(`${server.url}/webhooks/clerk-queued`, sends, CONCURRENCY, (n) =>
+    progress('soak: sending', n, sends.length),
+  );
+  // Draining has no steps of its own to count: say how many writes CIAM has made meanwhile.
+  const draining = options.progress
+    ? setInterval(() => progress('soak: draining the queue, CIAM writes', writes.length), 250)
+    : undefined;
+  try {
+    await pipeline.poller.drain();
+  } finally {
+    clearInterval(draining);
+  }
   // Abandoned attempts may still be landing in CIAM; their writes count too.
+  progress('soak: waiting for late CIAM writes');
   await emulator.idle();
 
   const deadLetters = pipeline.deadLetterQueue.peek();

@@ -2,12 +2,14 @@
 // functions) on free ports, generated with fast-check from a printed seed (FUZZ_SEED to replay).
 // None is validly signed, so none may reach CIAM. Prints
 // `FUZZ requests=<n> status_5xx=<n> no_code=<n> upstream_calls=<n> crashes=<n>` and exits
-// non-zero unless the last four are 0.
+// non-zero unless the last four are 0. On a terminal, stderr shows how far it is
+// (scripts/progress.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { createProgress } from './progress.ts';
 
 const CONCURRENCY = 8;
 
@@ -117,8 +119,16 @@ export interface FuzzResult {
   examples: string[];
 }
 
-/** Starts `npm start`'s stack on free ports, sends `requests` hostile requests, stops it. */
-export const runFuzz = async (requestCount: number, seed: number): Promise<FuzzResult> => {
+/**
+ * Starts `npm start`'s stack on free ports, sends `requests` hostile requests, stops it.
+ * `progress` hears the phase, and how many requests have been answered.
+ */
+export const runFuzz = async (
+  requestCount: number,
+  seed: number,
+  progress: (label: string, done?: number, total?: number) => void = () => {},
+): Promise<FuzzResult> => {
+  progress('fuzz: starting npm start');
   const [port, emulatorPort] = [await freePort(), await freePort()];
   let upstreamCalls = 0;
   let exited = false;
@@ -157,9 +167,12 @@ export const runFuzz = async (requestCount: number, seed: number): Promise<FuzzR
   ]);
   const base = `http://127.0.0.1:${port}`;
 
+  progress('fuzz: generating requests');
   const samples = fc.sample(requestArb, { numRuns: requestCount, seed });
+  progress('fuzz: requests', 0, samples.length);
 
   let requests = 0;
+  let answered = 0;
   let status5xx = 0;
   let noCode = 0;
   let crashes = 0;
@@ -220,10 +233,13 @@ export const runFuzz = async (requestCount: number, seed: number): Promise<FuzzR
         if (examples.length < 5)
           examples.push(`${sample.method} ${sample.path.slice(0, 60)} -> ${String(error)}`);
       }
+      answered += 1;
+      progress('fuzz: requests', answered, samples.length);
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   // Queued deliveries would reach CIAM through the poller: give it a moment to show any.
+  progress('fuzz: waiting for queued deliveries');
   await new Promise((resolve) => setTimeout(resolve, 1500));
   if (exited) crashes += 1;
   child.kill('SIGTERM');
@@ -235,7 +251,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const requestCount = Number(process.env.FUZZ_REQUESTS ?? 10_000);
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
   console.log(`fuzz seed ${seed} (FUZZ_SEED=${seed} replays it), ${requestCount} requests`);
-  const r = await runFuzz(requestCount, seed);
+  const progress = createProgress();
+  const r = await runFuzz(requestCount, seed, progress.update);
+  progress.clear();
   for (const example of r.examples) console.log(`  ${example}`);
   console.log(
     `FUZZ requests=${r.requests} status_5xx=${r.status5xx} no_code=${r.noCode} upstream_calls=${r.upstreamCalls} crashes=${r.crashes}`,

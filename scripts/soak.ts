@@ -2,14 +2,22 @@
 // CIAM emulator, with 30 % transient and 2 % permanent CIAM faults (local/soak.ts says how). The
 // last line sums it up; the exit code is non-zero unless nothing was lost or written out of order
 // and every dead letter carries its reason. SOAK_SEED replays a run; SOAK_DEBUG=1 explains misses.
+// On a terminal, stderr shows the phase (scripts/progress.ts).
 import { runSoak, SOAK_DEFAULTS, soakPassed } from '../local/soak.ts';
+import { createProgress } from './progress.ts';
 
+const progress = createProgress();
 const report = await runSoak({
   ...SOAK_DEFAULTS,
   seed: Number(process.env.SOAK_SEED ?? SOAK_DEFAULTS.seed),
   debug: process.env.SOAK_DEBUG !== undefined && process.env.SOAK_DEBUG !== '',
-  log: (line) => console.log(line),
+  log: (line) => {
+    progress.clear();
+    console.log(line);
+  },
+  ...(progress.enabled ? { progress: progress.update } : {}),
 });
+progress.clear();
 console.log(
   `sent=${report.sent} accepted=${report.accepted} refused=${report.refused} ciam_calls=${report.ciamCalls} faults_injected=${report.faultsInjected} dead_letters_without_reason=${report.deadLettersWithoutReason} users_on_wrong_final_state=${report.usersOnWrongFinalState} seconds=${report.seconds.toFixed(1)}`,
 );

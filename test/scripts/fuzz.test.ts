@@ -3,7 +3,10 @@ import { runFuzz } from '../../scripts/fuzz.ts';
 
 describe('npm run fuzz (small)', () => {
   it('sends hostile requests to npm start: no 5xx, every refusal coded, nothing reaches CIAM', async () => {
-    const result = await runFuzz(300, 20_261_128);
+    const answered: number[] = [];
+    const result = await runFuzz(300, 20_261_128, (label, done, total) => {
+      if (label === 'fuzz: requests' && total === 300 && done !== undefined) answered.push(done);
+    });
     expect(result).toMatchObject({
       requests: 300,
       status5xx: 0,
@@ -11,5 +14,7 @@ describe('npm run fuzz (small)', () => {
       upstreamCalls: 0,
       crashes: 0,
     });
+    // What `npm run fuzz` shows on a terminal: the answers counted up to the last.
+    expect(answered).toEqual(Array.from({ length: 301 }, (_, i) => i));
   }, 90_000);
 });
