@@ -54,8 +54,10 @@ export interface UserChange {
  * - `test_event`: the sender marked it as a test (Auth0 `a0purpose: "test"`);
  * - `no_user_in_event`: a mapped type that names no user (an Okta event without a User target);
  * - `user_not_found_at_source`: the source no longer has the user it names (Okta Users API 404);
- * - `stale`: older than a change already applied for the same user (the stale-event guard);
- * - `duplicate`: that very change, or one of the same instant, was applied already.
+ * - `stale`: every field it carries holds a newer change already (the stale-event guard);
+ * - `duplicate`: that very change was applied already;
+ * - `not_authoritative`: its connection may not set the fields it carries, or a connection that
+ *   ranks higher for them set them (the user store's field authority).
  */
 export const IGNORED_REASONS = [
   'event_type_not_handled',
@@ -65,6 +67,7 @@ export const IGNORED_REASONS = [
   // Set by the stale-event guard when applying, not by sources.
   'stale',
   'duplicate',
+  'not_authoritative',
 ] as const;
 
 export type IgnoredReason = (typeof IGNORED_REASONS)[number];

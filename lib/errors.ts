@@ -59,6 +59,11 @@ export const ERRORS = {
    * guard then finds it applied or applies it.
    */
   UPSTREAM_OUTCOME_UNKNOWN: { statusCode: 503, retryable: true, retryAfterSeconds: 60 },
+  /**
+   * The user's field clocks would not fit their custom attribute (every field set by a different
+   * change, and many custom attributes): the mapping writes more fields than the clocks can hold.
+   */
+  CLOCKS_TOO_LONG: { statusCode: 422, retryable: false },
   /** Our CIAM credentials are refused even after one refetch: an operator must fix them. */
   UPSTREAM_AUTH_FAILED: { statusCode: 502, retryable: true },
   /** CIAM says the tenant, user store or caller IP is not usable: the deployment is wrong. */

@@ -1,15 +1,18 @@
 import type { IgnoredReason, UserChange } from '../change.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
 import { mergeCustomAttributes } from './custom-attributes.ts';
-import type { ResolvableConnection, UserResolver } from './resolve.ts';
 import {
-  type AppliedMark,
-  eventKeyOf,
-  formatAppliedMark,
-  readAppliedMark,
-  type StaleGuard,
-  verdictOf,
-} from './stale-guard.ts';
+  CLOCKED_FIELDS,
+  type ClockField,
+  customField,
+  encodeClocks,
+  type FieldName,
+  type FieldVerdict,
+  MAX_CLOCKS_CHARS,
+  planFieldWrite,
+} from './field-clocks.ts';
+import type { ResolvableConnection, UserResolver } from './resolve.ts';
+import { clockOf, readClocks, type StaleGuard } from './stale-guard.ts';
 import type {
   CallOptions,
   CiamApi,
@@ -28,10 +31,14 @@ export interface PlannedUpdate {
 }
 
 export interface AppliedUpdate {
-  status: 'applied';
+  /** `partial`: some of the fields the change carried were newer than the user's, some not. */
+  status: 'applied' | 'partial';
   eventId: string;
   userId: string;
   requestId: string;
+  /** With the stale-event guard: the fields written, and those skipped with the reason. */
+  fields?: FieldName[];
+  skipped?: SkippedField[];
   /**
    * An earlier attempt of this write timed out or lost its connection and may still land later,
    * over a newer change. Queued delivery holds the user's group until it must have landed.
@@ -39,12 +46,21 @@ export interface AppliedUpdate {
   lateWritePossible?: true;
 }
 
-/** Not written because the user already holds this change or a newer one. */
+export interface SkippedField {
+  field: FieldName;
+  verdict: Exclude<FieldVerdict, 'newer'>;
+}
+
+/**
+ * Not written: for every field it carried, the user already holds this change (`duplicate`), a
+ * newer one (`stale`), or one from a connection that ranks higher (`not_authoritative`).
+ */
 export interface SkippedUpdate {
   status: 'ignored';
   eventId: string;
   userId: string;
-  reason: Extract<IgnoredReason, 'stale' | 'duplicate'>;
+  reason: Extract<IgnoredReason, 'stale' | 'duplicate' | 'not_authoritative'>;
+  skipped?: SkippedField[];
 }
 
 export type ApplyResult = AppliedUpdate | SkippedUpdate;
@@ -63,13 +79,18 @@ export interface ApplyDeps {
 
 const unlocked: KeyedLock = (_key, task) => task();
 
-const markOf = (change: ChangeRef): AppliedMark => {
-  const occurredAtMs = Date.parse(change.occurredAt);
-  if (!Number.isFinite(occurredAtMs)) {
-    // Sources always set an ISO time; a bad one here is our bug, not the sender's.
-    throw new AdapterError('INTERNAL', 'The change has no valid occurredAt');
-  }
-  return { occurredAtMs, eventKey: eventKeyOf(change.eventId) };
+const clockFieldsOf = (draft: UpdateUserDraft): ClockField[] => {
+  const fields: ClockField[] = [];
+  for (const field of CLOCKED_FIELDS) if (draft[field] !== undefined) fields.push(field);
+  for (const item of draft.CustomizationAttributes ?? []) fields.push(customField(item.Name));
+  return fields;
+};
+
+/** A change that set nothing: a redelivery is a duplicate, else the first reason that held. */
+const skipReason = (skipped: readonly SkippedField[]): SkippedUpdate['reason'] => {
+  if (skipped.some(({ verdict }) => verdict === 'duplicate')) return 'duplicate';
+  if (skipped.some(({ verdict }) => verdict === 'stale')) return 'stale';
+  return 'not_authoritative';
 };
 
 const userNotFound = () =>
@@ -91,8 +112,13 @@ export const applyUpdate = async (
 ): Promise<ApplyResult> => {
   const { change, draft } = planned;
   const lock = deps.lock ?? unlocked;
-  const mark = target.guard === undefined ? undefined : markOf(change);
-  const needsRead = target.guard !== undefined || draft.CustomizationAttributes !== undefined;
+  const guard = target.guard;
+  const clock = guard === undefined ? undefined : clockOf(guard, change);
+  if (guard !== undefined && clock === undefined) {
+    // Sources always set an ISO time; a bad one here is our bug, not the sender's.
+    throw new AdapterError('INTERNAL', 'The change has no valid occurredAt');
+  }
+  const needsRead = guard !== undefined || draft.CustomizationAttributes !== undefined;
 
   const readUser = async (userId: string): Promise<CiamUser> => {
     const { User } = await deps.ciam.describeUserById(
@@ -105,27 +131,51 @@ export const applyUpdate = async (
 
   const attempt = (userId: string): Promise<ApplyResult> =>
     lock(`${target.userStoreId}\u0000${userId}`, async () => {
-      // Object.assign, not `{ ...draft, UserId }`: a property added after a spread gives every
-      // request object its own hidden class on Node 20 (V8 11), old-space garbage.
-      const request: UpdateUserRequest = Object.assign({}, draft, { UserId: userId });
-      if (needsRead) {
+      let request: UpdateUserRequest;
+      let written: Pick<AppliedUpdate, 'fields' | 'skipped'> = {};
+      let status: AppliedUpdate['status'] = 'applied';
+      if (guard !== undefined && clock !== undefined) {
         const user = await readUser(userId);
-        const updates = [...(draft.CustomizationAttributes ?? [])];
-        if (target.guard !== undefined && mark !== undefined) {
-          const verdict = verdictOf(
-            mark,
-            readAppliedMark(user.CustomAttributes, target.guard.attribute),
-          );
-          if (verdict !== 'newer') {
-            return { status: 'ignored', eventId: change.eventId, userId, reason: verdict };
-          }
-          updates.push({
-            Name: target.guard.attribute,
-            Value: formatAppliedMark(mark),
-            Type: target.guard.type,
-          });
+        const current = readClocks(user.CustomAttributes, guard, clockFieldsOf(draft));
+        const plan = planFieldWrite(draft, clock, current, guard.authorityOf);
+        if (plan.written.length === 0) {
+          return {
+            status: 'ignored',
+            eventId: change.eventId,
+            userId,
+            reason: skipReason(plan.skipped),
+            skipped: plan.skipped,
+          };
         }
-        request.CustomizationAttributes = mergeCustomAttributes(user.CustomAttributes, updates);
+        const encoded = encodeClocks(plan.clocks);
+        if (encoded.length > MAX_CLOCKS_CHARS) {
+          throw new AdapterError(
+            'CLOCKS_TOO_LONG',
+            `The user's field clocks would need ${encoded.length} characters`,
+            { details: { maxChars: MAX_CLOCKS_CHARS } },
+          );
+        }
+        // Object.assign, not `{ ...draft, UserId }`: a property added after a spread gives every
+        // request object its own hidden class on Node 20 (V8 11), old-space garbage.
+        request = Object.assign({}, plan.draft, { UserId: userId });
+        request.CustomizationAttributes = mergeCustomAttributes(user.CustomAttributes, [
+          ...(plan.draft.CustomizationAttributes ?? []),
+          { Name: guard.attribute, Value: encoded, Type: guard.type },
+        ]);
+        written = {
+          fields: plan.written,
+          ...(plan.skipped.length > 0 ? { skipped: plan.skipped } : {}),
+        };
+        if (plan.skipped.length > 0) status = 'partial';
+      } else {
+        request = Object.assign({}, draft, { UserId: userId });
+        if (needsRead) {
+          const user = await readUser(userId);
+          request.CustomizationAttributes = mergeCustomAttributes(
+            user.CustomAttributes,
+            draft.CustomizationAttributes ?? [],
+          );
+        }
       }
       let uncertain = false;
       let response: Awaited<ReturnType<typeof deps.ciam.updateUser>>;
@@ -149,10 +199,11 @@ export const applyUpdate = async (
         );
       }
       return {
-        status: 'applied',
+        status,
         eventId: change.eventId,
         userId,
         requestId: response.RequestId,
+        ...written,
         ...(uncertain ? { lateWritePossible: true as const } : {}),
       };
     });

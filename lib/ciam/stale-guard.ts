@@ -1,97 +1,111 @@
-import { sha256Hex } from '../hash.ts';
+import {
+  type AuthorityOf,
+  type Clock,
+  type ClockField,
+  connectionTag,
+  decodeClocks,
+  eventTag,
+} from './field-clocks.ts';
 import type { MemberMap } from './types.ts';
 
 /**
- * The stale-event guard: per user and connection, the mark of the last change the connection
- * applied (its event time and event key), kept in a CIAM custom attribute so no other datastore is
- * needed. A change at or before that mark is stale or a duplicate and is skipped, not written.
+ * The stale-event guard of one connection: the field clocks of its user store (field-clocks.ts),
+ * kept in one custom attribute of each user and shared by every connection of the store, and the
+ * per-connection marks earlier versions kept, read as clocks so the users they protected stay
+ * protected until the next change writes the clocks.
  */
 export interface StaleGuard {
-  /** The custom attribute holding the applied mark. */
+  /** The user store's clocks attribute. */
   attribute: string;
   /** `Type` sent with the attribute (the mapping's customAttributeType). */
   type: string;
+  /** This connection's tag in the clocks. */
+  connection: string;
+  /** The user store's field authority, as connection tags. */
+  authorityOf: AuthorityOf;
+  /** Marks of earlier versions, one per connection of the store that kept one. */
+  legacy: readonly LegacyMark[];
 }
 
-/** What the stale-event guard stores: the last applied change of one connection to one user. */
+/** Where earlier versions kept one connection's mark, and the fields that connection maps. */
+export interface LegacyMark {
+  attribute: string;
+  /** The connection's tag. */
+  connection: string;
+  covers: (field: ClockField) => boolean;
+}
+
+/** The clocks attribute a user store uses unless its config names another. */
+export const DEFAULT_CLOCKS_ATTRIBUTE = 'adapter_field_clocks';
+
+/** What an earlier version stored: the last change one connection applied to the user. */
 export interface AppliedMark {
   /** Epoch milliseconds of the change at the source. */
   occurredAtMs: number;
-  /** The event id, or `#` + a hash prefix when the id is too long to store as is. */
+  /** The event id, or `#` + a hash prefix when the id was too long to store as is. */
   eventKey: string;
 }
 
-/** The part of a connection the stale-event guard reads. */
-export interface GuardedConnection {
-  id: string;
-  staleGuard?: { enabled?: boolean; attribute?: string } | undefined;
-  mapping: { customAttributeType?: string | undefined };
-}
+/** Where an earlier version kept a connection's mark unless its config named another. */
+export const legacyMarkAttribute = (connectionId: string): string =>
+  `adapter_watermark_${connectionId.replace(/[^A-Za-z0-9_]/g, '_')}`;
 
-/**
- * The connection's stale-event guard, or undefined when it is off. Off by default where the source
- * knows only the delivery time (the source's definition says so): ordering by delivery time would
- * let a retried old change win over a newer one.
- */
-export const staleGuardOf = (
-  connection: GuardedConnection,
-  suppliesEventTime: boolean,
-): StaleGuard | undefined => {
-  const enabled = connection.staleGuard?.enabled ?? suppliesEventTime;
-  if (!enabled) return undefined;
-  return {
-    attribute: connection.staleGuard?.attribute ?? defaultStaleGuardAttribute(connection.id),
-    type: connection.mapping.customAttributeType ?? 'STRING',
-  };
-};
-
-export type StaleVerdict = 'newer' | 'stale' | 'duplicate';
-
-const VERSION = 'v1';
-// Custom attribute values are short strings in CIAM; long sender ids are hashed to fit.
-const MAX_PLAIN_ID = 64;
-
-export const eventKeyOf = (eventId: string): string =>
-  eventId.length <= MAX_PLAIN_ID && !eventId.startsWith('#') && !eventId.includes(';')
-    ? eventId
-    : `#${sha256Hex(eventId).slice(0, 32)}`;
-
-export const formatAppliedMark = (mark: AppliedMark): string =>
-  `${VERSION};${mark.occurredAtMs};${mark.eventKey}`;
-
-/** Undefined when the attribute is absent or not ours: the change then applies and rewrites it. */
+/** Undefined when the attribute is absent or not a mark. */
 export const parseAppliedMark = (value: string | undefined): AppliedMark | undefined => {
   if (value === undefined) return undefined;
   const [version, time, eventKey, ...rest] = value.split(';');
-  if (version !== VERSION || rest.length > 0 || eventKey === undefined || eventKey === '') {
+  if (version !== 'v1' || rest.length > 0 || eventKey === undefined || eventKey === '') {
     return undefined;
   }
   if (time === undefined || !/^-?\d{1,16}$/.test(time)) return undefined;
   return { occurredAtMs: Number(time), eventKey };
 };
 
-/**
- * Default attribute name: one per connection, so two sources' clocks never compare. The
- * `adapter_watermark_` prefix is an older name of the guard, kept because deployed user stores
- * define attributes by this name.
- */
-export const defaultStaleGuardAttribute = (connectionId: string): string =>
-  `adapter_watermark_${connectionId.replace(/[^A-Za-z0-9_]/g, '_')}`;
+const attributeValue = (attributes: readonly MemberMap[] | undefined, name: string) =>
+  attributes?.find((item) => item.Name === name)?.Value;
 
-export const readAppliedMark = (
+const later = (a: Clock | undefined, b: Clock): Clock => (a === undefined || b.at > a.at ? b : a);
+
+/**
+ * The user's clocks for the fields a change carries: the stored clocks, and for a field they do
+ * not cover yet, the newest earlier-version mark of a connection that maps it.
+ */
+export const readClocks = (
   attributes: readonly MemberMap[] | undefined,
-  name: string,
-): AppliedMark | undefined =>
-  parseAppliedMark(attributes?.find((item) => item.Name === name)?.Value);
-
-/**
- * Older than the applied mark: stale. Same event, or the same instant: duplicate (two changes
- * stamped with one time cannot be ordered, so the first applied wins).
- */
-export const verdictOf = (change: AppliedMark, current: AppliedMark | undefined): StaleVerdict => {
-  if (current === undefined) return 'newer';
-  if (change.eventKey === current.eventKey) return 'duplicate';
-  if (change.occurredAtMs < current.occurredAtMs) return 'stale';
-  if (change.occurredAtMs === current.occurredAtMs) return 'duplicate';
-  return 'newer';
+  guard: StaleGuard,
+  carried: readonly ClockField[],
+): Map<ClockField, Clock> => {
+  const clocks = decodeClocks(attributeValue(attributes, guard.attribute));
+  const marks = guard.legacy.flatMap((legacy) => {
+    const mark = parseAppliedMark(attributeValue(attributes, legacy.attribute));
+    if (mark === undefined) return [];
+    const clock = {
+      at: mark.occurredAtMs,
+      connection: legacy.connection,
+      event: eventTag(mark.eventKey),
+    };
+    return [{ legacy, clock }];
+  });
+  if (marks.length === 0) return clocks;
+  for (const field of carried) {
+    if (clocks.has(field)) continue;
+    let clock: Clock | undefined;
+    for (const { legacy, clock: mark } of marks) {
+      if (legacy.covers(field)) clock = later(clock, mark);
+    }
+    if (clock !== undefined) clocks.set(field, clock);
+  }
+  return clocks;
 };
+
+/** The clock a change sets: its event time, its connection and its event. */
+export const clockOf = (
+  guard: Pick<StaleGuard, 'connection'>,
+  change: { eventId: string; occurredAt: string },
+): Clock | undefined => {
+  const at = Date.parse(change.occurredAt);
+  if (!Number.isFinite(at)) return undefined;
+  return { at, connection: guard.connection, event: eventTag(change.eventId) };
+};
+
+export { connectionTag };

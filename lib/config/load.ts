@@ -1,5 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { defaultStaleGuardAttribute } from '../ciam/stale-guard.ts';
+import { connectionTag } from '../ciam/field-clocks.ts';
+import { legacyMarkAttribute } from '../ciam/stale-guard.ts';
 import { ConfigError } from '../errors.ts';
 import { isRecord } from '../is-record.ts';
 import * as generated from '../validators/generated.js';
@@ -97,8 +98,8 @@ const describeError = (error: ErrorObject): ConfigProblem | undefined => {
 };
 
 /**
- * Two connections writing one stale-event guard attribute would compare each other's clocks and skip
- * each other's changes; the default name folds `-` into `_`, so `a-b` and `a_b` would collide.
+ * Two connections sharing one earlier-version mark attribute would read each other's marks as their
+ * own; the default name folds `-` into `_`, so `a-b` and `a_b` would collide.
  */
 const sharedGuardAttributes = (config: unknown): ConfigProblem[] => {
   if (!isRecord(config) || !Array.isArray(config.connections)) return [];
@@ -113,9 +114,7 @@ const sharedGuardAttributes = (config: unknown): ConfigProblem[] => {
     const guard = isRecord(connection.staleGuard) ? connection.staleGuard : {};
     if (guard.enabled === false) return;
     const attribute =
-      typeof guard.attribute === 'string'
-        ? guard.attribute
-        : defaultStaleGuardAttribute(connection.id);
+      typeof guard.attribute === 'string' ? guard.attribute : legacyMarkAttribute(connection.id);
     const first = firstAt.get(attribute);
     if (first === undefined) {
       firstAt.set(attribute, index);
@@ -126,6 +125,54 @@ const sharedGuardAttributes = (config: unknown): ConfigProblem[] => {
       });
     }
   });
+  return problems;
+};
+
+/**
+ * A user store's field authority may name only connections that write that store; and two
+ * connections of one store must not share a clock tag (it would make their changes one writer's).
+ */
+const userStoreProblems = (config: unknown): ConfigProblem[] => {
+  if (!isRecord(config) || !Array.isArray(config.connections)) return [];
+  const problems: ConfigProblem[] = [];
+  const byStore = new Map<string, Map<string, string>>();
+  config.connections.forEach((connection: unknown, index) => {
+    if (!isRecord(connection) || typeof connection.id !== 'string') return;
+    if (typeof connection.userStoreId !== 'string') return;
+    const tags = byStore.get(connection.userStoreId) ?? new Map<string, string>();
+    byStore.set(connection.userStoreId, tags);
+    const tag = connectionTag(connection.id);
+    const other = tags.get(tag);
+    if (other !== undefined && other !== connection.id) {
+      problems.push({
+        path: `/connections/${index}/id`,
+        message: `shares its clock tag with connection "${other}" of the same user store; rename one`,
+      });
+    }
+    tags.set(tag, connection.id);
+  });
+  const stores = isRecord(config.userStores) ? config.userStores : {};
+  for (const [storeId, settings] of Object.entries(stores)) {
+    const ids = new Set(byStore.get(storeId)?.values() ?? []);
+    if (ids.size === 0) {
+      problems.push({
+        path: `/userStores/${storeId}`,
+        message: 'no connection writes this user store',
+      });
+    }
+    if (!isRecord(settings) || !isRecord(settings.authority)) continue;
+    for (const [field, list] of Object.entries(settings.authority)) {
+      if (!Array.isArray(list)) continue;
+      list.forEach((id: unknown, position) => {
+        if (typeof id === 'string' && !ids.has(id)) {
+          problems.push({
+            path: `/userStores/${storeId}/authority/${field}/${position}`,
+            message: `"${id}" is not a connection of user store "${storeId}"`,
+          });
+        }
+      });
+    }
+  }
   return problems;
 };
 
@@ -171,6 +218,7 @@ const check = (
     ...(valid ? [] : (validate.errors ?? []).map(describeError)),
     ...duplicateIds(config),
     ...sharedGuardAttributes(config),
+    ...userStoreProblems(config),
   ]) {
     const key = problem && `${problem.path}\n${problem.message}`;
     if (problem === undefined || key === undefined || seen.has(key)) continue;

@@ -46,6 +46,36 @@ const resolve = {
   else: { properties: { index: false } },
 };
 
+const userStore = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    clockAttribute: {
+      type: 'string',
+      pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$',
+      description:
+        'The CIAM custom attribute holding the field clocks of every user of the store; define it in the user store. Default adapter_field_clocks.',
+    },
+    authority: {
+      type: 'object',
+      description:
+        'Per field (an UpdateUser field, or custom:<name> for a custom attribute): the connections that may set it, highest precedence first. A connection not listed never sets the field.',
+      // patternProperties, not propertyNames: ajv's standalone code for propertyNames errors
+      // does not compile.
+      patternProperties: {
+        '^(UserName|PhoneNumber|Email|Nickname|Address|Birthdate|IndexedAttribute[1-5]|custom:.+)$':
+          {
+            type: 'array',
+            minItems: 1,
+            uniqueItems: true,
+            items: { type: 'string', pattern: CONNECTION_ID_PATTERN },
+          },
+      },
+      additionalProperties: false,
+    },
+  },
+};
+
 const mapping = {
   type: 'object',
   additionalProperties: false,
@@ -140,7 +170,7 @@ export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object
       staleGuard: {
         type: 'object',
         description:
-          'Skip a change older than, or the same as, the last one this connection applied to the user. On by default where the source gives an event time (not for an hmac connection without fields.occurredAt or timestampHeader).',
+          'Field clocks: a change sets only the fields where it is newer than the change that last set them, from whichever connection of the user store. On by default; sources without an event time are clocked by when the adapter received the change.',
         additionalProperties: false,
         properties: {
           enabled: { type: 'boolean' },
@@ -148,7 +178,7 @@ export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object
             type: 'string',
             pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$',
             description:
-              'The CIAM custom attribute where the guard keeps the last applied change; define it in the user store. Default adapter_watermark_<connection id>.',
+              "Where an earlier version of the adapter kept this connection's last applied change; read as the clock of the fields the connection maps until the next change writes the field clocks. Default adapter_watermark_<connection id>.",
           },
         },
       },
@@ -204,7 +234,13 @@ export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object
         },
       },
       connections: { type: 'array', minItems: 1, items: { $ref: '#/definitions/connection' } },
+      userStores: {
+        type: 'object',
+        description:
+          'Per CIAM user store (by its id): where the field clocks live, and which connections may set each field.',
+        additionalProperties: { $ref: '#/definitions/userStore' },
+      },
     },
-    definitions: { secretRef, resolve, mapping, connection },
+    definitions: { secretRef, resolve, mapping, connection, userStore },
   };
 };

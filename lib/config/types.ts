@@ -58,7 +58,17 @@ export interface CiamSettings {
   timeoutMs: number;
 }
 
+/** Settings shared by every connection of one CIAM user store. */
+export interface UserStoreSettings {
+  /** The custom attribute holding the field clocks (default adapter_field_clocks). */
+  clockAttribute?: string;
+  /** Per field: the connections that may set it, highest precedence first. */
+  authority?: Record<string, string[]>;
+}
+
 export interface AdapterConfig {
   ciam: CiamSettings;
   connections: Connection[];
+  /** By user store id. */
+  userStores?: Record<string, UserStoreSettings>;
 }

@@ -5,10 +5,23 @@ import {
   applyUpdate,
   type PlannedUpdate,
 } from '../ciam/apply.ts';
-import { staleGuardOf } from '../ciam/stale-guard.ts';
+import {
+  CLOCKED_FIELDS,
+  type ClockField,
+  connectionTag,
+  customTag,
+  MAX_CLOCKS_CHARS,
+  maxEncodedLength,
+} from '../ciam/field-clocks.ts';
+import {
+  DEFAULT_CLOCKS_ATTRIBUTE,
+  type LegacyMark,
+  legacyMarkAttribute,
+  type StaleGuard,
+} from '../ciam/stale-guard.ts';
 import type { CallOptions } from '../ciam/types.ts';
-import type { Connection } from '../config/types.ts';
-import { suppliesEventTime } from '../sources/event-time.ts';
+import type { AdapterConfig, Connection } from '../config/types.ts';
+import { ConfigError } from '../errors.ts';
 
 /** Stored in the queue, to be applied in order by the consumer. */
 export interface QueuedUpdate {
@@ -38,11 +51,73 @@ export type Deliver = (
   options: DeliverOptions,
 ) => Promise<DeliveryReport>;
 
-/** The connection as apply needs it, with its stale-event guard resolved once. */
-export const applyTargetOf = (connection: Connection): ApplyTarget => ({
-  ...connection,
-  guard: staleGuardOf(connection, suppliesEventTime(connection)),
-});
+/** Custom attributes a store's clocks must have room for, beyond its standard fields. */
+const CUSTOM_FIELDS_RESERVED = 4;
+
+/** The clocked fields a connection's mapping may write: all but those it omits. */
+const mappedFields = (connection: Connection) => {
+  const omitted = new Set<string>(connection.mapping.omit ?? []);
+  return {
+    standard: CLOCKED_FIELDS.filter((field) => !omitted.has(field)),
+    custom: !omitted.has('CustomizationAttributes'),
+  };
+};
+
+/**
+ * Every connection as apply needs it, with its stale-event guard resolved once at cold start: its
+ * user store's clocks attribute and field authority (as clock tags), and the earlier-version marks
+ * of the store's connections. Fails the cold start when a store's clocks could outgrow their
+ * attribute.
+ */
+export const applyTargetsOf = (config: AdapterConfig): ReadonlyMap<string, ApplyTarget> => {
+  const byStore = new Map<string, Connection[]>();
+  for (const connection of config.connections) {
+    byStore.set(connection.userStoreId, [
+      ...(byStore.get(connection.userStoreId) ?? []),
+      connection,
+    ]);
+  }
+  const targets = new Map<string, ApplyTarget>();
+  for (const [storeId, connections] of byStore) {
+    const settings = config.userStores?.[storeId] ?? {};
+    const guarded = connections.filter((connection) => connection.staleGuard?.enabled !== false);
+    const standard = new Set(guarded.flatMap((connection) => mappedFields(connection).standard));
+    const longest = maxEncodedLength(standard.size, CUSTOM_FIELDS_RESERVED);
+    if (guarded.length > 0 && longest > MAX_CLOCKS_CHARS) {
+      throw new ConfigError(
+        `User store "${storeId}": its field clocks could need ${longest} characters, more than ${MAX_CLOCKS_CHARS}`,
+      );
+    }
+    const ranks = new Map<ClockField, string[]>();
+    for (const [field, ids] of Object.entries(settings.authority ?? {})) {
+      const clockField = field.startsWith('custom:') ? `~${customTag(field.slice(7))}` : field;
+      ranks.set(clockField, ids.map(connectionTag));
+    }
+    const legacy: LegacyMark[] = guarded.map((connection) => {
+      const { standard: fields, custom } = mappedFields(connection);
+      const covered = new Set<string>(fields);
+      return {
+        attribute: connection.staleGuard?.attribute ?? legacyMarkAttribute(connection.id),
+        connection: connectionTag(connection.id),
+        covers: (field) => (field.startsWith('~') ? custom : covered.has(field)),
+      };
+    });
+    for (const connection of connections) {
+      const guard: StaleGuard | undefined =
+        connection.staleGuard?.enabled === false
+          ? undefined
+          : {
+              attribute: settings.clockAttribute ?? DEFAULT_CLOCKS_ATTRIBUTE,
+              type: connection.mapping.customAttributeType ?? 'STRING',
+              connection: connectionTag(connection.id),
+              authorityOf: (field) => ranks.get(field),
+              legacy,
+            };
+      targets.set(connection.id, { ...connection, guard });
+    }
+  }
+  return targets;
+};
 
 /**
  * Applies changes one after another, in the order the sender gave them: a batch may change the
@@ -52,18 +127,13 @@ export const applyTargetOf = (connection: Connection): ApplyTarget => ({
  * Concurrent requests for one user wait for each other inside this instance (the keyed lock in
  * `deps`); only queued delivery orders them across instances.
  */
-export const createSyncDelivery = (deps: ApplyDeps): Deliver => {
-  const targets = new WeakMap<Connection, ApplyTarget>();
-  const targetOf = (connection: Connection): ApplyTarget => {
-    let target = targets.get(connection);
-    if (target === undefined) {
-      target = applyTargetOf(connection);
-      targets.set(connection, target);
-    }
-    return target;
-  };
+export const createSyncDelivery = (
+  deps: ApplyDeps & { targets: ReadonlyMap<string, ApplyTarget> },
+): Deliver => {
   return async (connection, updates, options) => {
-    const target = targetOf(connection);
+    const target = deps.targets.get(connection.id);
+    // Targets are made from the same config as the connections; a miss is a wiring bug.
+    if (target === undefined) throw new Error(`No apply target for ${connection.id}`);
     const call = options.signal === undefined ? {} : { signal: options.signal };
     const results: DeliveryResult[] = [];
     for (const planned of updates) {

@@ -170,15 +170,16 @@ interface Delivery {
 
 const acknowledge = ({ deps, ids, receiveCount }: Delivery, result: ApplyResult): ApplyResult => {
   deps.logger.info(
-    result.status === 'applied' ? 'queued change applied' : 'queued change ignored',
+    result.status === 'ignored' ? 'queued change ignored' : 'queued change applied',
     {
       ...ids,
       userId: result.userId,
       outcome: result.status,
       attempts: receiveCount,
-      ...(result.status === 'applied'
-        ? { upstreamRequestId: result.requestId }
-        : { reason: result.reason }),
+      // Field names only, never their values.
+      ...(result.status === 'ignored'
+        ? { reason: result.reason, skipped: result.skipped }
+        : { upstreamRequestId: result.requestId, fields: result.fields, skipped: result.skipped }),
     },
   );
   return result;
@@ -309,7 +310,7 @@ export const consumeRecord = async (
   });
   if (outcome.ok) {
     const { result } = outcome;
-    if (decision.kind === 'hold' && result.status === 'applied') {
+    if (decision.kind === 'hold' && result.status !== 'ignored') {
       return hold(delivery, result, decision.delaySeconds);
     }
     return acknowledge(delivery, result);

@@ -87,13 +87,13 @@ export const decideRecord = ({
   const receivesLeft = receiveCount < settings.maxReceiveCount;
   if (outcome.ok) {
     const { result } = outcome;
-    if (result.status === 'applied' && result.lateWritePossible === true && receivesLeft) {
+    if (result.status !== 'ignored' && result.lateWritePossible === true && receivesLeft) {
       // An abandoned attempt may land later and overwrite the user's next change; blocking the
       // group until it must have landed keeps that change behind it. The redelivery finds its own
-      // applied mark (stale-event guard) and is acknowledged as a duplicate.
+      // event on the fields' clocks (stale-event guard) and is acknowledged as a duplicate.
       return { kind: 'hold', delaySeconds: settings.settleSeconds, reason: LATE_WRITE_REASON };
     }
-    return { kind: 'ack', reason: result.status === 'applied' ? 'applied' : result.reason };
+    return { kind: 'ack', reason: result.status === 'ignored' ? result.reason : result.status };
   }
   const { error } = outcome;
   const reason = reasonOf(error);

@@ -1,6 +1,5 @@
 // The queue function's composition: its chain's dependencies, built from the shared runtime.
-import type { ApplyTarget } from '../ciam/apply.ts';
-import { applyTargetOf } from '../delivery/delivery.ts';
+import { applyTargetsOf } from '../delivery/delivery.ts';
 import { ConfigError } from '../errors.ts';
 import type { QueueDeps } from '../queue/handler.ts';
 import type { Runtime } from './index.ts';
@@ -21,9 +20,7 @@ export const queueDeps = (runtime: Runtime): QueueDeps => {
     });
   }
   return {
-    connections: new Map<string, ApplyTarget>(
-      runtime.config.connections.map((connection) => [connection.id, applyTargetOf(connection)]),
-    ),
+    connections: applyTargetsOf(runtime.config),
     apply: { ciam: runtime.ciam, resolver: runtime.resolver },
     queue: runtime.queue,
     deadLetterQueue: runtime.deadLetterQueue,

@@ -1,6 +1,6 @@
 // The webhook function's composition: its chain's dependencies, built from the shared runtime.
 import { createKeyedLock } from '../ciam/apply.ts';
-import { byDeliveryMode, createSyncDelivery } from '../delivery/delivery.ts';
+import { applyTargetsOf, byDeliveryMode, createSyncDelivery } from '../delivery/delivery.ts';
 import { createQueuedDelivery } from '../queue/producer.ts';
 import { SOURCES } from '../sources/registry.ts';
 import type { WebhookDeps } from '../webhook/handler.ts';
@@ -17,6 +17,7 @@ export const webhookDeps = (runtime: Runtime): WebhookDeps => ({
       ciam: runtime.ciam,
       resolver: runtime.resolver,
       lock: createKeyedLock(),
+      targets: applyTargetsOf(runtime.config),
     }),
     queued:
       runtime.queue === undefined

@@ -17,7 +17,7 @@ export interface WebhookOutcome {
   statusCode: number;
   body: Record<string, unknown>;
   /** Counts by outcome, for metrics. */
-  counts: { applied: number; queued: number; ignored: number };
+  counts: { applied: number; partial: number; queued: number; ignored: number };
   eventIds: string[];
   /** Who the changes were about, safe to log: emails and phones masked. */
   subjects: LoggableSubject[];
@@ -75,7 +75,7 @@ export const processWebhook = async (
         ignoredBody.length === 1 && only
           ? { status: 'ignored', ...only }
           : { status: 'ignored', ignored: ignoredBody },
-      counts: { applied: 0, queued: 0, ignored: ignored.length },
+      counts: { applied: 0, partial: 0, queued: 0, ignored: ignored.length },
       eventIds,
       subjects,
     };
@@ -96,10 +96,18 @@ export const processWebhook = async (
   const count = (status: string) => results.filter((result) => result.status === status).length;
   const counts = {
     applied: count('applied'),
+    partial: count('partial'),
     queued: count('queued'),
     ignored: ignored.length + count('ignored'),
   };
-  const status = counts.queued > 0 ? 'queued' : counts.applied > 0 ? 'applied' : 'ignored';
+  const status =
+    counts.queued > 0
+      ? 'queued'
+      : counts.partial > 0
+        ? 'partial'
+        : counts.applied > 0
+          ? 'applied'
+          : 'ignored';
   const [first] = results;
   const body =
     results.length === 1 && first && ignoredBody.length === 0

@@ -8,6 +8,7 @@ import {
   type PlannedUpdate,
 } from '../../lib/ciam/apply.ts';
 import { createCiamClient } from '../../lib/ciam/client.ts';
+import { connectionTag } from '../../lib/ciam/field-clocks.ts';
 import { createUserResolver } from '../../lib/ciam/resolve.ts';
 import { createTencentClient } from '../../lib/tencent/client.ts';
 import { EMULATOR_CREDENTIALS, useEmulator } from '../helpers/emulator.ts';
@@ -32,7 +33,13 @@ const target: ApplyTarget = {
   userStoreId: 'local-store',
   resolve: { by: 'indexedAttribute', index: 1 },
   mapping: {},
-  guard: { attribute: 'adapter_watermark_clerk', type: 'STRING' },
+  guard: {
+    attribute: 'adapter_field_clocks',
+    type: 'STRING',
+    connection: connectionTag('clerk'),
+    authorityOf: () => undefined,
+    legacy: [],
+  },
 };
 
 const change = (eventId: string, second: number, nickname: string): PlannedUpdate => ({
@@ -62,6 +69,7 @@ describe('applyUpdate with the stale-event guard (CIAM emulator over HTTP)', () 
       eventId: 'e1',
       userId: 'demo-user-1',
       reason: 'stale',
+      skipped: [{ field: 'Nickname', verdict: 'stale' }],
     });
     expect(await nickname(deps.ciam)).toBe('newer');
     expect(updateCalls()).toHaveLength(1);
@@ -159,8 +167,9 @@ describe('applyUpdate with the stale-event guard (CIAM emulator over HTTP)', () 
       { Name: 'plan', Value: 'pro', Type: 'STRING' },
       { Name: 'tier', Value: 'gold', Type: 'STRING' },
       {
-        Name: 'adapter_watermark_clerk',
-        Value: expect.stringMatching(/^v1;\d+;e1$/),
+        Name: 'adapter_field_clocks',
+        // One clock, this change's, for Nickname and the custom attribute it wrote.
+        Value: expect.stringMatching(/^2\|[0-9a-z]+\.[\w-]{5}\.[\w-]{8}\|n0,~[\w-]{6}0$/),
         Type: 'STRING',
       },
     ]);

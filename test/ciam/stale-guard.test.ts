@@ -1,131 +1,99 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergeCustomAttributes } from '../../lib/ciam/custom-attributes.ts';
 import {
-  defaultStaleGuardAttribute,
-  eventKeyOf,
-  formatAppliedMark,
+  type ClockField,
+  connectionTag,
+  encodeClocks,
+  eventTag,
+} from '../../lib/ciam/field-clocks.ts';
+import {
+  clockOf,
+  legacyMarkAttribute,
   parseAppliedMark,
-  readAppliedMark,
-  staleGuardOf,
-  verdictOf,
+  readClocks,
+  type StaleGuard,
 } from '../../lib/ciam/stale-guard.ts';
-import { suppliesEventTime } from '../../lib/sources/event-time.ts';
+
+const guard = (legacy: StaleGuard['legacy'] = []): StaleGuard => ({
+  attribute: 'adapter_field_clocks',
+  type: 'STRING',
+  connection: connectionTag('clerk'),
+  authorityOf: () => undefined,
+  legacy,
+});
+
+const clerkMark = {
+  attribute: legacyMarkAttribute('clerk'),
+  connection: connectionTag('clerk'),
+  covers: (field: ClockField) => field !== 'Address',
+};
 
 describe('ciam/stale-guard', () => {
-  it('round-trips any watermark through its attribute value', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: -8.64e15, max: 8.64e15 }),
-        fc.string({ minLength: 1, maxLength: 300 }),
-        (occurredAtMs, eventId) => {
-          const mark = { occurredAtMs, eventKey: eventKeyOf(eventId) };
-          expect(parseAppliedMark(formatAppliedMark(mark))).toEqual(mark);
-        },
-      ),
-    );
+  it('names the earlier-version mark attribute of a connection as those versions did', () => {
+    expect(legacyMarkAttribute('a-b.c')).toBe('adapter_watermark_a_b_c');
   });
 
-  it('keeps short ids readable and hashes long or delimiter-bearing ones to a fixed size', () => {
-    expect(eventKeyOf('msg_2a9')).toBe('msg_2a9');
-    expect(eventKeyOf('x'.repeat(256))).toMatch(/^#[0-9a-f]{32}$/);
-    expect(eventKeyOf('a;b')).toMatch(/^#[0-9a-f]{32}$/);
-    expect(eventKeyOf('x'.repeat(256))).not.toBe(eventKeyOf(`${'x'.repeat(255)}y`));
-  });
-
-  it('ignores values that are not its own format', () => {
-    for (const value of [undefined, '', 'hello', 'v2;1;a', 'v1;x;a', 'v1;1;', 'v1;1;a;b']) {
+  it('parses only marks earlier versions wrote', () => {
+    expect(parseAppliedMark('v1;1735689600000;msg_1')).toEqual({
+      occurredAtMs: 1_735_689_600_000,
+      eventKey: 'msg_1',
+    });
+    for (const value of [undefined, 'v2;1;x', 'v1;x;y', 'v1;1;', 'v1;1;a;b']) {
       expect(parseAppliedMark(value)).toBeUndefined();
     }
   });
 
-  it('judges a later change newer, an earlier one stale, the same event or instant duplicate', () => {
-    const current = { occurredAtMs: 1000, eventKey: 'b' };
-    expect(verdictOf({ occurredAtMs: 1001, eventKey: 'c' }, current)).toBe('newer');
-    expect(verdictOf({ occurredAtMs: 999, eventKey: 'a' }, current)).toBe('stale');
-    expect(verdictOf({ occurredAtMs: 1000, eventKey: 'b' }, current)).toBe('duplicate');
-    expect(verdictOf({ occurredAtMs: 1000, eventKey: 'z' }, current)).toBe('duplicate');
-    expect(verdictOf({ occurredAtMs: 5, eventKey: 'b' }, current)).toBe('duplicate');
-    expect(verdictOf({ occurredAtMs: 5, eventKey: 'b' }, undefined)).toBe('newer');
-  });
-
-  it('applies only the newest of any set of changes, whatever order they arrive in', () => {
-    fc.assert(
-      fc.property(
-        fc.uniqueArray(fc.integer({ min: 0, max: 1e6 }), { minLength: 1, maxLength: 20 }),
-        fc.func(fc.integer()),
-        (times, shuffleKey) => {
-          const arrivals = [...times].sort((a, b) => shuffleKey(a) - shuffleKey(b));
-          let current: ReturnType<typeof parseAppliedMark>;
-          for (const t of arrivals) {
-            const mark = { occurredAtMs: t, eventKey: `e${t}` };
-            if (verdictOf(mark, current) === 'newer') current = mark;
-          }
-          expect(current?.occurredAtMs).toBe(Math.max(...times));
-        },
-      ),
+  it("reads an earlier version's mark as the clock of the fields its connection maps", () => {
+    const clocks = readClocks(
+      [{ Name: clerkMark.attribute, Value: 'v1;1000;msg_1' }],
+      guard([clerkMark]),
+      ['Nickname', 'Address'],
     );
-  });
-
-  it('reads its own attribute among others', () => {
-    const attributes = [
-      { Name: 'plan', Value: 'pro' },
-      { Name: 'adapter_watermark_clerk', Value: 'v1;42;msg_1' },
-    ];
-    expect(readAppliedMark(attributes, 'adapter_watermark_clerk')).toEqual({
-      occurredAtMs: 42,
-      eventKey: 'msg_1',
+    expect(clocks.get('Nickname')).toEqual({
+      at: 1000,
+      connection: connectionTag('clerk'),
+      event: eventTag('msg_1'),
     });
-    expect(readAppliedMark(attributes, 'adapter_watermark_okta')).toBeUndefined();
-    expect(readAppliedMark(undefined, 'adapter_watermark_okta')).toBeUndefined();
+    // Not a field that connection maps: unprotected until a change sets it.
+    expect(clocks.has('Address')).toBe(false);
   });
 
-  it('names the default attribute per connection with safe characters', () => {
-    expect(defaultStaleGuardAttribute('clerk-queued')).toBe('adapter_watermark_clerk_queued');
-  });
-
-  it('merges custom attributes without dropping any the user had, updates winning', () => {
-    const merged = mergeCustomAttributes(
+  it('prefers the stored field clocks over an earlier mark, once they exist', () => {
+    const stored = { at: 5000, connection: connectionTag('hmac'), event: eventTag('h') };
+    const clocks = readClocks(
       [
-        { Name: 'plan', Value: 'free', Type: 'STRING' },
-        { Name: 'region', Value: 'sg', Type: 'STRING' },
+        { Name: clerkMark.attribute, Value: 'v1;9000;msg_9' },
+        { Name: 'adapter_field_clocks', Value: encodeClocks(new Map([['Nickname', stored]])) },
       ],
-      [
-        { Name: 'plan', Value: 'pro', Type: 'STRING' },
-        { Name: 'seats', Value: '3', Type: 'STRING' },
-      ],
+      guard([clerkMark]),
+      ['Nickname', 'Email'],
     );
-    expect(merged).toEqual([
-      { Name: 'plan', Value: 'pro', Type: 'STRING' },
-      { Name: 'region', Value: 'sg', Type: 'STRING' },
-      { Name: 'seats', Value: '3', Type: 'STRING' },
-    ]);
+    expect(clocks.get('Nickname')).toEqual(stored);
+    expect(clocks.get('Email')?.at).toBe(9000);
   });
 
-  it('is on by default exactly where the source supplies event times', () => {
-    const connection = { id: 'a-b', mapping: {} };
-    expect(staleGuardOf(connection, true)).toEqual({
-      attribute: 'adapter_watermark_a_b',
-      type: 'STRING',
+  it('takes the newest of several connections’ marks for a field both map', () => {
+    const hmacMark = {
+      attribute: legacyMarkAttribute('hmac'),
+      connection: connectionTag('hmac'),
+      covers: () => true,
+    };
+    const clocks = readClocks(
+      [
+        { Name: clerkMark.attribute, Value: 'v1;1000;c' },
+        { Name: hmacMark.attribute, Value: 'v1;2000;h' },
+      ],
+      guard([clerkMark, hmacMark]),
+      ['Email'],
+    );
+    expect(clocks.get('Email')).toMatchObject({ at: 2000, connection: connectionTag('hmac') });
+  });
+
+  it('clocks a change by its event time, this connection and its event', () => {
+    expect(clockOf(guard(), { eventId: 'e', occurredAt: '2025-01-01T00:00:00.000Z' })).toEqual({
+      at: Date.UTC(2025, 0, 1),
+      connection: connectionTag('clerk'),
+      event: eventTag('e'),
     });
-    expect(staleGuardOf(connection, false)).toBeUndefined();
-    expect(staleGuardOf({ ...connection, staleGuard: { enabled: true } }, false)).toBeDefined();
-    expect(staleGuardOf({ ...connection, staleGuard: { enabled: false } }, true)).toBeUndefined();
-    expect(
-      staleGuardOf(
-        { ...connection, staleGuard: { attribute: 'x' }, mapping: { customAttributeType: 'T' } },
-        true,
-      ),
-    ).toEqual({ attribute: 'x', type: 'T' });
-  });
-
-  it('learns from each source whether it supplies event times', () => {
-    expect(suppliesEventTime({ source: 'standard-webhooks', options: {} })).toBe(true);
-    expect(suppliesEventTime({ source: 'scim', options: {} })).toBe(true);
-    expect(suppliesEventTime({ source: 'hmac', options: {} })).toBe(false);
-    expect(suppliesEventTime({ source: 'hmac', options: { fields: { occurredAt: 'ts' } } })).toBe(
-      true,
-    );
-    expect(suppliesEventTime({ source: 'hmac', options: { timestampHeader: 'x-ts' } })).toBe(true);
+    expect(clockOf(guard(), { eventId: 'e', occurredAt: 'not a time' })).toBeUndefined();
   });
 });

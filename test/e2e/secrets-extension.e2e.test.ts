@@ -76,10 +76,12 @@ describe('secrets from the Parameters and Secrets extension (Lambda environment)
     expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toEqual([
       CREDENTIALS,
     ]);
-    expect(emulator.calls.map((c) => c.code ?? 'OK')).toEqual([
-      'AuthFailure.SignatureFailure',
-      'OK',
-      'OK',
+    // The lookup (refused, then repeated with the new key), the field clocks' read, the write.
+    expect(emulator.calls.map((c) => [c.action, c.code ?? 'OK'])).toEqual([
+      ['DescribeUser', 'AuthFailure.SignatureFailure'],
+      ['DescribeUser', 'OK'],
+      ['DescribeUserById', 'OK'],
+      ['UpdateUser', 'OK'],
     ]);
   });
 

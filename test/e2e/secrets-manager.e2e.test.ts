@@ -66,10 +66,12 @@ describe('secrets from Secrets Manager (SDK client faked)', () => {
       .commandCalls(GetSecretValueCommand)
       .filter((call) => call.args[0].input.SecretId === CREDENTIALS);
     expect(credentialReads).toHaveLength(2);
-    expect(emulator.calls.map((c) => c.code ?? 'OK')).toEqual([
-      'AuthFailure.SignatureFailure',
-      'OK',
-      'OK',
+    // The lookup (refused, then repeated with the refetched key), the field clocks' read, the write.
+    expect(emulator.calls.map((c) => [c.action, c.code ?? 'OK'])).toEqual([
+      ['DescribeUser', 'AuthFailure.SignatureFailure'],
+      ['DescribeUser', 'OK'],
+      ['DescribeUserById', 'OK'],
+      ['UpdateUser', 'OK'],
     ]);
   });
 

@@ -88,12 +88,13 @@ describe('webhook end to end (local server → handler → CIAM emulator)', () =
       Nickname: 'Alice Liddell',
       UserName: 'alice',
     });
-    // The mapped attribute, and the connection's stale-event guard mark (event time; svix id) beside it.
+    // The mapped attribute, and the user store's field clocks beside it: one clock (this change)
+    // for every field it set, the custom attribute included.
     expect(user?.CustomAttributes).toEqual([
       { Name: 'tier', Value: 'gold', Type: 'STRING' },
       {
-        Name: 'adapter_watermark_clerk',
-        Value: expect.stringMatching(/^v1;\d+;msg_/),
+        Name: 'adapter_field_clocks',
+        Value: expect.stringMatching(/^2\|[0-9a-z]+\.[\w-]{5}\.[\w-]{8}\|e0,n0,p0,u0,~[\w-]{6}0$/),
         Type: 'STRING',
       },
     ]);

@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PlannedUpdate } from '../../lib/ciam/apply.ts';
+import { connectionTag } from '../../lib/ciam/field-clocks.ts';
 import type { Connection } from '../../lib/config/types.ts';
 import { backoffSeconds } from '../../lib/queue/consumer.ts';
 import { createHandler, type QueueDeps } from '../../lib/queue/handler.ts';
@@ -640,10 +641,15 @@ describe('queueDeps', () => {
       'hmac',
       'scim',
     ]);
-    expect(deps.connections.get('clerk-queued')?.guard).toEqual({
-      attribute: 'adapter_watermark_clerk_queued',
+    // The user store's clocks, this connection's tag, and every connection's earlier marks.
+    const guard = deps.connections.get('clerk-queued')?.guard;
+    expect(guard).toMatchObject({
+      attribute: 'adapter_field_clocks',
       type: 'STRING',
+      connection: connectionTag('clerk-queued'),
     });
+    expect(guard?.legacy.map((mark) => mark.attribute)).toContain('adapter_watermark_clerk_queued');
+    expect(guard?.authorityOf('PhoneNumber')).toBeUndefined();
     expect(deps.settings).toEqual({ maxReceiveCount: 5, settleSeconds: 60 });
   });
 

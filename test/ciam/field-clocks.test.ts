@@ -1,0 +1,173 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  CLOCKED_FIELDS,
+  type Clock,
+  type ClockField,
+  connectionTag,
+  customField,
+  decodeClocks,
+  encodeClocks,
+  eventTag,
+  MAX_CLOCKS_CHARS,
+  maxEncodedLength,
+  planFieldWrite,
+  verdictFor,
+} from '../../lib/ciam/field-clocks.ts';
+import { sha256Hex } from '../../lib/hash.ts';
+
+const CONNECTIONS = ['clerk', 'entra-scim', 'hmac'].map(connectionTag);
+
+const clocks = fc.record({
+  at: fc.integer({ min: 0, max: 4_102_444_800_000 }),
+  connection: fc.constantFrom(...CONNECTIONS),
+  event: fc.string({ minLength: 1, maxLength: 20 }).map(eventTag),
+});
+
+const fields = fc.constantFrom<ClockField>(
+  ...CLOCKED_FIELDS,
+  customField('tier'),
+  customField('plan'),
+);
+
+describe('ciam/field-clocks', () => {
+  it('round-trips any set of clocks through its attribute value', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fields, clocks), { maxLength: 15 }), (entries) => {
+        const map = new Map(entries);
+        expect(decodeClocks(encodeClocks(map))).toEqual(map);
+      }),
+    );
+  });
+
+  it('writes each distinct clock once: a snapshot costs one clock for all its fields', () => {
+    const clock: Clock = { at: 1_735_689_600_000, connection: CONNECTIONS[0] ?? '', event: 'a' };
+    const value = encodeClocks(
+      new Map([
+        ['Email', { ...clock, event: eventTag('e1') }],
+        ['Nickname', { ...clock, event: eventTag('e1') }],
+      ]),
+    );
+    expect(value).toBe(`2|${clock.at.toString(36)}.${clock.connection}.${eventTag('e1')}|e0,n0`);
+  });
+
+  it('stays within the attribute for every field set by a different change, with room to spare', () => {
+    const worst = new Map<ClockField, Clock>();
+    const fieldsOfStore = [...CLOCKED_FIELDS, ...['a', 'b', 'c', 'd'].map(customField)];
+    fieldsOfStore.forEach((field, index) => {
+      worst.set(field, {
+        at: 4_102_444_800_000 + index,
+        connection: CONNECTIONS[index % 3] ?? '',
+        event: eventTag(`event-${index}`),
+      });
+    });
+    const length = encodeClocks(worst).length;
+    expect(length).toBeLessThanOrEqual(maxEncodedLength(CLOCKED_FIELDS.length, 4));
+    expect(maxEncodedLength(CLOCKED_FIELDS.length, 4)).toBeLessThan(MAX_CLOCKS_CHARS);
+  });
+
+  it('reads a value that is absent, foreign or damaged as no clocks at all', () => {
+    for (const value of [undefined, '', 'v1;123;evt', '2|zz|u0', '2|1.abcde.abcdefgh|u9', '2|x']) {
+      expect(decodeClocks(value).size).toBe(0);
+    }
+  });
+
+  it('gives a long event id stored as a hash by earlier versions the same tag as the id', () => {
+    const id = 'x'.repeat(300);
+    expect(eventTag(`#${sha256Hex(id).slice(0, 32)}`)).toBe(eventTag(id));
+  });
+
+  it('orders any two different changes the same way from either side (ties included)', () => {
+    fc.assert(
+      fc.property(clocks, clocks, (a, b) => {
+        fc.pre(a.connection !== b.connection || a.event !== b.event);
+        const ab = verdictFor(a, b, undefined);
+        const ba = verdictFor(b, a, undefined);
+        expect([ab, ba].sort()).toEqual(['newer', 'stale']);
+      }),
+    );
+  });
+
+  it('calls the same event of the same connection a duplicate, whatever its time', () => {
+    const clock: Clock = { at: 5, connection: CONNECTIONS[0] ?? '', event: eventTag('e') };
+    expect(verdictFor({ ...clock, at: 9 }, clock, undefined)).toBe('duplicate');
+  });
+
+  it('lets a higher-ranked connection win over time, and never lets an unlisted one write', () => {
+    const [clerk = '', scim = '', hmac = ''] = CONNECTIONS;
+    const ranks = [scim, clerk];
+    const old = { at: 1, connection: scim, event: eventTag('s') };
+    const late = { at: 9, connection: clerk, event: eventTag('c') };
+    expect(verdictFor(late, old, ranks)).toBe('not_authoritative');
+    expect(verdictFor(old, late, ranks)).toBe('newer');
+    expect(verdictFor({ at: 99, connection: hmac, event: 'x' }, undefined, ranks)).toBe(
+      'not_authoritative',
+    );
+    // Same rank: time decides.
+    expect(verdictFor({ ...late, at: 10, event: 'y' }, late, ranks)).toBe('newer');
+  });
+
+  it('writes only the fields where the change is newer, and moves only their clocks', () => {
+    const [clerk = '', hmac = ''] = CONNECTIONS;
+    const current = new Map<ClockField, Clock>([
+      ['PhoneNumber', { at: 30, connection: hmac, event: eventTag('h3') }],
+      ['Nickname', { at: 10, connection: clerk, event: eventTag('c1') }],
+    ]);
+    const change: Clock = { at: 20, connection: clerk, event: eventTag('c2') };
+    const plan = planFieldWrite(
+      {
+        UserStoreId: 's',
+        PhoneNumber: '+6500000000',
+        Nickname: 'New',
+        CustomizationAttributes: [{ Name: 'tier', Value: 'gold' }],
+        UserGroup: ['g'],
+      },
+      change,
+      current,
+      () => undefined,
+    );
+    expect(plan.draft).toEqual({
+      UserStoreId: 's',
+      Nickname: 'New',
+      UserGroup: ['g'],
+      CustomizationAttributes: [{ Name: 'tier', Value: 'gold' }],
+    });
+    expect(plan.written).toEqual(['Nickname', 'custom:tier']);
+    expect(plan.skipped).toEqual([{ field: 'PhoneNumber', verdict: 'stale' }]);
+    expect(plan.clocks.get('PhoneNumber')).toEqual(current.get('PhoneNumber'));
+    expect(plan.clocks.get('Nickname')).toEqual(change);
+    expect(plan.clocks.get(customField('tier'))).toEqual(change);
+  });
+
+  it('ends in the same fields whatever order the same changes are applied in (model)', () => {
+    const change = fc.record({
+      clock: clocks,
+      fields: fc.subarray([...CLOCKED_FIELDS.slice(0, 4), customField('tier')], { minLength: 1 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(change, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat(), { minLength: 8, maxLength: 8 }),
+        (changes, order) => {
+          const keys = changes.map(({ clock }) => `${clock.connection}.${clock.event}`);
+          fc.pre(new Set(keys).size === keys.length);
+          const applyAll = (list: typeof changes) => {
+            const state = new Map<ClockField, Clock>();
+            for (const { clock, fields: carried } of list) {
+              for (const field of carried) {
+                if (verdictFor(clock, state.get(field), undefined) === 'newer') {
+                  state.set(field, clock);
+                }
+              }
+            }
+            return state;
+          };
+          const shuffled = [...changes].sort(
+            (a, b) => (order[changes.indexOf(a) % 8] ?? 0) - (order[changes.indexOf(b) % 8] ?? 0),
+          );
+          expect(applyAll(shuffled)).toEqual(applyAll(changes));
+        },
+      ),
+    );
+  });
+});
