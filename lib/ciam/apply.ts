@@ -2,9 +2,7 @@ import type { IgnoredReason, UserChange } from '../change.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
 import { mergeCustomAttributes } from './custom-attributes.ts';
 import {
-  CLOCKED_FIELDS,
-  type ClockField,
-  customField,
+  clockFieldsOf,
   encodeClocks,
   type FieldName,
   type FieldVerdict,
@@ -78,13 +76,6 @@ export interface ApplyDeps {
 }
 
 const unlocked: KeyedLock = (_key, task) => task();
-
-const clockFieldsOf = (draft: UpdateUserDraft): ClockField[] => {
-  const fields: ClockField[] = [];
-  for (const field of CLOCKED_FIELDS) if (draft[field] !== undefined) fields.push(field);
-  for (const item of draft.CustomizationAttributes ?? []) fields.push(customField(item.Name));
-  return fields;
-};
 
 /** A change that set nothing: a redelivery is a duplicate, else the first reason that held. */
 const skipReason = (skipped: readonly SkippedField[]): SkippedUpdate['reason'] => {

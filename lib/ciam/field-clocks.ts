@@ -224,6 +224,14 @@ export const verdictFor = (
   return order > 0 ? 'newer' : 'stale';
 };
 
+/** The clocked fields a draft carries: its standard fields, then its custom attributes. */
+export const clockFieldsOf = (draft: Partial<UpdateUserDraft>): ClockField[] => {
+  const fields: ClockField[] = [];
+  for (const field of CLOCKED_FIELDS) if (draft[field] !== undefined) fields.push(field);
+  for (const item of draft.CustomizationAttributes ?? []) fields.push(customField(item.Name));
+  return fields;
+};
+
 /** The custom attributes a draft writes, each as its clocked field. */
 export const customFieldsOf = (
   attributes: readonly MemberMap[] | undefined,

@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { UserChange } from '../change.ts';
 import type { KeyedLock } from '../ciam/apply.ts';
 import type { UserResolver } from '../ciam/resolve.ts';
+import type { StaleGuard } from '../ciam/stale-guard.ts';
 import type { CallOptions, CiamApi, CiamUser } from '../ciam/types.ts';
 import type { Connection } from '../config/types.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
@@ -33,9 +34,10 @@ import type { ScimOptions } from './options.ts';
 import type { ScimObject } from './patch.ts';
 import {
   type ChangeMeta,
+  clockedChanges,
   draftOf,
   type PlannedWrite,
-  planChanges,
+  planDraft,
   planPatch,
   planPut,
   readNewUser,
@@ -50,6 +52,8 @@ export interface ScimConnection {
   connection: Connection;
   options: ScimOptions;
   mapper: Mapper;
+  /** The field clocks of the connection's user store; undefined when its guard is off. */
+  guard?: StaleGuard | undefined;
 }
 
 export interface ScimServiceDeps {
@@ -114,12 +118,17 @@ const writeStoredUser = (
   scim: ScimConnection,
   userId: string,
   options: CallOptions,
-  plan: (user: CiamUser) => Promise<PlannedWrite>,
+  plan: (user: CiamUser, meta: ChangeMeta) => Promise<PlannedWrite>,
 ): Promise<CiamUser> =>
   deps.lock(`${scim.connection.userStoreId}\u0000${userId}`, async () => {
     const user = await readUser(deps.ciam, scim.connection.userStoreId, userId, options);
-    const { changed, active } = await plan(user);
-    const written = await writeChanges(deps, scim.connection, user, changed, options);
+    const meta = changeMeta(deps.now);
+    const { changed, draft, active } = await plan(user, meta);
+    const allowed =
+      scim.guard === undefined || draft === undefined
+        ? changed
+        : clockedChanges(scim.guard, user, draft, changed, meta);
+    const written = await writeChanges(deps, scim.connection, user, allowed, options);
     return applyActive(deps.ciam, statusTarget(scim), written, active, options);
   });
 
@@ -132,10 +141,10 @@ const updateUser = async (
   base: string,
   options: CallOptions,
 ): Promise<ScimObject> => {
-  const stored = await writeStoredUser(deps, scim, userId, options, async (user) => {
+  const stored = await writeStoredUser(deps, scim, userId, options, async (user, meta) => {
     const target = targetOf(plan, () => render(scim, user, base));
     return {
-      changed: await planChanges(scim.connection, scim.mapper, target, user, changeMeta(deps.now)),
+      ...(await planDraft(scim.connection, scim.mapper, target, user, meta)),
       // `active` is never an UpdateUser field: the deactivate policy handles it.
       active: target.active,
     };

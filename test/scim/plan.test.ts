@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import {
+  connectionTag,
+  decodeClocks,
+  encodeClocks,
+  eventTag,
+} from '../../lib/ciam/field-clocks.ts';
+import type { StaleGuard } from '../../lib/ciam/stale-guard.ts';
 import type { CiamUser } from '../../lib/ciam/types.ts';
 import type { Connection } from '../../lib/config/types.ts';
 import { compileMapping } from '../../lib/mapping/index.ts';
 import { CORE_USER_SCHEMA } from '../../lib/scim/patch.ts';
 import {
+  clockedChanges,
   createRequestOf,
   lookupSubjectOf,
   planChanges,
@@ -289,5 +297,76 @@ describe('scim/plan create', () => {
       IndexedAttribute1: 'ext-d',
       Password: 'pw',
     });
+  });
+});
+
+describe('scim/plan clockedChanges (field clocks)', () => {
+  const guard: StaleGuard = {
+    attribute: 'adapter_field_clocks',
+    type: 'STRING',
+    connection: connectionTag('scim'),
+    authorityOf: () => undefined,
+    legacy: [],
+  };
+  const draft = {
+    UserStoreId: 'local-store',
+    Email: 'alice@new.example',
+    PhoneNumber: '+6580000000',
+    Nickname: 'Old Nick',
+  };
+  const changed = { Email: 'alice@new.example', PhoneNumber: '+6580000000' };
+  const clerkLater = {
+    at: Date.parse(META.occurredAt) + 1000,
+    connection: connectionTag('clerk'),
+    event: eventTag('msg_late'),
+  };
+
+  it('writes only the changed fields where the request is newer, with every carried field clocked', () => {
+    const user: CiamUser = {
+      ...stored,
+      CustomAttributes: [
+        {
+          Name: 'adapter_field_clocks',
+          Value: encodeClocks(new Map([['PhoneNumber', clerkLater]])),
+        },
+      ],
+    };
+    const out = clockedChanges(guard, user, draft, changed, META);
+    // The phone was set by a change dated after this request: not written.
+    expect(out).toMatchObject({ Email: 'alice@new.example' });
+    expect(out).not.toHaveProperty('PhoneNumber');
+    const written = decodeClocks(out.CustomizationAttributes?.at(-1)?.Value);
+    expect(written.get('PhoneNumber')).toEqual(clerkLater);
+    // Nickname is unchanged but carried: its clock moves on with the write.
+    expect(written.get('Nickname')?.connection).toBe(connectionTag('scim'));
+    expect(written.get('Email')?.at).toBe(Date.parse(META.occurredAt));
+  });
+
+  it('writes nothing, not even clocks, when no value may change', () => {
+    const user: CiamUser = {
+      ...stored,
+      CustomAttributes: [
+        {
+          Name: 'adapter_field_clocks',
+          Value: encodeClocks(
+            new Map([
+              ['PhoneNumber', clerkLater],
+              ['Email', clerkLater],
+            ]),
+          ),
+        },
+      ],
+    };
+    expect(clockedChanges(guard, user, draft, changed, META)).toEqual({});
+  });
+
+  it('keeps a connection off a field its user store does not let it set', () => {
+    const ranked = {
+      ...guard,
+      authorityOf: (field: string) => (field === 'Email' ? [connectionTag('clerk')] : undefined),
+    };
+    const out = clockedChanges(ranked, stored, draft, changed, META);
+    expect(out).not.toHaveProperty('Email');
+    expect(out).toHaveProperty('PhoneNumber', '+6580000000');
   });
 });
