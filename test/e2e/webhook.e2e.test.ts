@@ -94,7 +94,7 @@ describe('webhook end to end (local server → handler → CIAM emulator)', () =
       { Name: 'tier', Value: 'gold', Type: 'STRING' },
       {
         Name: 'adapter_field_clocks',
-        Value: expect.stringMatching(/^2\|[0-9a-z]+\.[\w-]{5}\.[\w-]{8}\|e0,n0,p0,u0,~[\w-]{6}0$/),
+        Value: expect.stringMatching(/^2\|[0-9a-z]+\.[\w-]{5}\.[\w-]{8}\|u0,p0,e0,n0,~[\w-]{6}0$/),
         Type: 'STRING',
       },
     ]);
