@@ -299,7 +299,12 @@ export const consumeRecord = async (
   const outcome = await attemptRecord(deps, record, delivery.ids, options.signal);
   deps.recordOutcome(
     delivery.ids.connectionId ?? 'unknown',
-    outcome.ok ? outcome.result.status : outcome.error.code,
+    // Skipped changes by their reason (stale, duplicate, not_authoritative).
+    outcome.ok
+      ? outcome.result.status === 'ignored'
+        ? outcome.result.reason
+        : outcome.result.status
+      : outcome.error.code,
     1,
   );
   const decision = decideRecord({

@@ -307,6 +307,8 @@ describe('webhook end to end (local server → handler → CIAM emulator)', () =
     expect((await describeUser('demo-user-1'))?.Nickname).toBe('Newer');
     expect(apiCalls()).toBe(1);
     expect(outcomes).toContainEqual({ connectionId: 'clerk', outcome: 'ignored', count: 1 });
+    // Counted by its reason too, so dashboards can tell late events from replays.
+    expect(outcomes).toContainEqual({ connectionId: 'clerk', outcome: 'stale', count: 1 });
   });
 
   it('applies one delivery sent five times once, the copies answered "duplicate"', async () => {

@@ -206,7 +206,7 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
     expect(response).toEqual(emptyResponse);
     expect(user('demo-user-1')?.Nickname).toBe('Newer');
     expect(updateUserCalls()).toHaveLength(1);
-    expect(h.outcomes.map((o) => o.outcome)).toEqual(['applied', 'ignored']);
+    expect(h.outcomes.map((o) => o.outcome)).toEqual(['applied', 'stale']);
     expect(h.queue.stats().total).toBe(0);
   });
 
@@ -421,7 +421,7 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
     expect(user('demo-user-1')?.Nickname).toBe('Landed');
     expect(h.outcomes.at(-1)).toEqual({
       connectionId: 'clerk-queued',
-      outcome: 'ignored',
+      outcome: 'duplicate',
       count: 1,
     });
   });
