@@ -103,7 +103,7 @@ describe('queued delivery end to end (HTTP → producer → FIFO queue → polle
 
     expect(alice()?.Nickname).toBe('Third Liddell');
     expect(updateUserCalls()).toHaveLength(1);
-    expect(outcomes.map((o) => o.outcome)).toEqual(['applied', 'ignored', 'ignored']);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['applied', 'stale', 'stale']);
   });
 
   it('applies a delivery sent five times exactly once (SQS deduplication, stale-event guard)', async () => {
