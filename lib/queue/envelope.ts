@@ -25,6 +25,12 @@ export interface QueueEnvelope {
   /** The API Gateway / Lambda request id that accepted it, to follow one change across logs. */
   traceId?: string;
   subject: UserSubject;
+  /**
+   * The CIAM UserId the producer resolved the subject to; the message's FIFO group is named after
+   * it. Absent in messages queued before the producer resolved users: those are looked up when
+   * applied, as they always were.
+   */
+  userId?: string;
   draft: UpdateUserDraft;
 }
 
@@ -36,7 +42,7 @@ const SUBJECT_FIELD = {
 } as const satisfies Record<Connection['resolve']['by'], keyof UserSubject>;
 
 /** The subject reduced to what resolution reads; undefined when the change lacks it. */
-export const resolutionKey = (
+const resolutionKey = (
   connection: Pick<Connection, 'resolve'>,
   subject: UserSubject,
 ): { field: keyof UserSubject; value: string } | undefined => {
@@ -46,32 +52,38 @@ export const resolutionKey = (
 };
 
 // SQS allows 128 characters of [A-Za-z0-9!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~] in group and dedup ids.
-const PLAIN_ID = /^[A-Za-z0-9_.:@-]{1,80}$/;
+// A readable part holds no `:`, so `<store>:<user>` splits one way only.
+const PLAIN_PART = /^[A-Za-z0-9_.@-]{1,100}$/;
 
 /**
- * One FIFO group per user of a connection: SQS then hands each user's changes to one consumer at
- * a time, in order. Emails and phones are hashed (group ids show up in consoles and events); an
- * id is kept readable when it is short and plain, hashed otherwise.
+ * One FIFO group per CIAM user of a user store, whichever connection the change came from: SQS
+ * then hands each user's changes to one consumer at a time, in order. `<userStoreId>:<userId>` when
+ * both are short and plain; otherwise a hash (64 hex digits, no `:`, so never equal to a readable
+ * id).
  */
-export const messageGroupId = (connectionId: string, key: { field: string; value: string }) => {
-  const personal = key.field === 'email' || key.field === 'phone';
-  const value =
-    !personal && PLAIN_ID.test(key.value)
-      ? key.value
-      : sha256Hex(`${key.field}\u0000${key.value}`).slice(0, 40);
-  const id = `${connectionId}:${key.field}:${value}`;
-  return id.length <= 128 ? id : sha256Hex(id);
+export const userGroupId = (userStoreId: string, userId: string): string => {
+  const id = `${userStoreId}:${userId}`;
+  return PLAIN_PART.test(userStoreId) && PLAIN_PART.test(userId) && id.length <= 128
+    ? id
+    : sha256Hex(`${userStoreId}\u0000${userId}`);
 };
 
 /** Same sender event on the same connection → same id: SQS drops the copy within 5 minutes. */
 export const deduplicationId = (connectionId: string, eventId: string): string =>
   sha256Hex(`${connectionId}\u0000${eventId}`);
 
+export interface EnvelopeStamp {
+  /** ISO-8601: when the adapter acknowledged the change. */
+  receivedAt: string;
+  traceId?: string | undefined;
+  /** The CIAM UserId the subject resolved to. */
+  userId?: string | undefined;
+}
+
 export const toEnvelope = (
   connection: Pick<Connection, 'id' | 'resolve'>,
   planned: PlannedUpdate & { change: { eventType: string } },
-  receivedAt: string,
-  traceId?: string,
+  { receivedAt, traceId, userId }: EnvelopeStamp,
 ): QueueEnvelope => {
   const { change, draft } = planned;
   const key = resolutionKey(connection, change.subject);
@@ -89,6 +101,7 @@ export const toEnvelope = (
     receivedAt,
     ...(traceId === undefined ? {} : { traceId }),
     subject: { [key.field]: key.value },
+    ...(userId === undefined ? {} : { userId }),
     draft,
   };
 };
@@ -124,6 +137,9 @@ export const parseEnvelope = (body: string): QueueEnvelope => {
   if (!isIsoTime(value.receivedAt)) throw invalid('receivedAt is not a time');
   if (value.traceId !== undefined && typeof value.traceId !== 'string') {
     throw invalid('traceId is not a string');
+  }
+  if (value.userId !== undefined && (typeof value.userId !== 'string' || value.userId === '')) {
+    throw invalid('userId is not a non-empty string');
   }
   const { subject } = value;
   if (
