@@ -141,6 +141,7 @@ const attemptRecord = async (
           subject: envelope.subject,
         },
         draft: envelope.draft,
+        ...(envelope.memberships === undefined ? {} : { memberships: envelope.memberships }),
       },
       signal === undefined ? {} : { signal },
     );

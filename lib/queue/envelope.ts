@@ -1,5 +1,6 @@
 import type { UserSubject } from '../change.ts';
 import type { PlannedUpdate } from '../ciam/apply.ts';
+import type { MembershipChange } from '../ciam/field-clocks.ts';
 import type { UpdateUserDraft } from '../ciam/types.ts';
 import { validateUpdateUserDraft } from '../ciam/update-user-schema.ts';
 import type { Connection } from '../config/types.ts';
@@ -32,6 +33,8 @@ export interface QueueEnvelope {
    */
   userId?: string;
   draft: UpdateUserDraft;
+  /** Group memberships the change sets, by CIAM group id. */
+  memberships?: MembershipChange[];
 }
 
 const SUBJECT_FIELD = {
@@ -85,7 +88,7 @@ export const toEnvelope = (
   planned: PlannedUpdate & { change: { eventType: string } },
   { receivedAt, traceId, userId }: EnvelopeStamp,
 ): QueueEnvelope => {
-  const { change, draft } = planned;
+  const { change, draft, memberships } = planned;
   const key = resolutionKey(connection, change.subject);
   if (key === undefined) {
     throw new AdapterError('USER_NOT_FOUND', 'The event carries nothing to find the user by', {
@@ -103,8 +106,18 @@ export const toEnvelope = (
     subject: { [key.field]: key.value },
     ...(userId === undefined ? {} : { userId }),
     draft,
+    ...(memberships === undefined || memberships.length === 0
+      ? {}
+      : { memberships: [...memberships] }),
   };
 };
+
+const isMembership = (value: unknown): value is MembershipChange =>
+  isRecord(value) &&
+  typeof value.groupId === 'string' &&
+  value.groupId !== '' &&
+  typeof value.member === 'boolean' &&
+  Object.keys(value).length === 2;
 
 const invalid = (reason: string, cause?: unknown) =>
   new AdapterError('MESSAGE_INVALID', `The queued message is not a valid envelope: ${reason}`, {
@@ -150,6 +163,12 @@ export const parseEnvelope = (body: string): QueueEnvelope => {
     )
   ) {
     throw invalid('subject must name exactly one lookup field');
+  }
+  if (
+    value.memberships !== undefined &&
+    !(Array.isArray(value.memberships) && value.memberships.every(isMembership))
+  ) {
+    throw invalid('memberships must be {groupId, member} items');
   }
   try {
     validateUpdateUserDraft(value.draft);

@@ -46,6 +46,30 @@ describe('queue/envelope', () => {
     expect(parseEnvelope(JSON.stringify(envelope))).toEqual(envelope);
   });
 
+  it('carries the group memberships a change sets, and refuses malformed ones', () => {
+    const memberships = [
+      { groupId: 'group-staff', member: true },
+      { groupId: 'group-admins', member: false },
+    ];
+    const envelope = toEnvelope(
+      connection,
+      { change, draft, memberships },
+      { receivedAt: '2025-01-01T00:00:01.000Z', userId: 'demo-user-1' },
+    );
+    expect(envelope.memberships).toEqual(memberships);
+    expect(parseEnvelope(JSON.stringify(envelope)).memberships).toEqual(memberships);
+    for (const bad of [
+      [{ groupId: '', member: true }],
+      [{ groupId: 'g' }],
+      'g',
+      [{ groupId: 'g', member: true, x: 1 }],
+    ]) {
+      expect(() => parseEnvelope(JSON.stringify({ ...envelope, memberships: bad }))).toThrow(
+        expect.objectContaining({ code: 'MESSAGE_INVALID' }),
+      );
+    }
+  });
+
   it('still reads an envelope queued before the producer resolved users (no userId)', () => {
     const old = {
       v: 1,
