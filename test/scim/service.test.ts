@@ -510,7 +510,9 @@ describe('scim/service POST', () => {
       patchBody({ op: 'replace', path: 'externalId', value: 'ext-alice-2' }),
       BASE,
     );
-    await expect(service.create(creating, body, BASE)).rejects.toMatchObject({
+    // Linked no more, so it would create: everything CreateUser needs, and a taken userName.
+    const again = { ...body, emails: dave().emails, phoneNumbers: dave().phoneNumbers };
+    await expect(service.create(creating, again, BASE)).rejects.toMatchObject({
       code: 'SCIM_UNIQUENESS',
     });
   });
