@@ -23,6 +23,7 @@ import type { Connection } from '../config/types.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
 import { isRecord } from '../is-record.ts';
 import type { Mapper } from '../mapping/index.ts';
+import { type NameAttributes, withNames } from './names.ts';
 import type { ScimDeactivate } from './options.ts';
 import {
   applyPatch,
@@ -121,12 +122,22 @@ export const readNewUser = (body: unknown): ScimObject => {
 
 type MappedConnection = Pick<Connection, 'id' | 'resolve' | 'mapping'>;
 
-/** A SCIM user through the connection's mapping, `externalId` into its IndexedAttribute. */
+/**
+ * A SCIM user through the connection's mapping, `externalId` into its IndexedAttribute and the
+ * parts of `name` into the custom attributes that keep them.
+ */
 export const draftOf = async (
   connection: MappedConnection,
   mapper: Mapper,
   change: UserChange,
-): Promise<UpdateUserDraft> => withExternalId(connection, await mapper.map(change), change);
+  names: NameAttributes = {},
+): Promise<UpdateUserDraft> =>
+  withNames(
+    connection,
+    names,
+    withExternalId(connection, await mapper.map(change), change),
+    change.raw,
+  );
 
 /**
  * Maps the target SCIM user: the whole draft (every field the request carries, for the field
@@ -138,12 +149,13 @@ export const planDraft = async (
   target: ScimObject,
   user: CiamUser,
   meta: ChangeMeta,
+  names: NameAttributes = {},
 ): Promise<{ draft: UpdateUserDraft; changed: Partial<UpdateUserDraft> }> => {
   const change = toUserChange(connection.id, target, {
     ...meta,
     ...(user.UserId === undefined ? {} : { ciamUserId: user.UserId }),
   });
-  const draft = await draftOf(connection, mapper, change);
+  const draft = await draftOf(connection, mapper, change, names);
   return { draft, changed: changedFields(draft, user) };
 };
 
@@ -154,8 +166,9 @@ export const planChanges = async (
   target: ScimObject,
   user: CiamUser,
   meta: ChangeMeta,
+  names: NameAttributes = {},
 ): Promise<Partial<UpdateUserDraft>> =>
-  (await planDraft(connection, mapper, target, user, meta)).changed;
+  (await planDraft(connection, mapper, target, user, meta, names)).changed;
 
 /**
  * What the field clocks let a SCIM write change: of the fields that differ, those where this
@@ -274,6 +287,32 @@ export const uniquenessProbes = (draft: UpdateUserDraft) => [
     ? []
     : [{ attribute: 'emails', query: { by: 'email', value: draft.Email } as const }]),
 ];
+
+/** What CreateUser requires that a SCIM user supplies (the adapter supplies the password). */
+const CREATE_REQUIRES = [
+  { field: 'UserName', attribute: 'userName' },
+  { field: 'Email', attribute: 'emails' },
+  { field: 'PhoneNumber', attribute: 'phoneNumbers' },
+] as const;
+
+/** The CreateUser fields a mapped draft lacks, each with the SCIM attribute that supplies it. */
+export const missingForCreate = (draft: UpdateUserDraft) =>
+  CREATE_REQUIRES.filter(({ field }) => (draft[field] ?? '').trim() === '');
+
+/**
+ * `invalidValue` naming what a create lacks, before CIAM is asked: CreateUser would refuse it
+ * (`…IsNull`), and no client can tell that answer from a fault of the adapter.
+ */
+export const assertCreatable = (draft: UpdateUserDraft): void => {
+  const missing = missingForCreate(draft);
+  if (missing.length === 0) return;
+  const attributes = missing.map(({ attribute }) => attribute).join(', ');
+  const fields = missing.map(({ field }) => field).join(', ');
+  throw new AdapterError(
+    'SCIM_INVALID_VALUE',
+    `Creating a CIAM user needs ${attributes} (CIAM ${fields}); the request has none`,
+  );
+};
 
 /** CreateUser for a mapped draft; CIAM requires the three names, empty when unknown. */
 export const createRequestOf = (draft: UpdateUserDraft, password: string): CreateUserRequest => {

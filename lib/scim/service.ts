@@ -30,9 +30,11 @@ import {
   windowOf,
   windowOfPage,
 } from './list.ts';
+import { nameAttributesOf } from './names.ts';
 import type { ScimOptions } from './options.ts';
 import type { ScimObject } from './patch.ts';
 import {
+  assertCreatable,
   type ChangeMeta,
   clockedChanges,
   draftOf,
@@ -64,7 +66,12 @@ export interface ScimServiceDeps {
 }
 
 const render = (scim: ScimConnection, user: CiamUser, base: string): ScimObject =>
-  toScimUser(scim.connection, user, `${base}/Users/${user.UserId ?? ''}`);
+  toScimUser(
+    scim.connection,
+    user,
+    `${base}/Users/${user.UserId ?? ''}`,
+    nameAttributesOf(scim.options),
+  );
 
 const statusTarget = (scim: ScimConnection) => ({
   userStoreId: scim.connection.userStoreId,
@@ -144,7 +151,14 @@ const updateUser = async (
   const stored = await writeStoredUser(deps, scim, userId, options, async (user, meta) => {
     const target = targetOf(plan, () => render(scim, user, base));
     return {
-      ...(await planDraft(scim.connection, scim.mapper, target, user, meta)),
+      ...(await planDraft(
+        scim.connection,
+        scim.mapper,
+        target,
+        user,
+        meta,
+        nameAttributesOf(scim.options),
+      )),
       // `active` is never an UpdateUser field: the deactivate policy handles it.
       active: target.active,
     };
@@ -169,7 +183,8 @@ const linkedUserId = async (
 
 /**
  * POST: links to the CIAM user the connection's resolution finds and updates it like a PUT;
- * otherwise, when the userName and email are free and the connection allows it, CreateUser.
+ * otherwise, when the connection allows it, the request carries what CreateUser requires and the
+ * userName and email are free, CreateUser.
  */
 const createOrLink = async (
   deps: ScimServiceDeps,
@@ -185,7 +200,9 @@ const createOrLink = async (
     // An Entra re-POST after a lost answer lands here too, so POST is idempotent.
     return updateUser(deps, scim, linked, { kind: 'replace', resource }, base, options);
   }
-  const draft = await draftOf(scim.connection, scim.mapper, change);
+  const draft = await draftOf(scim.connection, scim.mapper, change, nameAttributesOf(scim.options));
+  // Refused before the uniqueness lookups: a create it cannot become needs no more CIAM calls.
+  if (scim.options.allowCreate === true) assertCreatable(draft);
   await assertUnique(deps.ciam, scim.connection, draft, options);
   if (scim.options.allowCreate !== true) {
     throw new AdapterError(
