@@ -14,6 +14,7 @@ import {
   type HttpMiddleware,
 } from '../http/middleware.ts';
 import { bodyText, toInboundRequest } from '../http/request.ts';
+import { sourceIpMiddleware } from '../http/source-ip.ts';
 import { logFailure } from '../log/failures.ts';
 import type { RecordOutcome } from '../metrics.ts';
 import type { SecretSource } from '../secrets/types.ts';
@@ -173,6 +174,13 @@ export const createHandler = (deps: ScimDeps) =>
     .use(
       connectionMiddleware<ScimContext>(deps.connections, (_scim, id) =>
         deps.logger.appendKeys({ connectionId: id, source: 'scim' }),
+      ),
+    )
+    .use(
+      sourceIpMiddleware<ScimContext>(
+        deps.connections,
+        (scim) => scim.connection.allowedSourceIps,
+        (sourceIp) => deps.logger.appendKeys({ sourceIp }),
       ),
     )
     .use(authenticateMiddleware(deps))
