@@ -121,7 +121,7 @@ describe('queued field clocks: two connections, one user store, two consumers', 
     await runFieldClocksProperty({
       stack,
       label: 'queued',
-      settings: propertySettings({ numRuns: 4, orders: 50 }),
+      settings: propertySettings({ numRuns: 3, orders: 50 }),
       beforeOrder: () => stack.queue.poller.drain(),
       deliverOrder: async (changes, order) => {
         queueClockOffset += DEDUPLICATION_WINDOW_MS + 1000;

@@ -306,7 +306,7 @@ describe('property: every delivery order of any changes ends in the oracle’s u
     await runFieldClocksProperty({
       stack,
       label: 'sync',
-      settings: propertySettings({ numRuns: 5, orders: 50 }),
+      settings: propertySettings({ numRuns: 4, orders: 50 }),
       // Each user's deliveries in the order given, the users side by side: the order across
       // users cannot matter, as no change touches two users.
       deliverOrder: async (changes, order) => {
