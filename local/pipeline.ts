@@ -56,6 +56,8 @@ export interface LocalPipelineOptions {
   visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
   consumers?: number;
+  /** Messages per batch, 1 to 10, as the event source mapping's batchSize. Default 10. */
+  batchSize?: number;
   pollIntervalMs?: number;
   /** CIAM requests per second per action for the consumer process (both "instances"). */
   consumerRatePerSecond?: number;
@@ -124,6 +126,7 @@ export const startLocalPipeline = (options: LocalPipelineOptions): LocalPipeline
     functionName: 'queue',
     timeoutMs: options.consumerTimeoutMs ?? LOCAL_QUEUE_DEFAULTS.consumerTimeoutMs,
     maxConcurrency: options.consumers ?? LOCAL_QUEUE_DEFAULTS.consumers,
+    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     ...(options.onPollerError === undefined ? {} : { onError: options.onPollerError }),
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Emulator, startEmulator } from '../../emulator/server.ts';
+import { type Emulator, type Seed, startEmulator } from '../../emulator/server.ts';
 import { createCiamClient } from '../../lib/ciam/client.ts';
 import type { CiamApi } from '../../lib/ciam/types.ts';
 import type { QueueDeps } from '../../lib/queue/handler.ts';
@@ -32,6 +32,15 @@ export interface StackQueueOptions {
   deps?: Partial<QueueDeps>;
   /** The redrive policy's maxReceiveCount, also given to the consumer. Default 5. */
   maxReceiveCount?: number;
+  /**
+   * The queues' clock (visibility, deduplication window). A test that sends the same events again
+   * on purpose moves it past the five-minute window instead of waiting it out.
+   */
+  now?: () => number;
+  /** How often the poller looks for messages when it found none. Default 50 ms. */
+  pollIntervalMs?: number;
+  /** Messages per batch (the event source mapping's batchSize). Default 10. */
+  batchSize?: number;
 }
 
 export interface Stack {
@@ -56,6 +65,14 @@ export interface StackOptions {
   host?: string;
   /** The queue between the webhook function and the queue function (`delivery: "queued"`). */
   queue?: StackQueueOptions;
+  /** Replaces emulator/seed.json; `reset()` restores this one. */
+  seed?: Seed;
+  /**
+   * CIAM's requests per second per action, for the emulator and for the adapter's own limiter
+   * (both functions). Default 20, as CIAM. Tests that replay thousands of deliveries to prove
+   * something other than rate limiting raise it.
+   */
+  ciamRatePerSecond?: number;
 }
 
 /** POSTs a JSON body to the demo `hmac` connection, signed with the demo secret. */
@@ -74,7 +91,11 @@ export const postToDemoHmac = (baseUrl: string, body: string): Promise<Response>
  * between them), against a fresh emulator, behind the local API Gateway over real HTTP.
  */
 export const startStack = async (options: StackOptions = {}): Promise<Stack> => {
-  const emulator = await startEmulator({ port: 0 });
+  const emulator = await startEmulator({
+    port: 0,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.ciamRatePerSecond === undefined ? {} : { rateLimit: options.ciamRatePerSecond }),
+  });
   const dir = mkdtempSync(join(tmpdir(), 'ciam-stack-'));
   const configPath = join(dir, 'config.json');
   const secretsPath = join(dir, 'secrets.json');
@@ -89,14 +110,25 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
       ADAPTER_CONFIG: configPath,
       ADAPTER_SECRETS_FILE: secretsPath,
       CIAM_ENDPOINT: emulator.url,
+      ...(options.ciamRatePerSecond === undefined
+        ? {}
+        : { CIAM_RATE_LIMIT_PER_SECOND: String(options.ciamRatePerSecond) }),
     },
     ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
+    ...(options.ciamRatePerSecond === undefined
+      ? {}
+      : { consumerRatePerSecond: options.ciamRatePerSecond }),
     ...(options.deps === undefined ? {} : { webhook: options.deps }),
     ...(options.queue?.deps === undefined ? {} : { consumer: options.queue.deps }),
     ...(options.queue?.producer === undefined ? {} : { producer: options.queue.producer }),
     ...(options.queue?.maxReceiveCount === undefined
       ? {}
       : { maxReceiveCount: options.queue.maxReceiveCount }),
+    ...(options.queue?.now === undefined ? {} : { queueNow: options.queue.now }),
+    ...(options.queue?.pollIntervalMs === undefined
+      ? {}
+      : { pollIntervalMs: options.queue.pollIntervalMs }),
+    ...(options.queue?.batchSize === undefined ? {} : { batchSize: options.queue.batchSize }),
     onPollerError: (error, batch) => pollerErrors.push({ error, ...batch }),
   });
   const server = await startLocalServer({
