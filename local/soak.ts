@@ -408,6 +408,17 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
       if (newest !== undefined && compareChanges(change, newest) < 0) {
         if (before > 0) duplicatesAppliedLate += 1;
         else outOfOrder += 1;
+        if (options.debug) {
+          log(
+            JSON.stringify({
+              user: change.user,
+              field,
+              wrote: `${change.connection}/${change.id}`,
+              over: `${newest.connection}/${newest.id}`,
+              again: before > 0,
+            }),
+          );
+        }
       }
       if (newest === undefined || compareChanges(change, newest) > 0) {
         newestWritten.set(slot, change);
