@@ -30,6 +30,10 @@ const opt = (shape: Shape) => ({ shape });
 
 const memberMap = object({ Name: req(string), Value: req(string), Type: opt(string) });
 const pageable = object({ PageSize: req(integer), PageNumber: req(integer) });
+/** ListUser's and ListUserGroups' filter; which keys a store accepts is its business. */
+const listFilters = opt(
+  arrayOf(object({ Key: opt(string), Values: opt(arrayOf(string)), Logic: opt(boolean) })),
+);
 
 const profileFields = {
   Nickname: opt(string),
@@ -90,11 +94,10 @@ export const ACTION_PARAMS: Readonly<Record<string, Fields>> = {
   ListUser: {
     UserStoreId: req(string),
     Pageable: req(pageable),
-    Filters: opt(
-      arrayOf(object({ Key: opt(string), Values: opt(arrayOf(string)), Logic: opt(boolean) })),
-    ),
+    Filters: listFilters,
     Original: opt(boolean),
   },
+  ListUserGroups: { UserStoreId: req(string), Pageable: req(pageable), Filters: listFilters },
 };
 
 const typeName = (shape: Shape): string =>

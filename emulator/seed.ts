@@ -11,10 +11,16 @@ export interface SeedCredential {
   Token?: string;
 }
 
+/** A user group in CIAM's `UserGroup` shape (`UserStoreId` and `TenantId` come from its store). */
 export interface SeedUserGroup {
   UserGroupId: string;
+  /** CIAM requires a name on CreateUserGroup and keeps names unique per user store. */
   DisplayName?: string;
   Description?: string;
+  /** Epoch milliseconds. */
+  CreatedDate?: number;
+  /** Epoch milliseconds; CIAM spells it so for groups (users have `LastModifiedDate`). */
+  LastModifyDate?: number;
 }
 
 /** A user as stored, in CIAM's response shape (`UserGroups`, `UserOrgs`, `CustomAttributes`). */
@@ -42,6 +48,8 @@ export interface SeedUser {
 
 export interface SeedUserStore {
   UserStoreId: string;
+  /** Shown as `TenantId` on the store's user groups. */
+  TenantId?: string;
   UserGroups?: SeedUserGroup[];
   Users?: SeedUser[];
 }
@@ -79,13 +87,20 @@ const SEED_SCHEMA = {
         required: ['UserStoreId'],
         properties: {
           UserStoreId: nonEmpty,
+          TenantId: nonEmpty,
           UserGroups: {
             type: 'array',
             items: {
               type: 'object',
               additionalProperties: false,
               required: ['UserGroupId'],
-              properties: { UserGroupId: nonEmpty, DisplayName: str, Description: str },
+              properties: {
+                UserGroupId: nonEmpty,
+                DisplayName: str,
+                Description: str,
+                CreatedDate: int,
+                LastModifyDate: int,
+              },
             },
           },
           Users: {
@@ -160,6 +175,10 @@ const seedConsistencyProblems = (seed: Seed): string[] => {
     const groups = new Set((store.UserGroups ?? []).map((g) => g.UserGroupId));
     for (const id of duplicates((store.UserGroups ?? []).map((g) => g.UserGroupId))) {
       problems.push(`${base}/UserGroups: duplicate UserGroupId ${id}`);
+    }
+    // CIAM refuses a second group of the same name (FailedOperation.UserGroupNameAlreadyExists).
+    for (const name of duplicates((store.UserGroups ?? []).map((g) => g.DisplayName))) {
+      problems.push(`${base}/UserGroups: duplicate DisplayName ${name}`);
     }
     const users = store.Users ?? [];
     for (const id of duplicates(users.map((u) => u.UserId))) {

@@ -22,7 +22,7 @@ export type { StoreView } from './store.ts';
 
 export const EMULATOR_VERSION = '2022-03-31';
 export const EMULATOR_REGION = 'ap-singapore';
-/** TC3 POST limit (reference §2). */
+/** The largest body a TC3-signed POST may carry. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const MAX_ADMIN_BODY_BYTES = 64 * 1024;
 const MAX_CALLS = 10_000;
@@ -39,7 +39,6 @@ const UNEMULATED_ACTIONS = new Set([
   'LinkAccount',
   'ListJobs',
   'ListLogMessageByCondition',
-  'ListUserGroups',
   'ListUserStore',
   'ResetPassword',
   'SetPassword',
@@ -181,6 +180,8 @@ const dispatch = (store: CiamStore, action: string, params: Record<string, unkno
       return store.describeUser(params);
     case 'ListUser':
       return store.listUser(params);
+    case 'ListUserGroups':
+      return store.listUserGroups(params);
     default:
       throw new ApiError('InvalidAction', `The requested action \`${action}\` does not exist.`);
   }
@@ -435,6 +436,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       userStoreIds: () => store.userStoreIds(),
       listUsers: (userStoreId) => store.listUsers(userStoreId),
       getUser: (userStoreId, userId) => store.getUser(userStoreId, userId),
+      listGroups: (userStoreId) => store.listGroups(userStoreId),
     },
     get calls() {
       return calls;

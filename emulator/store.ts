@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { CiamUser, MemberMap } from '../lib/ciam/types.ts';
+import type { CiamUser, MemberMap, UserGroup } from '../lib/ciam/types.ts';
 import { codePointLength, INDEXED_ATTRIBUTE_MAX_CHARS } from '../lib/ciam/update-user-fields.ts';
 import { ApiError } from './api-error.ts';
 import type { Seed, SeedUser, SeedUserGroup } from './seed.ts';
 
-/** Default phone rule: E.164 or a mainland 11-digit mobile number (reference §4.3, [U]). */
+/** Default phone rule: E.164 or a mainland 11-digit mobile number (CIAM documents no format). */
 export const DEFAULT_PHONE_REGEX = '^(?:\\+[1-9]\\d{6,14}|1\\d{10})$';
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PAGE_SIZE_MAX = 1000;
@@ -53,21 +53,28 @@ type StoredUser = SeedUser & { UserStoreId: string };
 
 interface StoreState {
   id: string;
+  tenantId: string | undefined;
   groups: Map<string, SeedUserGroup>;
   users: StoredUser[];
 }
 
-export interface PageResult {
+interface Page<T> {
   Total: number;
   Pageable: { PageSize: number; PageNumber: number };
-  Content: CiamUser[];
+  Content: T[];
 }
+
+export type PageResult = Page<CiamUser>;
+export type GroupPageResult = Page<UserGroup>;
+
+type ListFilter = { Key?: string; Values?: string[]; Logic?: boolean };
 
 /** Read-only view handed out for debugging; every call returns copies. */
 export interface StoreView {
   userStoreIds(): string[];
   listUsers(userStoreId: string): CiamUser[];
   getUser(userStoreId: string, userId: string): CiamUser | undefined;
+  listGroups(userStoreId: string): UserGroup[];
 }
 
 const maskPhone = (phone: string): string => {
@@ -115,6 +122,7 @@ export class CiamStore implements StoreView {
         s.UserStoreId,
         {
           id: s.UserStoreId,
+          tenantId: s.TenantId,
           groups: new Map((s.UserGroups ?? []).map((g) => [g.UserGroupId, structuredClone(g)])),
           users: (s.Users ?? []).map((u) => ({
             ...structuredClone(u),
@@ -140,6 +148,11 @@ export class CiamStore implements StoreView {
     return store && user ? this.#present(store, user, true) : undefined;
   }
 
+  listGroups(userStoreId: string): UserGroup[] {
+    const store = this.#stores.get(userStoreId);
+    return store ? [...store.groups.values()].map((g) => presentGroup(store, g)) : [];
+  }
+
   updateUser(params: Params): CiamUser {
     const store = this.#store(params);
     const user = this.#user(store, params);
@@ -151,7 +164,7 @@ export class CiamStore implements StoreView {
     return this.#present(store, next, true);
   }
 
-  /** `Status` ∈ NORMAL, LOCK, FREEZE (tencent-cloud-api.md §4.2), with CIAM's codes otherwise. */
+  /** `Status` ∈ NORMAL, LOCK, FREEZE, with CIAM's codes otherwise. */
   updateUserStatus(params: Params): void {
     const store = this.#store(params);
     const user = this.#user(store, params);
@@ -248,11 +261,7 @@ export class CiamStore implements StoreView {
 
   listUser(params: Params): PageResult {
     const store = this.#store(params);
-    const filters = (params.Filters ?? []) as Array<{
-      Key?: string;
-      Values?: string[];
-      Logic?: boolean;
-    }>;
+    const filters = (params.Filters ?? []) as ListFilter[];
     const predicates = filters.map((f) => {
       const test = listPredicate(f.Key, f.Values ?? []);
       return (u: StoredUser) => test(u) === (f.Logic ?? true);
@@ -262,6 +271,18 @@ export class CiamStore implements StoreView {
       store.users.filter((u) => predicates.every((p) => p(u))),
       params,
     );
+  }
+
+  /** The store's groups in the order they were seeded, filtered and paged as ListUser pages. */
+  listUserGroups(params: Params): GroupPageResult {
+    const store = this.#store(params);
+    const filters = (params.Filters ?? []) as ListFilter[];
+    const predicates = filters.map((f) => {
+      const test = groupPredicate(f.Key, f.Values ?? []);
+      return (g: SeedUserGroup) => test(g) === (f.Logic ?? true);
+    });
+    const groups = [...store.groups.values()].filter((g) => predicates.every((p) => p(g)));
+    return pageOf(groups, params, (g) => presentGroup(store, g));
   }
 
   #store(params: Params): StoreState {
@@ -327,7 +348,7 @@ export class CiamStore implements StoreView {
     }
   }
 
-  /** Omitted = unchanged, provided = set, lists replaced whole (reference §4.1 [U]). */
+  /** Omitted = unchanged, provided = set, lists replaced whole (assumed: CIAM does not say). */
   #apply(user: StoredUser, params: Params): void {
     for (const field of STRING_ATTRIBUTES) {
       const value = str(params, field);
@@ -350,19 +371,7 @@ export class CiamStore implements StoreView {
   }
 
   #page(store: StoreState, users: StoredUser[], params: Params): PageResult {
-    const { PageSize, PageNumber } = params.Pageable as { PageSize: number; PageNumber: number };
-    if (PageSize < 1 || PageSize > PAGE_SIZE_MAX) {
-      fail('InvalidParameterValue', `Pageable.PageSize must be between 1 and ${PAGE_SIZE_MAX}.`);
-    }
-    if (PageNumber < 1) fail('InvalidParameterValue', 'Pageable.PageNumber starts at 1.');
-    const start = (PageNumber - 1) * PageSize;
-    return {
-      Total: users.length,
-      Pageable: { PageSize, PageNumber },
-      Content: users
-        .slice(start, start + PageSize)
-        .map((u) => this.#present(store, u, params.Original === true)),
-    };
+    return pageOf(users, params, (u) => this.#present(store, u, params.Original === true));
   }
 
   #present(store: StoreState, user: StoredUser, original: boolean): CiamUser {
@@ -377,6 +386,50 @@ export class CiamStore implements StoreView {
     return out;
   }
 }
+
+/** One 1-based page of `items` and the total of them all. */
+const pageOf = <T, R>(items: T[], params: Params, present: (item: T) => R): Page<R> => {
+  const { PageSize, PageNumber } = params.Pageable as { PageSize: number; PageNumber: number };
+  if (PageSize < 1 || PageSize > PAGE_SIZE_MAX) {
+    fail('InvalidParameterValue', `Pageable.PageSize must be between 1 and ${PAGE_SIZE_MAX}.`);
+  }
+  if (PageNumber < 1) fail('InvalidParameterValue', 'Pageable.PageNumber starts at 1.');
+  const start = (PageNumber - 1) * PageSize;
+  return {
+    Total: items.length,
+    Pageable: { PageSize, PageNumber },
+    Content: items.slice(start, start + PageSize).map(present),
+  };
+};
+
+const presentGroup = (store: StoreState, group: SeedUserGroup): UserGroup => ({
+  UserGroupId: group.UserGroupId,
+  ...(group.DisplayName === undefined ? {} : { DisplayName: group.DisplayName }),
+  ...(group.Description === undefined ? {} : { Description: group.Description }),
+  UserStoreId: store.id,
+  ...(store.tenantId === undefined ? {} : { TenantId: store.tenantId }),
+  ...(group.CreatedDate === undefined ? {} : { CreatedDate: group.CreatedDate }),
+  ...(group.LastModifyDate === undefined ? {} : { LastModifyDate: group.LastModifyDate }),
+});
+
+/**
+ * ListUserGroups filter keys: only `condition` is documented, its values matching a group's id
+ * or name. The match mode is not documented; this one is the loosest plausible (any value a
+ * case-insensitive part of either), so a client that needs an exact name must check it itself.
+ */
+const groupPredicate = (
+  key: string | undefined,
+  values: string[],
+): ((group: SeedUserGroup) => boolean) => {
+  if (!key)
+    return fail('MissingParameter', 'The request is missing a required parameter `Filters.N.Key`.');
+  if (key !== 'condition') return fail('InvalidParameterValue', `Unsupported filter Key ${key}.`);
+  const needles = values.map((v) => v.toLowerCase());
+  return (g) =>
+    [g.UserGroupId, g.DisplayName].some(
+      (field) => field !== undefined && needles.some((n) => field.toLowerCase().includes(n)),
+    );
+};
 
 const userProperty = (user: StoredUser, key: string): unknown =>
   (user as unknown as Record<string, unknown>)[upperFirst(key)];
@@ -453,7 +506,7 @@ const sortUsers = (users: StoredUser[], sort: { PropertyKey: string; Order: stri
   return [...users].sort((a, b) => sign * compare(key(a), key(b)));
 };
 
-/** ListUser filter keys (reference §4.2); other keys compare a same-named string attribute. */
+/** ListUser's documented filter keys; other keys compare a same-named string attribute. */
 const listPredicate = (
   key: string | undefined,
   values: string[],
@@ -467,7 +520,11 @@ const listPredicate = (
         (field) => field !== undefined && needles.some((n) => field.toLowerCase().includes(n)),
       );
   }
-  if (key === 'userGroup') return (u) => (u.UserGroups ?? []).some((g) => values.includes(g));
+  // The group key was `userGroupId` in CIAM's API description until it became `userGroup`; a
+  // client written against either keeps working here.
+  if (key === 'userGroup' || key === 'userGroupId') {
+    return (u) => (u.UserGroups ?? []).some((g) => values.includes(g));
+  }
   if (key === 'userOrg') return (u) => (u.UserOrgs ?? []).some((o) => values.includes(o));
   const field = upperFirst(key);
   if (!(STRING_ATTRIBUTES as readonly string[]).includes(field) || lowerFirst(field) !== key) {

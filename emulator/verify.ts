@@ -100,7 +100,7 @@ const equalSecret = (a: string, b: string): boolean => {
 
 /**
  * Verifies a TC3-HMAC-SHA256 request the way the API gateway documents it. Checks run in the
- * order of reference §6, so each failure maps to exactly one AuthFailure code.
+ * order the gateway's error codes imply, so each failure maps to exactly one AuthFailure code.
  */
 export const verifyTc3Request = (input: VerifyInput): VerifyResult => {
   const authorization = headerValue(input.headers, 'authorization');

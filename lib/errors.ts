@@ -21,6 +21,11 @@ export interface ErrorSpec {
 export const ERRORS = {
   // Inbound request problems: never reach CIAM, and the same bytes can never succeed.
   CONNECTION_NOT_FOUND: { statusCode: 404, retryable: false },
+  /**
+   * The connection accepts requests only from its `allowedSourceIps`, and this one came from
+   * elsewhere. Checked before any secret is read.
+   */
+  SOURCE_IP_NOT_ALLOWED: { statusCode: 403, retryable: false },
   METHOD_NOT_ALLOWED: { statusCode: 405, retryable: false },
   SIGNATURE_INVALID: { statusCode: 401, retryable: false },
   PAYLOAD_TOO_LARGE: { statusCode: 413, retryable: false },

@@ -155,7 +155,8 @@ const snapshot = async (tencent: TencentClient, userStoreId: string) => {
   }
 };
 
-const WATERMARK = /^adapter_watermark/;
+// The adapter's own bookkeeping (field clocks, and the marks of earlier versions).
+const BOOKKEEPING = /^adapter_(field_clocks|watermark)/;
 const SHOWN = [
   'UserName',
   'Nickname',
@@ -169,7 +170,7 @@ const SHOWN = [
   'IndexedAttribute5',
 ] as const;
 
-/** The fields a reader cares about; custom attributes as name=value, the watermark left out. */
+/** The fields a reader cares about; custom attributes as name=value, the clocks left out. */
 const view = (user: User | undefined): Record<string, string> => {
   const fields: Record<string, string> = {};
   if (user === undefined) return fields;
@@ -179,7 +180,7 @@ const view = (user: User | undefined): Record<string, string> => {
   }
   const custom = (user.CustomizationAttributes ?? []) as { Name: string; Value: unknown }[];
   for (const attribute of custom) {
-    if (!WATERMARK.test(attribute.Name)) fields[attribute.Name] = String(attribute.Value);
+    if (!BOOKKEEPING.test(attribute.Name)) fields[attribute.Name] = String(attribute.Value);
   }
   return fields;
 };

@@ -174,6 +174,18 @@ const readBody = (req: IncomingMessage, limit: number): Promise<BodyResult> =>
   });
 
 /**
+ * The TCP peer, as API Gateway reports it in `requestContext.http.sourceIp`: the address the
+ * connection came from, never a header the caller wrote (`x-forwarded-for` is not read). A
+ * dual-stack listener sees IPv4 peers as `::ffff:a.b.c.d`; API Gateway reports them as `a.b.c.d`.
+ * A socket already gone has no peer: an empty string, which no allow-list admits.
+ */
+const sourceIpOf = (req: IncomingMessage): string => {
+  const address = req.socket.remoteAddress ?? '';
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  return mapped?.[1] ?? address;
+};
+
+/**
  * Builds the event API Gateway's HTTP API (payload 2.0) would send for a request matched to
  * `route`: lower-cased headers with duplicates joined by commas, text bodies as strings and
  * anything else base64-encoded. `pathParameters` are already decoded.
@@ -216,7 +228,7 @@ export const toHttpApiEvent = (
         method,
         path: rawPath,
         protocol: `HTTP/${req.httpVersion}`,
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        sourceIp: sourceIpOf(req),
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
@@ -421,8 +433,10 @@ export const startLocalServer = async (options: LocalServerOptions): Promise<Loc
   });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const host = options.host ?? '127.0.0.1';
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    // An IPv6 host (`::` for dual stack, `::1`) goes in brackets in a URL.
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import { startEmulator } from '../emulator/server.ts';
 import type { WebhookSourceType } from '../lib/config/types.ts';
 import { createRuntime } from '../lib/runtime/index.ts';
 import { webhookDeps } from '../lib/runtime/webhook.ts';
@@ -169,18 +170,44 @@ const queueBatch = async (
     now: () => at,
     visibilityTimeoutSeconds: 360,
   });
-  const runtime = createRuntime(
-    { ADAPTER_CONFIG: options.configFile, ADAPTER_SECRETS_FILE: options.secretsFile },
-    {
-      queue,
-      now: () => at,
-      // Queued delivery never calls CIAM from the webhook; fail loudly if that changes.
-      fetch: () => Promise.reject(new Error('no CIAM call expected while enqueueing')),
-      logger: new Logger({ logLevel: 'SILENT' }),
-      recordOutcome: () => {},
-    },
-  );
-  const webhook = createWebhookHandler(webhookDeps(runtime));
+  // Time runs on from `at` for the webhook function: its CIAM rate limiter waits on a moving clock.
+  const startedAt = Date.now();
+  const clock = () => at + (Date.now() - startedAt);
+  // The producer looks each user up in CIAM (the user names the FIFO group): an emulator of its
+  // own, with the demo seed, on the same clock so the signed calls are in its window.
+  const emulator = await startEmulator({ port: 0, now: clock });
+  try {
+    const runtime = createRuntime(
+      {
+        ADAPTER_CONFIG: options.configFile,
+        ADAPTER_SECRETS_FILE: options.secretsFile,
+        CIAM_ENDPOINT: emulator.url,
+      },
+      {
+        queue,
+        now: clock,
+        fetch,
+        logger: new Logger({ logLevel: 'SILENT' }),
+        recordOutcome: () => {},
+      },
+    );
+    await sendQueuedDeliveries(createWebhookHandler(webhookDeps(runtime)), clerk, secret, sign, at);
+  } finally {
+    await emulator.close();
+  }
+  return queue.toSqsEvent(queue.receive({ max: 10 }), {
+    queueArn: QUEUE_ARN,
+    region: 'ap-southeast-1',
+  });
+};
+
+const sendQueuedDeliveries = async (
+  webhook: ReturnType<typeof createWebhookHandler>,
+  clerk: Event,
+  secret: string,
+  sign: Signer,
+  at: number,
+): Promise<void> => {
   const payload = JSON.parse(clerk.body ?? '{}') as {
     timestamp: number;
     data: Record<string, unknown>;
@@ -230,10 +257,6 @@ const queueBatch = async (
       throw new Error(`clerk-queued answered ${reply.statusCode}: ${reply.body}`);
     }
   }
-  return queue.toSqsEvent(queue.receive({ max: 10 }), {
-    queueArn: QUEUE_ARN,
-    region: 'ap-southeast-1',
-  });
 };
 
 /** File name (in `events/`) → event. */

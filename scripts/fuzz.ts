@@ -1,12 +1,18 @@
 // `npm run fuzz`: hostile requests against `npm start`'s stack (emulator, local API Gateway, both
 // functions) on free ports, generated with fast-check from a printed seed (FUZZ_SEED to replay).
-// None is validly signed, so none may reach CIAM. Prints
-// `FUZZ requests=<n> status_5xx=<n> no_code=<n> upstream_calls=<n> crashes=<n>` and exits
-// non-zero unless the last four are 0. On a terminal, stderr shows how far it is
-// (scripts/progress.ts).
+// None is validly signed, so none may reach CIAM. Every connection of config/local.json also has
+// an allow-listed twin (`<id>-ip`, only 127.0.0.1 and ::1), and some requests come from other
+// loopback addresses (127.0.0.2–254), which those twins must refuse 403 before anything else.
+// Prints `FUZZ requests=<n> status_5xx=<n> no_code=<n> upstream_calls=<n> crashes=<n>` and exits
+// non-zero unless the last four are 0 and no refused address got past an allow-list. On a
+// terminal, stderr shows how far it is (scripts/progress.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { createProgress } from './progress.ts';
@@ -24,6 +30,24 @@ const freePort = () =>
   });
 
 const CONNECTIONS = ['clerk', 'clerk-queued', 'workos', 'auth0', 'hmac', 'okta', 'nope', ''];
+const LOCAL_CONFIG = fileURLToPath(new URL('../config/local.json', import.meta.url));
+const localConnections = (): Array<Record<string, unknown>> =>
+  (
+    JSON.parse(readFileSync(LOCAL_CONFIG, 'utf8')) as {
+      connections: Array<Record<string, unknown>>;
+    }
+  ).connections;
+/** The twins' suffix: the same connection, accepting only the fuzzer's own address. */
+const FENCED = '-ip';
+const ALLOWED_SOURCES = ['127.0.0.1/32', '::1/128'];
+const FENCED_PATHS = localConnections().flatMap((connection) => {
+  const id = `${String(connection.id)}${FENCED}`;
+  return connection.source === 'scim'
+    ? [`/scim/v2/${id}/Users`, `/scim/v2/${id}/Users/some-id`]
+    : [`/webhooks/${id}`];
+});
+/** Bodies sent from refused addresses stay under the body limit, so only the address decides. */
+const REFUSED_BODY_MAX = 64 * 1024;
 const WRONG_SECRET = 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 const deep = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
@@ -43,6 +67,7 @@ const jsonish = fc.oneof(
 );
 const path = fc.oneof(
   fc.constantFrom(...CONNECTIONS).map((id) => `/webhooks/${id}`),
+  fc.constantFrom(...FENCED_PATHS, '/scim/v2/scim/Users', '/scim/v2/scim/Users/some-id'),
   fc
     .constantFrom('%', '%zz', '%E0%A4%A', '%00', '%2F..%2F', '..', '%C0%AF', '%ff%fe')
     .map((bad) => `/webhooks/${bad}`),
@@ -108,7 +133,83 @@ const signatureFor = (kind: string, id: string, ts: number, body: string): strin
   }
 };
 
-const requestArb = fc.record({ path, method, body: jsonish, headers });
+type HeaderSample = typeof headers extends fc.Arbitrary<infer T> ? T : never;
+
+// Mostly from the fuzzer's own address; one request in four from elsewhere on the loopback, and
+// those mostly to an allow-listed twin.
+const refusedAddress = fc.integer({ min: 2, max: 254 }).map((n) => `127.0.0.${n}`);
+const requestArb: fc.Arbitrary<{
+  path: string;
+  method: string;
+  body: string;
+  headers: HeaderSample;
+  from?: string;
+}> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ path, method, body: jsonish, headers }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      path: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...FENCED_PATHS) }, path),
+      method,
+      body: jsonish,
+      headers,
+      from: refusedAddress,
+    }),
+  },
+);
+
+/** `npm start`'s config with an allow-listed twin of every connection. */
+const fuzzConfig = (): unknown => {
+  const local = JSON.parse(readFileSync(LOCAL_CONFIG, 'utf8')) as Record<string, unknown>;
+  const connections = localConnections();
+  return {
+    ...local,
+    connections: [
+      ...connections,
+      ...connections.map((connection) => ({
+        ...connection,
+        id: `${String(connection.id)}${FENCED}`,
+        allowedSourceIps: ALLOWED_SOURCES,
+      })),
+    ],
+  };
+};
+
+/** A fenced twin's path (its connection refuses every address but the fuzzer's own). */
+const isFenced = (target: string): boolean => FENCED_PATHS.includes(target);
+
+interface Answer {
+  status: number;
+  text: string;
+}
+
+/** One request from `localAddress` (fetch cannot choose it), over its own connection. */
+const sendFrom = (
+  url: string,
+  localAddress: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+): Promise<Answer> =>
+  new Promise((resolve, reject) => {
+    let answer: Answer | undefined;
+    // A stated length, as fetch sends: Node sends DELETE and OPTIONS bodies without one otherwise.
+    const length = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+    const options = { method, headers: { ...headers, ...length }, localAddress, agent: false };
+    const req = request(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      answer = { status: res.statusCode ?? 0, text: '' };
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+    });
+    // Once the answer's head is in, a socket that breaks is the server closing, not a crash (the
+    // stand-in's answer to oversized headers carries a body even for HEAD, which Node's strict
+    // parser calls malformed; fetch ignores it).
+    req.on('error', (error) => (answer === undefined ? reject(error) : resolve(answer)));
+    req.end(body);
+  });
 
 export interface FuzzResult {
   requests: number;
@@ -116,6 +217,10 @@ export interface FuzzResult {
   noCode: number;
   upstreamCalls: number;
   crashes: number;
+  /** Requests from a refused address to an allow-listed twin. */
+  refusedSources: number;
+  /** Of those, answered anything but 403 SOURCE_IP_NOT_ALLOWED (or the stand-in's own 413). */
+  refusedLeaks: number;
   examples: string[];
 }
 
@@ -132,11 +237,15 @@ export const runFuzz = async (
   const [port, emulatorPort] = [await freePort(), await freePort()];
   let upstreamCalls = 0;
   let exited = false;
+  const configDir = mkdtempSync(join(tmpdir(), 'fuzz-config-'));
+  const configPath = join(configDir, 'config.json');
+  writeFileSync(configPath, JSON.stringify(fuzzConfig()));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     env: {
       ...process.env,
       PORT: String(port),
       CIAM_EMULATOR_PORT: String(emulatorPort),
+      ADAPTER_CONFIG: configPath,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -176,6 +285,8 @@ export const runFuzz = async (
   let status5xx = 0;
   let noCode = 0;
   let crashes = 0;
+  let refusedSources = 0;
+  let refusedLeaks = 0;
   const examples: string[] = [];
   let next = 0;
   const worker = async () => {
@@ -204,18 +315,43 @@ export const runFuzz = async (
       const withBody = sample.method !== 'GET' && sample.method !== 'HEAD';
       requests += 1;
       try {
-        const res = await fetch(`${base}${sample.path}`, {
-          method: sample.method,
-          headers: hdrs,
-          ...(withBody ? { body: sample.body } : {}),
-        });
-        const text = await res.text();
+        let res: Answer;
+        if (sample.from === undefined) {
+          const answer = await fetch(`${base}${sample.path}`, {
+            method: sample.method,
+            headers: hdrs,
+            ...(withBody ? { body: sample.body } : {}),
+          });
+          res = { status: answer.status, text: await answer.text() };
+        } else {
+          const body = withBody ? sample.body.slice(0, REFUSED_BODY_MAX) : undefined;
+          res = await sendFrom(`${base}${sample.path}`, sample.from, sample.method, hdrs, body);
+        }
+        const text = res.text;
         if (res.status >= 500) status5xx += 1;
         let code: unknown;
         try {
           code = (JSON.parse(text) as { code?: unknown }).code;
         } catch {
           code = undefined;
+        }
+        if (sample.from !== undefined && isFenced(sample.path)) {
+          refusedSources += 1;
+          // HEAD answers carry no body: the status alone says it. Oversized bodies and headers
+          // are refused by the API Gateway stand-in before any function runs.
+          const refused =
+            (res.status === 403 &&
+              (sample.method === 'HEAD' || code === 'SOURCE_IP_NOT_ALLOWED')) ||
+            res.status === 413 ||
+            res.status === 431;
+          if (!refused) {
+            refusedLeaks += 1;
+            if (examples.length < 5) {
+              examples.push(
+                `from ${sample.from} ${sample.method} ${sample.path} -> ${res.status} ${text.slice(0, 120)}`,
+              );
+            }
+          }
         }
         // Every refusal names its code; HEAD answers carry no body by definition.
         if (res.status >= 400 && sample.method !== 'HEAD' && typeof code !== 'string') noCode += 1;
@@ -244,7 +380,17 @@ export const runFuzz = async (
   if (exited) crashes += 1;
   child.kill('SIGTERM');
   if (!exited) await new Promise((resolve) => child.once('exit', resolve));
-  return { requests, status5xx, noCode, upstreamCalls, crashes, examples };
+  rmSync(configDir, { recursive: true, force: true });
+  return {
+    requests,
+    status5xx,
+    noCode,
+    upstreamCalls,
+    crashes,
+    refusedSources,
+    refusedLeaks,
+    examples,
+  };
 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -256,7 +402,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   progress.clear();
   for (const example of r.examples) console.log(`  ${example}`);
   console.log(
+    `  ${r.refusedSources} from refused addresses to allow-listed connections, ${r.refusedLeaks} not refused`,
+  );
+  console.log(
     `FUZZ requests=${r.requests} status_5xx=${r.status5xx} no_code=${r.noCode} upstream_calls=${r.upstreamCalls} crashes=${r.crashes}`,
   );
-  process.exit(r.status5xx + r.noCode + r.upstreamCalls + r.crashes === 0 ? 0 : 1);
+  const failures = r.status5xx + r.noCode + r.upstreamCalls + r.crashes + r.refusedLeaks;
+  process.exit(failures === 0 ? 0 : 1);
 }

@@ -2,14 +2,15 @@ import type { IgnoredReason, UserChange } from '../change.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
 import { mergeCustomAttributes } from './custom-attributes.ts';
 import {
-  CLOCKED_FIELDS,
-  type ClockField,
-  customField,
+  clockFieldsOf,
+  compactMemberships,
   encodeClocks,
   type FieldName,
   type FieldVerdict,
   MAX_CLOCKS_CHARS,
+  type MembershipChange,
   planFieldWrite,
+  planMemberships,
 } from './field-clocks.ts';
 import type { ResolvableConnection, UserResolver } from './resolve.ts';
 import { clockOf, readClocks, type StaleGuard } from './stale-guard.ts';
@@ -28,7 +29,17 @@ export type ChangeRef = Pick<UserChange, 'eventId' | 'eventType' | 'occurredAt' 
 export interface PlannedUpdate {
   change: ChangeRef;
   draft: UpdateUserDraft;
+  /** Group memberships the change sets, by CIAM group id, each merged into the user's groups. */
+  memberships?: readonly MembershipChange[];
 }
+
+/**
+ * Membership clocks older than this are folded into one floor clock (compactMemberships), so a
+ * user in many groups keeps a short encoding. 30 days: longer than any path a change can take to
+ * arrive: the longest sender retry schedule (Standard Webhooks' example, about 3 days), then up
+ * to 4 days in the queue and 14 in the dead-letter queue before a redrive.
+ */
+export const MEMBERSHIP_HORIZON_MS = 30 * 24 * 60 * 60 * 1000;
 
 export interface AppliedUpdate {
   /** `partial`: some of the fields the change carried were newer than the user's, some not. */
@@ -79,13 +90,6 @@ export interface ApplyDeps {
 
 const unlocked: KeyedLock = (_key, task) => task();
 
-const clockFieldsOf = (draft: UpdateUserDraft): ClockField[] => {
-  const fields: ClockField[] = [];
-  for (const field of CLOCKED_FIELDS) if (draft[field] !== undefined) fields.push(field);
-  for (const item of draft.CustomizationAttributes ?? []) fields.push(customField(item.Name));
-  return fields;
-};
-
 /** A change that set nothing: a redelivery is a duplicate, else the first reason that held. */
 const skipReason = (skipped: readonly SkippedField[]): SkippedUpdate['reason'] => {
   if (skipped.some(({ verdict }) => verdict === 'duplicate')) return 'duplicate';
@@ -111,6 +115,7 @@ export const applyUpdate = async (
   options: CallOptions = {},
 ): Promise<ApplyResult> => {
   const { change, draft } = planned;
+  const memberships = planned.memberships ?? [];
   const lock = deps.lock ?? unlocked;
   const guard = target.guard;
   const clock = guard === undefined ? undefined : clockOf(guard, change);
@@ -118,7 +123,8 @@ export const applyUpdate = async (
     // Sources always set an ISO time; a bad one here is our bug, not the sender's.
     throw new AdapterError('INTERNAL', 'The change has no valid occurredAt');
   }
-  const needsRead = guard !== undefined || draft.CustomizationAttributes !== undefined;
+  const needsRead =
+    guard !== undefined || draft.CustomizationAttributes !== undefined || memberships.length > 0;
 
   const readUser = async (userId: string): Promise<CiamUser> => {
     const { User } = await deps.ciam.describeUserById(
@@ -137,7 +143,19 @@ export const applyUpdate = async (
       if (guard !== undefined && clock !== undefined) {
         const user = await readUser(userId);
         const current = readClocks(user.CustomAttributes, guard, clockFieldsOf(draft));
-        const plan = planFieldWrite(draft, clock, current, guard.authorityOf);
+        const fieldPlan = planFieldWrite(draft, clock, current, guard.authorityOf);
+        const groupPlan = planMemberships(
+          memberships,
+          clock,
+          fieldPlan.clocks,
+          guard.authorityOf,
+          user.UserGroups ?? [],
+        );
+        const plan = {
+          draft: fieldPlan.draft,
+          written: [...fieldPlan.written, ...groupPlan.written],
+          skipped: [...fieldPlan.skipped, ...groupPlan.skipped],
+        };
         if (plan.written.length === 0) {
           return {
             status: 'ignored',
@@ -147,7 +165,8 @@ export const applyUpdate = async (
             skipped: plan.skipped,
           };
         }
-        const encoded = encodeClocks(plan.clocks);
+        const clocks = compactMemberships(groupPlan.clocks, clock.at - MEMBERSHIP_HORIZON_MS);
+        const encoded = encodeClocks(clocks);
         if (encoded.length > MAX_CLOCKS_CHARS) {
           throw new AdapterError(
             'CLOCKS_TOO_LONG',
@@ -158,6 +177,7 @@ export const applyUpdate = async (
         // Object.assign, not `{ ...draft, UserId }`: a property added after a spread gives every
         // request object its own hidden class on Node 20 (V8 11), old-space garbage.
         request = Object.assign({}, plan.draft, { UserId: userId });
+        if (groupPlan.groups !== undefined) request.UserGroup = groupPlan.groups;
         request.CustomizationAttributes = mergeCustomAttributes(user.CustomAttributes, [
           ...(plan.draft.CustomizationAttributes ?? []),
           { Name: guard.attribute, Value: encoded, Type: guard.type },
@@ -175,6 +195,15 @@ export const applyUpdate = async (
             user.CustomAttributes,
             draft.CustomizationAttributes ?? [],
           );
+          if (memberships.length > 0) {
+            // No clocks: each membership applies as it comes, still merged into the user's groups.
+            const groups = new Set(user.UserGroups ?? []);
+            for (const { groupId, member } of memberships) {
+              if (member) groups.add(groupId);
+              else groups.delete(groupId);
+            }
+            request.UserGroup = [...groups];
+          }
         }
       }
       let uncertain = false;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { MemberMap } from './types.ts';
 import type { UpdateUserDraft } from './update-user-fields.ts';
 
@@ -24,6 +24,8 @@ export interface Clock {
   connection: string;
   /** eventTag(event id). */
   event: string;
+  /** Group memberships only: whether the change made the user a member (false: a removal). */
+  member?: boolean;
 }
 
 /**
@@ -63,13 +65,22 @@ const FIELD_CODES: Readonly<Record<ClockedField, string>> = {
   IndexedAttribute5: '5',
 };
 
+const IS_CLOCKED = new Set<string>(CLOCKED_FIELDS);
+
 const FIELD_OF_CODE = new Map(
   Object.entries(FIELD_CODES).map(([field, code]) => [code, field as ClockedField]),
 );
 
 const CUSTOM_PREFIX = '~';
+const GROUP_PREFIX = '@';
+/**
+ * The membership floor: the newest membership clock compacted away (see compactMemberships). A
+ * group with no clock of its own has this one.
+ */
+export const MEMBERSHIP_FLOOR: ClockField = '^';
 
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+// One-shot hash: these run on every change, and it is about twice as fast as createHash().
+const digest = (text: string): Buffer => hash('sha256', text, 'buffer');
 
 /**
  * 30 bits of the connection id: the connections of one user store are few, and the config loader
@@ -94,7 +105,23 @@ export const eventTag = (eventId: string): string => {
 export const customTag = (name: string): string =>
   digest(`custom:${name}`).subarray(0, 6).toString('base64url').slice(0, 6);
 
-export const customField = (name: string): ClockField => `${CUSTOM_PREFIX}${customTag(name)}`;
+// Custom attribute names are few and repeat on every change: hashing each once is enough.
+const customFields = new Map<string, ClockField>();
+const MAX_CACHED_NAMES = 1024;
+
+export const customField = (name: string): ClockField => {
+  let field = customFields.get(name);
+  if (field === undefined) {
+    field = `${CUSTOM_PREFIX}${customTag(name)}`;
+    if (customFields.size >= MAX_CACHED_NAMES) customFields.clear();
+    customFields.set(name, field);
+  }
+  return field;
+};
+
+/** A CIAM group membership as a clocked field: `@` + 36 bits of the group id. */
+export const groupField = (groupId: string): ClockField =>
+  `${GROUP_PREFIX}${digest(`group:${groupId}`).subarray(0, 6).toString('base64url').slice(0, 6)}`;
 
 export type FieldClocks = ReadonlyMap<ClockField, Clock>;
 
@@ -111,7 +138,21 @@ export const encodeClocks = (clocks: FieldClocks): string => {
   const distinct: string[] = [];
   const indexOf = new Map<string, number>();
   const fields: string[] = [];
-  for (const field of [...clocks.keys()].sort()) {
+  const custom: ClockField[] = [];
+  const groups: ClockField[] = [];
+  for (const field of clocks.keys()) {
+    if (field.startsWith(CUSTOM_PREFIX)) custom.push(field);
+    else if (field.startsWith(GROUP_PREFIX)) groups.push(field);
+  }
+  // A fixed order (standard fields as listed, then custom ones, then groups, each sorted, then the
+  // membership floor), so equal clocks always encode alike.
+  const order = [
+    ...CLOCKED_FIELDS.filter((field) => clocks.has(field)),
+    ...custom.sort(),
+    ...groups.sort(),
+    ...(clocks.has(MEMBERSHIP_FLOOR) ? [MEMBERSHIP_FLOOR] : []),
+  ];
+  for (const field of order) {
     const clock = clocks.get(field);
     if (clock === undefined) continue;
     const text = `${clock.at.toString(36)}.${clock.connection}.${clock.event}`;
@@ -121,7 +162,13 @@ export const encodeClocks = (clocks: FieldClocks): string => {
       distinct.push(text);
       indexOf.set(text, index);
     }
-    const code = field.startsWith(CUSTOM_PREFIX) ? field : FIELD_CODES[field as ClockedField];
+    const code = field.startsWith(CUSTOM_PREFIX)
+      ? field
+      : field.startsWith(GROUP_PREFIX)
+        ? `${clock.member === false ? '-' : '+'}${field.slice(1)}`
+        : field === MEMBERSHIP_FLOOR
+          ? field
+          : FIELD_CODES[field as ClockedField];
     if (code === undefined) continue;
     fields.push(`${code}${index.toString(36)}`);
   }
@@ -129,7 +176,7 @@ export const encodeClocks = (clocks: FieldClocks): string => {
 };
 
 const CLOCK = /^(-?[0-9a-z]{1,12})\.([A-Za-z0-9_-]{5})\.([A-Za-z0-9_-]{8})$/;
-const FIELD = /^(~[A-Za-z0-9_-]{6}|[upenab1-5])([0-9a-z]{1,2})$/;
+const FIELD = /^(~[A-Za-z0-9_-]{6}|[+-][A-Za-z0-9_-]{6}|\^|[upenab1-5])([0-9a-z]{1,2})$/;
 
 /**
  * Empty when the value is absent or not ours: nothing is then known, and the next change writes
@@ -154,7 +201,12 @@ export const decodeClocks = (value: string | undefined): Map<ClockField, Clock> 
     const [, code = '', index = ''] = match;
     const clock = parsed[Number.parseInt(index, 36)];
     if (clock === undefined) return new Map();
-    const field = code.startsWith(CUSTOM_PREFIX) ? code : FIELD_OF_CODE.get(code);
+    if (code.startsWith('+') || code.startsWith('-')) {
+      clocks.set(`${GROUP_PREFIX}${code.slice(1)}`, { ...clock, member: code.startsWith('+') });
+      continue;
+    }
+    const field =
+      code.startsWith(CUSTOM_PREFIX) || code === MEMBERSHIP_FLOOR ? code : FIELD_OF_CODE.get(code);
     if (field !== undefined) clocks.set(field, clock);
   }
   return clocks;
@@ -224,6 +276,14 @@ export const verdictFor = (
   return order > 0 ? 'newer' : 'stale';
 };
 
+/** The clocked fields a draft carries: its standard fields, then its custom attributes. */
+export const clockFieldsOf = (draft: Partial<UpdateUserDraft>): ClockField[] => {
+  const fields: ClockField[] = [];
+  for (const field of CLOCKED_FIELDS) if (draft[field] !== undefined) fields.push(field);
+  for (const item of draft.CustomizationAttributes ?? []) fields.push(customField(item.Name));
+  return fields;
+};
+
 /** The custom attributes a draft writes, each as its clocked field. */
 export const customFieldsOf = (
   attributes: readonly MemberMap[] | undefined,
@@ -274,7 +334,7 @@ export const planFieldWrite = (
   for (const [key, value] of Object.entries(draft)) {
     if (value === undefined) continue;
     if (key === 'CustomizationAttributes') continue;
-    if ((CLOCKED_FIELDS as readonly string[]).includes(key)) {
+    if (IS_CLOCKED.has(key)) {
       if (judge(key, key)) out[key] = value;
     } else {
       out[key] = value;
@@ -286,4 +346,80 @@ export const planFieldWrite = (
   }
   if (kept.length > 0) out.CustomizationAttributes = kept;
   return { draft: out as UpdateUserDraft, written, skipped, clocks };
+};
+
+/** A membership a change sets: the CIAM group, and whether the user is now a member of it. */
+export interface MembershipChange {
+  groupId: string;
+  member: boolean;
+}
+
+export interface MembershipPlan {
+  /** The user's groups after the change; undefined when they stay as they are. */
+  groups: string[] | undefined;
+  written: FieldName[];
+  skipped: { field: FieldName; verdict: Exclude<FieldVerdict, 'newer'> }[];
+  clocks: Map<ClockField, Clock>;
+}
+
+/**
+ * Memberships are elements of a set, each with its own clock: adding a group never drops the
+ * user's other groups, removing one removes only it, and a late, older add never undoes a newer
+ * removal (the removal's clock stays behind as a tombstone), nor the reverse.
+ */
+export const planMemberships = (
+  memberships: readonly MembershipChange[],
+  change: Clock,
+  current: FieldClocks,
+  authorityOf: AuthorityOf,
+  groupsNow: readonly string[],
+): MembershipPlan => {
+  const clocks = new Map(current);
+  const groups = new Set(groupsNow);
+  const written: FieldName[] = [];
+  const skipped: MembershipPlan['skipped'] = [];
+  let changed = false;
+  for (const { groupId, member } of memberships) {
+    const field = groupField(groupId);
+    const name = `group:${groupId}`;
+    const held = clocks.get(field) ?? clocks.get(MEMBERSHIP_FLOOR);
+    const verdict = verdictFor(change, held, authorityOf('UserGroup'));
+    if (verdict !== 'newer') {
+      skipped.push({ field: name, verdict });
+      continue;
+    }
+    clocks.set(field, { ...change, member });
+    written.push(name);
+    if (member && !groups.has(groupId)) {
+      groups.add(groupId);
+      changed = true;
+    } else if (!member && groups.delete(groupId)) {
+      changed = true;
+    }
+  }
+  return { groups: changed ? [...groups] : undefined, written, skipped, clocks };
+};
+
+/**
+ * Drops membership clocks older than `horizonMs`, folding them into the membership floor, so a
+ * user with many groups keeps a short encoding. Safe: a change older than the floor can only be
+ * one delayed past every sender's retry window, and it is judged stale, as it would have been.
+ */
+export const compactMemberships = (
+  clocks: ReadonlyMap<ClockField, Clock>,
+  horizonMs: number,
+): Map<ClockField, Clock> => {
+  const out = new Map<ClockField, Clock>();
+  let floor = clocks.get(MEMBERSHIP_FLOOR);
+  for (const [field, clock] of clocks) {
+    if (field === MEMBERSHIP_FLOOR) continue;
+    if (field.startsWith(GROUP_PREFIX) && clock.at < horizonMs) {
+      const { member: _member, ...bare } = clock;
+      if (floor === undefined || verdictFor(bare, floor, undefined) === 'newer') floor = bare;
+      continue;
+    }
+    out.set(field, clock);
+  }
+  if (floor !== undefined) out.set(MEMBERSHIP_FLOOR, floor);
+  return out;
 };

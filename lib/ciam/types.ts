@@ -19,7 +19,10 @@ export interface CiamUser {
   Address?: string;
   Birthdate?: number;
   Status?: string;
+  /** Ids of the user's groups. */
   UserGroups?: string[];
+  /** Names of the same groups, in the same order. */
+  UserGroupNames?: string[];
   UserOrgs?: string[];
   CustomAttributes?: MemberMap[];
   IndexedAttribute1?: string;
@@ -43,6 +46,54 @@ export interface QueryUserFilter {
   PropertyValue: string;
   Logic: boolean;
   OperateLogic: string;
+}
+
+/**
+ * A user group of a user store. CIAM spells the change time `LastModifyDate` here, unlike the
+ * user's `LastModifiedDate`; its answers may leave any field but the id null.
+ */
+export interface UserGroup {
+  UserGroupId: string;
+  DisplayName?: string;
+  Description?: string | null;
+  UserStoreId?: string;
+  TenantId?: string;
+  /** Epoch milliseconds. */
+  CreatedDate?: number;
+  /** Epoch milliseconds. */
+  LastModifyDate?: number;
+}
+
+/** The filter of ListUser and ListUserGroups: `Logic` false negates it. */
+export interface ListFilter {
+  Key?: string;
+  Values?: string[];
+  Logic?: boolean;
+}
+
+/**
+ * ListUserGroups takes one filter key, `condition`, whose values match a group's id or its name;
+ * how a name matches (whole, part, case) is not documented, so callers check the answers.
+ */
+export interface ListUserGroupsRequest {
+  UserStoreId: string;
+  Pageable: Pageable;
+  Filters?: ListFilter[];
+}
+
+export interface UserGroupPageResponse {
+  Total: number;
+  Pageable?: Pageable;
+  Content: UserGroup[];
+  RequestId: string;
+}
+
+/** One page of the users in a group (DescribeUser filtered on `userGroup`). */
+export interface ListGroupMembersRequest {
+  UserStoreId: string;
+  UserGroupId: string;
+  Pageable: Pageable;
+  Original?: boolean;
 }
 
 export interface DescribeUserRequest {
@@ -76,7 +127,7 @@ export type CreateUserRequest = Omit<
   UserName: string;
 };
 
-/** `FREEZE` stops the user signing in; `NORMAL` lets them again (tencent-cloud-api.md §4.2). */
+/** `FREEZE` stops the user signing in; `NORMAL` lets them again. */
 export type UserStatus = 'NORMAL' | 'LOCK' | 'FREEZE';
 
 export interface UpdateUserStatusRequest {
@@ -120,6 +171,14 @@ export interface CiamApi {
     options?: CallOptions,
   ): Promise<UserListResponse>;
   describeUser(request: DescribeUserRequest, options?: CallOptions): Promise<UserPageResponse>;
+  listUserGroups(
+    request: ListUserGroupsRequest,
+    options?: CallOptions,
+  ): Promise<UserGroupPageResponse>;
+  listGroupMembers(
+    request: ListGroupMembersRequest,
+    options?: CallOptions,
+  ): Promise<UserPageResponse>;
   createUser(request: CreateUserRequest, options?: CallOptions): Promise<UserResponse>;
   updateUserStatus(
     request: UpdateUserStatusRequest,

@@ -2,9 +2,10 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { connectionTag } from '../ciam/field-clocks.ts';
 import { legacyMarkAttribute } from '../ciam/stale-guard.ts';
 import { ConfigError } from '../errors.ts';
+import { parseSourceIpRange } from '../http/source-ip.ts';
 import { isRecord } from '../is-record.ts';
 import * as generated from '../validators/generated.js';
-import { CONFIG_DEFAULTS } from './schema.ts';
+import { CONFIG_DEFAULTS, SOURCE_IP_PATTERN } from './schema.ts';
 import type { AdapterConfig } from './types.ts';
 
 export const DEFAULT_CONFIG_PATH = 'config/local.json';
@@ -176,6 +177,30 @@ const userStoreProblems = (config: unknown): ConfigProblem[] => {
   return problems;
 };
 
+const sourceIpShape = new RegExp(SOURCE_IP_PATTERN);
+
+/** Each `allowedSourceIps` entry must be a network, not just shaped like one. */
+const sourceIpProblems = (config: unknown): ConfigProblem[] => {
+  if (!isRecord(config) || !Array.isArray(config.connections)) return [];
+  const problems: ConfigProblem[] = [];
+  config.connections.forEach((connection: unknown, index) => {
+    if (!isRecord(connection) || !Array.isArray(connection.allowedSourceIps)) return;
+    connection.allowedSourceIps.forEach((entry: unknown, position) => {
+      // The schema reports entries of the wrong shape; only well-shaped ones are parsed here.
+      if (typeof entry !== 'string' || !sourceIpShape.test(entry)) return;
+      try {
+        parseSourceIpRange(entry);
+      } catch (error) {
+        problems.push({
+          path: `/connections/${index}/allowedSourceIps/${position}`,
+          message: (error as Error).message,
+        });
+      }
+    });
+  });
+  return problems;
+};
+
 const duplicateIds = (config: unknown): ConfigProblem[] => {
   if (!isRecord(config) || !Array.isArray(config.connections)) return [];
   const firstAt = new Map<string, number>();
@@ -219,6 +244,7 @@ const check = (
     ...duplicateIds(config),
     ...sharedGuardAttributes(config),
     ...userStoreProblems(config),
+    ...sourceIpProblems(config),
   ]) {
     const key = problem && `${problem.path}\n${problem.message}`;
     if (problem === undefined || key === undefined || seen.has(key)) continue;

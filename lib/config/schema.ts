@@ -8,6 +8,9 @@ import type { SourceType } from './types.ts';
 
 export const CONNECTION_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 
+/** The shape of an `allowedSourceIps` entry; the loader then parses each as a network. */
+export const SOURCE_IP_PATTERN = '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$';
+
 export const CONFIG_DEFAULTS = {
   ciam: { endpoint: 'https://ciam.tencentcloudapi.com', region: 'ap-singapore', timeoutMs: 5000 },
   connection: { delivery: 'sync', cacheTtlSeconds: 300 },
@@ -181,6 +184,16 @@ export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object
               "Where an earlier version of the adapter kept this connection's last applied change; read as the clock of the fields the connection maps until the next change writes the field clocks. Default adapter_watermark_<connection id>.",
           },
         },
+      },
+      allowedSourceIps: {
+        type: 'array',
+        description:
+          'Optional: the only addresses this connection accepts requests from, as IPv4 or IPv6 CIDR blocks ("192.0.2.0/24", "2001:db8::/32") or single addresses. Checked against the source IP API Gateway reports, before any secret is read; any other address is answered 403 SOURCE_IP_NOT_ALLOWED. Without it, every address may call.',
+        minItems: 1,
+        maxItems: 1000,
+        uniqueItems: true,
+        // The shape only; every entry is parsed as a network when the config is loaded.
+        items: { type: 'string', pattern: SOURCE_IP_PATTERN, maxLength: 49 },
       },
       options: { type: 'object', default: {} },
     },

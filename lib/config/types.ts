@@ -45,6 +45,11 @@ export interface Connection {
   delivery: 'sync' | 'queued';
   /** The stale-event guard; on by default where the source supplies event times. */
   staleGuard?: { enabled?: boolean; attribute?: string };
+  /**
+   * The only source addresses (IPv4 or IPv6 CIDR blocks, or single addresses) this connection
+   * accepts requests from; every address when absent.
+   */
+  allowedSourceIps?: string[];
   /** Source-specific options, validated against that source's `optionsSchema`. */
   options: Record<string, unknown>;
 }

@@ -29,7 +29,8 @@ export type HttpMiddleware<Ctx extends Context> = MiddlewareObj<
   Ctx
 >;
 
-type ConnectionOf<Ctx> = Ctx extends HttpContext<infer C> ? C : never;
+/** What a chain's context holds for the connection the path names. */
+export type ConnectionOf<Ctx> = Ctx extends HttpContext<infer C> ? C : never;
 
 /** Looks up `{connectionId}` among the connections prepared at cold start. */
 export const connectionMiddleware = <Ctx extends HttpContext<unknown>>(

@@ -12,6 +12,7 @@ import { failureFields, logFailure } from '../log/failures.ts';
 import type { RecordOutcome } from '../metrics.ts';
 import { type AttemptOutcome, decideRecord, type QueueSettings } from './decide.ts';
 import { parseEnvelope, type QueueEnvelope } from './envelope.ts';
+import { envelopeResolver } from './envelope-resolver.ts';
 import type { QueuePort } from './types.ts';
 
 export { backoffSeconds, type QueueSettings } from './decide.ts';
@@ -23,6 +24,10 @@ export const DEFAULT_SETTLE_SECONDS = 60;
 export interface ConsumerDeps {
   /** Every configured connection, by id, as apply needs it (stale-event guard resolved). */
   connections: ReadonlyMap<string, ApplyTarget>;
+  /**
+   * `resolver` looks up only what an envelope does not name: the user of a message queued before
+   * the producer resolved users, or one CIAM says no longer exists.
+   */
   apply: ApplyDeps;
   /** The queue the records come from: visibility is changed here. */
   queue: QueuePort;
@@ -126,7 +131,7 @@ const attemptRecord = async (
       throw new AdapterError('DEADLINE_EXCEEDED', 'No time was left to apply the change');
     }
     const result = await applyUpdate(
-      deps.apply,
+      { ...deps.apply, resolver: envelopeResolver(deps.apply.resolver, envelope.userId) },
       target,
       {
         change: {
@@ -136,6 +141,7 @@ const attemptRecord = async (
           subject: envelope.subject,
         },
         draft: envelope.draft,
+        ...(envelope.memberships === undefined ? {} : { memberships: envelope.memberships }),
       },
       signal === undefined ? {} : { signal },
     );
@@ -299,7 +305,12 @@ export const consumeRecord = async (
   const outcome = await attemptRecord(deps, record, delivery.ids, options.signal);
   deps.recordOutcome(
     delivery.ids.connectionId ?? 'unknown',
-    outcome.ok ? outcome.result.status : outcome.error.code,
+    // Skipped changes by their reason (stale, duplicate, not_authoritative).
+    outcome.ok
+      ? outcome.result.status === 'ignored'
+        ? outcome.result.reason
+        : outcome.result.status
+      : outcome.error.code,
     1,
   );
   const decision = decideRecord({

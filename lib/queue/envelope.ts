@@ -1,5 +1,6 @@
 import type { UserSubject } from '../change.ts';
 import type { PlannedUpdate } from '../ciam/apply.ts';
+import type { MembershipChange } from '../ciam/field-clocks.ts';
 import type { UpdateUserDraft } from '../ciam/types.ts';
 import { validateUpdateUserDraft } from '../ciam/update-user-schema.ts';
 import type { Connection } from '../config/types.ts';
@@ -25,7 +26,15 @@ export interface QueueEnvelope {
   /** The API Gateway / Lambda request id that accepted it, to follow one change across logs. */
   traceId?: string;
   subject: UserSubject;
+  /**
+   * The CIAM UserId the producer resolved the subject to; the message's FIFO group is named after
+   * it. Absent in messages queued before the producer resolved users: those are looked up when
+   * applied, as they always were.
+   */
+  userId?: string;
   draft: UpdateUserDraft;
+  /** Group memberships the change sets, by CIAM group id. */
+  memberships?: MembershipChange[];
 }
 
 const SUBJECT_FIELD = {
@@ -36,7 +45,7 @@ const SUBJECT_FIELD = {
 } as const satisfies Record<Connection['resolve']['by'], keyof UserSubject>;
 
 /** The subject reduced to what resolution reads; undefined when the change lacks it. */
-export const resolutionKey = (
+const resolutionKey = (
   connection: Pick<Connection, 'resolve'>,
   subject: UserSubject,
 ): { field: keyof UserSubject; value: string } | undefined => {
@@ -46,34 +55,40 @@ export const resolutionKey = (
 };
 
 // SQS allows 128 characters of [A-Za-z0-9!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~] in group and dedup ids.
-const PLAIN_ID = /^[A-Za-z0-9_.:@-]{1,80}$/;
+// A readable part holds no `:`, so `<store>:<user>` splits one way only.
+const PLAIN_PART = /^[A-Za-z0-9_.@-]{1,100}$/;
 
 /**
- * One FIFO group per user of a connection: SQS then hands each user's changes to one consumer at
- * a time, in order. Emails and phones are hashed (group ids show up in consoles and events); an
- * id is kept readable when it is short and plain, hashed otherwise.
+ * One FIFO group per CIAM user of a user store, whichever connection the change came from: SQS
+ * then hands each user's changes to one consumer at a time, in order. `<userStoreId>:<userId>` when
+ * both are short and plain; otherwise a hash (64 hex digits, no `:`, so never equal to a readable
+ * id).
  */
-export const messageGroupId = (connectionId: string, key: { field: string; value: string }) => {
-  const personal = key.field === 'email' || key.field === 'phone';
-  const value =
-    !personal && PLAIN_ID.test(key.value)
-      ? key.value
-      : sha256Hex(`${key.field}\u0000${key.value}`).slice(0, 40);
-  const id = `${connectionId}:${key.field}:${value}`;
-  return id.length <= 128 ? id : sha256Hex(id);
+export const userGroupId = (userStoreId: string, userId: string): string => {
+  const id = `${userStoreId}:${userId}`;
+  return PLAIN_PART.test(userStoreId) && PLAIN_PART.test(userId) && id.length <= 128
+    ? id
+    : sha256Hex(`${userStoreId}\u0000${userId}`);
 };
 
 /** Same sender event on the same connection → same id: SQS drops the copy within 5 minutes. */
 export const deduplicationId = (connectionId: string, eventId: string): string =>
   sha256Hex(`${connectionId}\u0000${eventId}`);
 
+export interface EnvelopeStamp {
+  /** ISO-8601: when the adapter acknowledged the change. */
+  receivedAt: string;
+  traceId?: string | undefined;
+  /** The CIAM UserId the subject resolved to. */
+  userId?: string | undefined;
+}
+
 export const toEnvelope = (
   connection: Pick<Connection, 'id' | 'resolve'>,
   planned: PlannedUpdate & { change: { eventType: string } },
-  receivedAt: string,
-  traceId?: string,
+  { receivedAt, traceId, userId }: EnvelopeStamp,
 ): QueueEnvelope => {
-  const { change, draft } = planned;
+  const { change, draft, memberships } = planned;
   const key = resolutionKey(connection, change.subject);
   if (key === undefined) {
     throw new AdapterError('USER_NOT_FOUND', 'The event carries nothing to find the user by', {
@@ -89,9 +104,20 @@ export const toEnvelope = (
     receivedAt,
     ...(traceId === undefined ? {} : { traceId }),
     subject: { [key.field]: key.value },
+    ...(userId === undefined ? {} : { userId }),
     draft,
+    ...(memberships === undefined || memberships.length === 0
+      ? {}
+      : { memberships: [...memberships] }),
   };
 };
+
+const isMembership = (value: unknown): value is MembershipChange =>
+  isRecord(value) &&
+  typeof value.groupId === 'string' &&
+  value.groupId !== '' &&
+  typeof value.member === 'boolean' &&
+  Object.keys(value).length === 2;
 
 const invalid = (reason: string, cause?: unknown) =>
   new AdapterError('MESSAGE_INVALID', `The queued message is not a valid envelope: ${reason}`, {
@@ -125,6 +151,9 @@ export const parseEnvelope = (body: string): QueueEnvelope => {
   if (value.traceId !== undefined && typeof value.traceId !== 'string') {
     throw invalid('traceId is not a string');
   }
+  if (value.userId !== undefined && (typeof value.userId !== 'string' || value.userId === '')) {
+    throw invalid('userId is not a non-empty string');
+  }
   const { subject } = value;
   if (
     !isRecord(subject) ||
@@ -134,6 +163,12 @@ export const parseEnvelope = (body: string): QueueEnvelope => {
     )
   ) {
     throw invalid('subject must name exactly one lookup field');
+  }
+  if (
+    value.memberships !== undefined &&
+    !(Array.isArray(value.memberships) && value.memberships.every(isMembership))
+  ) {
+    throw invalid('memberships must be {groupId, member} items');
   }
   try {
     validateUpdateUserDraft(value.draft);

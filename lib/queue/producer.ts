@@ -1,9 +1,11 @@
 import type { PlannedUpdate } from '../ciam/apply.ts';
+import type { UserResolver } from '../ciam/resolve.ts';
+import type { CallOptions } from '../ciam/types.ts';
 import type { Connection } from '../config/types.ts';
 import type { Deliver, QueuedUpdate } from '../delivery/delivery.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
-import { deduplicationId, messageGroupId, resolutionKey, toEnvelope } from './envelope.ts';
-import type { QueuePort } from './types.ts';
+import { deduplicationId, toEnvelope, userGroupId } from './envelope.ts';
+import type { OutgoingMessage, QueuePort } from './types.ts';
 
 /**
  * SQS takes 256 KiB per message, attributes included. The consumer dead-letters a message with
@@ -14,41 +16,59 @@ export const MAX_ENVELOPE_BYTES = 256 * 1024 - 8 * 1024;
 
 export interface QueuedDeliveryDeps {
   queue: QueuePort;
+  /**
+   * Finds each change's CIAM user before it is queued, since the user names the FIFO group: changes
+   * to one user from any connection are then applied one at a time. The runtime's resolver, whose
+   * cache spares CIAM a lookup per change.
+   */
+  resolver: Pick<UserResolver, 'resolve'>;
   /** Epoch milliseconds. */
   now: () => number;
 }
 
 /**
- * `delivery: "queued"`: one FIFO message per change, grouped by user, deduplicated by the sender's
- * event id; the sender is answered 202 only once SQS has stored every change of the request.
- * Changes are sent one after another so a user's changes keep the sender's order in their group.
+ * `delivery: "queued"`: one FIFO message per change, grouped by CIAM user, deduplicated by the
+ * sender's event id; the sender is answered 202 only once SQS has stored every change of the
+ * request. Every change is resolved and checked before the first is sent, so a change that cannot
+ * be queued (its user not found, ambiguous, CIAM unavailable, too large) fails the request with
+ * nothing stored, answered with that error's status. Changes are then sent one after another so a
+ * user's changes keep the sender's order in their group.
  */
 export const createQueuedDelivery =
   (deps: QueuedDeliveryDeps): Deliver =>
   async (connection: Connection, updates: readonly PlannedUpdate[], options) => {
     const receivedAt = new Date(deps.now()).toISOString();
-    const results: QueuedUpdate[] = [];
+    const call: CallOptions = options.signal === undefined ? {} : { signal: options.signal };
+    const messages: Array<{ eventId: string; message: OutgoingMessage }> = [];
     for (const planned of updates) {
-      const envelope = toEnvelope(connection, planned, receivedAt, options.traceId);
+      // A connection resolving by userId reads it off the change: no CIAM call.
+      const userId = await deps.resolver.resolve(connection, planned.change, call);
+      const envelope = toEnvelope(connection, planned, {
+        receivedAt,
+        traceId: options.traceId,
+        userId,
+      });
       const body = JSON.stringify(envelope);
       if (Buffer.byteLength(body) > MAX_ENVELOPE_BYTES) {
         throw new AdapterError('PAYLOAD_TOO_LARGE', 'The mapped change is too large to queue', {
           details: { maxBytes: MAX_ENVELOPE_BYTES },
         });
       }
-      const key = resolutionKey(connection, envelope.subject);
-      if (key === undefined) throw new AdapterError('INTERNAL', 'Envelope lost its lookup key');
+      messages.push({
+        eventId: envelope.eventId,
+        message: {
+          body,
+          groupId: userGroupId(connection.userStoreId, userId),
+          deduplicationId: deduplicationId(connection.id, envelope.eventId),
+          attributes: { connectionId: connection.id, eventType: envelope.eventType },
+        },
+      });
+    }
+    const results: QueuedUpdate[] = [];
+    for (const { eventId, message } of messages) {
       try {
-        const sent = await deps.queue.send(
-          {
-            body,
-            groupId: messageGroupId(connection.id, key),
-            deduplicationId: deduplicationId(connection.id, envelope.eventId),
-            attributes: { connectionId: connection.id, eventType: envelope.eventType },
-          },
-          options.signal === undefined ? {} : { signal: options.signal },
-        );
-        results.push({ status: 'queued', eventId: envelope.eventId, messageId: sent.messageId });
+        const sent = await deps.queue.send(message, call);
+        results.push({ status: 'queued', eventId, messageId: sent.messageId });
       } catch (error) {
         if (isAdapterError(error)) throw error;
         // Nothing is acknowledged that was not stored: the sender retries, and the changes this

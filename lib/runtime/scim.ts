@@ -2,26 +2,32 @@
 import { createKeyedLock } from '../ciam/apply.ts';
 import { prepareEach } from '../config/prepare.ts';
 import type { AdapterConfig } from '../config/types.ts';
+import { applyTargetsOf } from '../delivery/delivery.ts';
 import { compileMapping } from '../mapping/index.ts';
 import type { ScimDeps } from '../scim/handler.ts';
+import { checkNameAttributes } from '../scim/names.ts';
 import type { ScimOptions } from '../scim/options.ts';
 import { createScimService, type ScimConnection } from '../scim/service.ts';
 import type { Runtime } from './index.ts';
 
-/** Cold-start work for every `scim` connection: options read, mapping compiled. */
+/**
+ * Cold-start work for every `scim` connection: options read (its name attributes checked against
+ * where the stale-event guard keeps its clocks), mapping compiled, and the field clocks of its
+ * user store, which SCIM writes share with every other connection of the store.
+ */
 export const prepareScimConnections = (
   config: AdapterConfig,
-): ReadonlyMap<string, ScimConnection> =>
-  prepareEach(config.connections, (connection) =>
-    connection.source === 'scim'
-      ? {
-          connection,
-          // Checked against scimOptionsSchema when the config was loaded.
-          options: connection.options as ScimOptions,
-          mapper: compileMapping(connection),
-        }
-      : undefined,
-  );
+): ReadonlyMap<string, ScimConnection> => {
+  const targets = applyTargetsOf(config);
+  return prepareEach(config.connections, (connection) => {
+    if (connection.source !== 'scim') return undefined;
+    // Checked against scimOptionsSchema when the config was loaded.
+    const options = connection.options as ScimOptions;
+    const guard = targets.get(connection.id)?.guard;
+    checkNameAttributes(options, guard);
+    return { connection, options, mapper: compileMapping(connection), guard };
+  });
+};
 
 /** The SCIM function's dependencies, from the shared runtime. */
 export const scimDeps = (runtime: Runtime): ScimDeps => ({

@@ -22,7 +22,13 @@ export const webhookDeps = (runtime: Runtime): WebhookDeps => ({
     queued:
       runtime.queue === undefined
         ? undefined
-        : createQueuedDelivery({ queue: runtime.queue, now: runtime.now }),
+        : createQueuedDelivery({
+            queue: runtime.queue,
+            // The same cached resolver sync delivery uses: a user looked up once is not asked
+            // for again while the lookup is fresh.
+            resolver: runtime.resolver,
+            now: runtime.now,
+          }),
   }),
   secrets: runtime.secrets,
   fetch: runtime.fetch,

@@ -14,12 +14,14 @@ import {
   type HttpMiddleware,
 } from '../http/middleware.ts';
 import { bodyText, toInboundRequest } from '../http/request.ts';
+import { sourceIpMiddleware } from '../http/source-ip.ts';
 import { logFailure } from '../log/failures.ts';
 import type { RecordOutcome } from '../metrics.ts';
 import type { SecretSource } from '../secrets/types.ts';
 import { matchesStaticSecret } from '../sources/shared/crypto.ts';
 import { discovery, emptyList, serviceProviderConfig } from './discovery.ts';
 import { scimErrorResponse, scimResponse } from './errors.ts';
+import { projectionOf } from './projection.ts';
 import type { ScimConnection, ScimService } from './service.ts';
 
 export interface ScimDeps {
@@ -94,9 +96,11 @@ const route = async (
   }
   switch (resource.toLowerCase()) {
     case 'users': {
+      const query = event.queryStringParameters ?? {};
+      // `attributes` / `excludedAttributes` are checked before anything is done.
+      const shape = projectionOf(query);
       if (id === undefined) {
         if (method === 'GET') {
-          const query = event.queryStringParameters ?? {};
           const list = await service.list(
             scim,
             {
@@ -107,20 +111,29 @@ const route = async (
             base,
             options,
           );
-          return scimResponse(200, list);
+          return scimResponse(200, { ...list, Resources: list.Resources.map(shape) });
         }
         if (method === 'POST') {
-          return scimResponse(201, await service.create(scim, readJson(event), base, options));
+          return scimResponse(
+            201,
+            shape(await service.create(scim, readJson(event), base, options)),
+          );
         }
         throw notAllowed('GET, POST');
       }
       switch (method) {
         case 'GET':
-          return scimResponse(200, await service.get(scim, id, base, options));
+          return scimResponse(200, shape(await service.get(scim, id, base, options)));
         case 'PATCH':
-          return scimResponse(200, await service.patch(scim, id, readJson(event), base, options));
+          return scimResponse(
+            200,
+            shape(await service.patch(scim, id, readJson(event), base, options)),
+          );
         case 'PUT':
-          return scimResponse(200, await service.put(scim, id, readJson(event), base, options));
+          return scimResponse(
+            200,
+            shape(await service.put(scim, id, readJson(event), base, options)),
+          );
         case 'DELETE':
           await service.remove(scim, id, options);
           return scimResponse(204, undefined);
@@ -161,6 +174,13 @@ export const createHandler = (deps: ScimDeps) =>
     .use(
       connectionMiddleware<ScimContext>(deps.connections, (_scim, id) =>
         deps.logger.appendKeys({ connectionId: id, source: 'scim' }),
+      ),
+    )
+    .use(
+      sourceIpMiddleware<ScimContext>(
+        deps.connections,
+        (scim) => scim.connection.allowedSourceIps,
+        (sourceIp) => deps.logger.appendKeys({ sourceIp }),
       ),
     )
     .use(authenticateMiddleware(deps))

@@ -3,6 +3,9 @@
 /** What `active: false` and `DELETE /Users/{id}` do to the CIAM user. */
 export type ScimDeactivate = 'ignore' | 'freeze';
 
+/** A CIAM custom attribute that keeps one part of the SCIM `name`, or `false` to keep none. */
+export type NameAttributeOption = string | false;
+
 export interface ScimOptions {
   /**
    * `ignore` (default): answer as if done and leave the CIAM user as it is. `freeze`: set the CIAM
@@ -13,7 +16,26 @@ export interface ScimOptions {
   allowCreate?: boolean;
   /** Largest `count` a list request gets (Okta imports with 100). */
   maxPageSize?: number;
+  /** Custom attribute keeping `name.givenName` (default `given_name`). */
+  givenNameAttribute?: NameAttributeOption;
+  /** Custom attribute keeping `name.familyName` (default `family_name`). */
+  familyNameAttribute?: NameAttributeOption;
+  /** Custom attribute keeping `name.formatted` (default `formatted_name`). */
+  formattedNameAttribute?: NameAttributeOption;
 }
+
+/**
+ * CIAM has no name fields, so the parts of the SCIM `name` live in custom attributes. Names that
+ * start with `adapter_` are the adapter's own bookkeeping (the field clocks and the marks earlier
+ * versions kept) and are never a SCIM attribute.
+ */
+const nameAttribute = (part: string, fallback: string) => ({
+  anyOf: [
+    { type: 'string', pattern: '^(?!adapter_)[A-Za-z][A-Za-z0-9_]{0,63}$' },
+    { const: false },
+  ],
+  description: `The CIAM custom attribute that keeps ${part} (define it in the user store), or false to keep it nowhere. Default ${fallback}.`,
+});
 
 export const scimOptionsSchema = {
   type: 'object',
@@ -29,5 +51,8 @@ export const scimOptionsSchema = {
       description: 'POST /Users creates the CIAM user when resolution finds none (default false).',
     },
     maxPageSize: { type: 'integer', minimum: 1, maximum: 100 },
+    givenNameAttribute: nameAttribute('name.givenName', 'given_name'),
+    familyNameAttribute: nameAttribute('name.familyName', 'family_name'),
+    formattedNameAttribute: nameAttribute('name.formatted', 'formatted_name'),
   },
 } as const;

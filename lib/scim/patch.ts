@@ -95,7 +95,7 @@ const keyIn = (object: ScimObject, name: string): string => {
   return Object.keys(object).find((key) => key.toLowerCase() === lower) ?? canonical(name);
 };
 
-/** Entra sends `"True"` / `"False"` (identity-sources.md §3.3); booleans are parsed case-insensitively. */
+/** Entra sends `"True"` / `"False"` (without `aadOptscim062020`); booleans are parsed case-insensitively. */
 const coerceBoolean = (name: string, value: unknown): unknown => {
   if (!BOOLEAN_ATTRIBUTES.has(canonical(name)) || typeof value !== 'string') return value;
   const lower = value.trim().toLowerCase();

@@ -3,9 +3,18 @@
 // and the CreateUser request. lib/scim/service.ts makes the calls these describe.
 import type { UserChange } from '../change.ts';
 import { mergeCustomAttributes } from '../ciam/custom-attributes.ts';
+import {
+  CLOCKED_FIELDS,
+  clockFieldsOf,
+  encodeClocks,
+  MAX_CLOCKS_CHARS,
+  planFieldWrite,
+} from '../ciam/field-clocks.ts';
+import { clockOf, readClocks, type StaleGuard } from '../ciam/stale-guard.ts';
 import type {
   CiamUser,
   CreateUserRequest,
+  MemberMap,
   UpdateUserDraft,
   UpdateUserRequest,
   UserStatus,
@@ -14,6 +23,7 @@ import type { Connection } from '../config/types.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
 import { isRecord } from '../is-record.ts';
 import type { Mapper } from '../mapping/index.ts';
+import { type NameAttributes, withNames } from './names.ts';
 import type { ScimDeactivate } from './options.ts';
 import {
   applyPatch,
@@ -48,6 +58,8 @@ export const targetOf = (plan: WritePlan, stored: () => ScimObject): ScimObject 
 /** What one write to a stored user sends: UpdateUser fields (none when empty), then `active`. */
 export interface PlannedWrite {
   changed: Partial<UpdateUserDraft>;
+  /** The whole mapped request, when it is a change of the user's fields (for the field clocks). */
+  draft?: UpdateUserDraft;
   /** For the deactivate policy; anything but a boolean leaves the status alone. */
   active: unknown;
 }
@@ -110,12 +122,42 @@ export const readNewUser = (body: unknown): ScimObject => {
 
 type MappedConnection = Pick<Connection, 'id' | 'resolve' | 'mapping'>;
 
-/** A SCIM user through the connection's mapping, `externalId` into its IndexedAttribute. */
+/**
+ * A SCIM user through the connection's mapping, `externalId` into its IndexedAttribute and the
+ * parts of `name` into the custom attributes that keep them.
+ */
 export const draftOf = async (
   connection: MappedConnection,
   mapper: Mapper,
   change: UserChange,
-): Promise<UpdateUserDraft> => withExternalId(connection, await mapper.map(change), change);
+  names: NameAttributes = {},
+): Promise<UpdateUserDraft> =>
+  withNames(
+    connection,
+    names,
+    withExternalId(connection, await mapper.map(change), change),
+    change.raw,
+  );
+
+/**
+ * Maps the target SCIM user: the whole draft (every field the request carries, for the field
+ * clocks) and what of it differs from CIAM (what to write; nothing absent is blanked).
+ */
+export const planDraft = async (
+  connection: MappedConnection,
+  mapper: Mapper,
+  target: ScimObject,
+  user: CiamUser,
+  meta: ChangeMeta,
+  names: NameAttributes = {},
+): Promise<{ draft: UpdateUserDraft; changed: Partial<UpdateUserDraft> }> => {
+  const change = toUserChange(connection.id, target, {
+    ...meta,
+    ...(user.UserId === undefined ? {} : { ciamUserId: user.UserId }),
+  });
+  const draft = await draftOf(connection, mapper, change, names);
+  return { draft, changed: changedFields(draft, user) };
+};
 
 /** Maps the target SCIM user and keeps only what differs from CIAM; nothing absent is blanked. */
 export const planChanges = async (
@@ -124,12 +166,50 @@ export const planChanges = async (
   target: ScimObject,
   user: CiamUser,
   meta: ChangeMeta,
-): Promise<Partial<UpdateUserDraft>> => {
-  const change = toUserChange(connection.id, target, {
-    ...meta,
-    ...(user.UserId === undefined ? {} : { ciamUserId: user.UserId }),
-  });
-  return changedFields(await draftOf(connection, mapper, change), user);
+  names: NameAttributes = {},
+): Promise<Partial<UpdateUserDraft>> =>
+  (await planDraft(connection, mapper, target, user, meta, names)).changed;
+
+/**
+ * What the field clocks let a SCIM write change: of the fields that differ, those where this
+ * request (clocked by when it was received) is newer than the field's clock and its connection
+ * may set the field, with the clocks of every field the request carries moved on. Nothing when no
+ * value changes: the clocks alone are not worth a write.
+ */
+export const clockedChanges = (
+  guard: StaleGuard,
+  user: CiamUser,
+  draft: UpdateUserDraft,
+  changed: Partial<UpdateUserDraft>,
+  meta: ChangeMeta,
+): Partial<UpdateUserDraft> => {
+  const clock = clockOf(guard, meta);
+  if (clock === undefined) throw new AdapterError('INTERNAL', 'The request has no valid time');
+  const current = readClocks(user.CustomAttributes, guard, clockFieldsOf(draft));
+  const plan = planFieldWrite(draft, clock, current, guard.authorityOf);
+  const newer = new Set(plan.written);
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(changed)) {
+    if (field === 'CustomizationAttributes') {
+      const kept = (value as MemberMap[]).filter((item) => newer.has(`custom:${item.Name}`));
+      if (kept.length > 0) out[field] = kept;
+    } else if (!(CLOCKED_FIELDS as readonly string[]).includes(field) || newer.has(field)) {
+      out[field] = value;
+    }
+  }
+  if (Object.keys(out).length === 0) return {};
+  const encoded = encodeClocks(plan.clocks);
+  if (encoded.length > MAX_CLOCKS_CHARS) {
+    throw new AdapterError(
+      'CLOCKS_TOO_LONG',
+      `The user's field clocks would need ${encoded.length} characters`,
+    );
+  }
+  out.CustomizationAttributes = [
+    ...((out.CustomizationAttributes as MemberMap[] | undefined) ?? []),
+    { Name: guard.attribute, Value: encoded, Type: guard.type },
+  ];
+  return out as Partial<UpdateUserDraft>;
 };
 
 /** The UpdateUser request for the changed fields, or none when nothing changed. */
@@ -207,6 +287,32 @@ export const uniquenessProbes = (draft: UpdateUserDraft) => [
     ? []
     : [{ attribute: 'emails', query: { by: 'email', value: draft.Email } as const }]),
 ];
+
+/** What CreateUser requires that a SCIM user supplies (the adapter supplies the password). */
+const CREATE_REQUIRES = [
+  { field: 'UserName', attribute: 'userName' },
+  { field: 'Email', attribute: 'emails' },
+  { field: 'PhoneNumber', attribute: 'phoneNumbers' },
+] as const;
+
+/** The CreateUser fields a mapped draft lacks, each with the SCIM attribute that supplies it. */
+export const missingForCreate = (draft: UpdateUserDraft) =>
+  CREATE_REQUIRES.filter(({ field }) => (draft[field] ?? '').trim() === '');
+
+/**
+ * `invalidValue` naming what a create lacks, before CIAM is asked: CreateUser would refuse it
+ * (`…IsNull`), and no client can tell that answer from a fault of the adapter.
+ */
+export const assertCreatable = (draft: UpdateUserDraft): void => {
+  const missing = missingForCreate(draft);
+  if (missing.length === 0) return;
+  const attributes = missing.map(({ attribute }) => attribute).join(', ');
+  const fields = missing.map(({ field }) => field).join(', ');
+  throw new AdapterError(
+    'SCIM_INVALID_VALUE',
+    `Creating a CIAM user needs ${attributes} (CIAM ${fields}); the request has none`,
+  );
+};
 
 /** CreateUser for a mapped draft; CIAM requires the three names, empty when unknown. */
 export const createRequestOf = (draft: UpdateUserDraft, password: string): CreateUserRequest => {

@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { UserChange } from '../change.ts';
 import type { KeyedLock } from '../ciam/apply.ts';
 import type { UserResolver } from '../ciam/resolve.ts';
+import type { StaleGuard } from '../ciam/stale-guard.ts';
 import type { CallOptions, CiamApi, CiamUser } from '../ciam/types.ts';
 import type { Connection } from '../config/types.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
@@ -29,13 +30,16 @@ import {
   windowOf,
   windowOfPage,
 } from './list.ts';
+import { nameAttributesOf } from './names.ts';
 import type { ScimOptions } from './options.ts';
 import type { ScimObject } from './patch.ts';
 import {
+  assertCreatable,
   type ChangeMeta,
+  clockedChanges,
   draftOf,
   type PlannedWrite,
-  planChanges,
+  planDraft,
   planPatch,
   planPut,
   readNewUser,
@@ -50,6 +54,8 @@ export interface ScimConnection {
   connection: Connection;
   options: ScimOptions;
   mapper: Mapper;
+  /** The field clocks of the connection's user store; undefined when its guard is off. */
+  guard?: StaleGuard | undefined;
 }
 
 export interface ScimServiceDeps {
@@ -60,7 +66,12 @@ export interface ScimServiceDeps {
 }
 
 const render = (scim: ScimConnection, user: CiamUser, base: string): ScimObject =>
-  toScimUser(scim.connection, user, `${base}/Users/${user.UserId ?? ''}`);
+  toScimUser(
+    scim.connection,
+    user,
+    `${base}/Users/${user.UserId ?? ''}`,
+    nameAttributesOf(scim.options),
+  );
 
 const statusTarget = (scim: ScimConnection) => ({
   userStoreId: scim.connection.userStoreId,
@@ -114,12 +125,17 @@ const writeStoredUser = (
   scim: ScimConnection,
   userId: string,
   options: CallOptions,
-  plan: (user: CiamUser) => Promise<PlannedWrite>,
+  plan: (user: CiamUser, meta: ChangeMeta) => Promise<PlannedWrite>,
 ): Promise<CiamUser> =>
   deps.lock(`${scim.connection.userStoreId}\u0000${userId}`, async () => {
     const user = await readUser(deps.ciam, scim.connection.userStoreId, userId, options);
-    const { changed, active } = await plan(user);
-    const written = await writeChanges(deps, scim.connection, user, changed, options);
+    const meta = changeMeta(deps.now);
+    const { changed, draft, active } = await plan(user, meta);
+    const allowed =
+      scim.guard === undefined || draft === undefined
+        ? changed
+        : clockedChanges(scim.guard, user, draft, changed, meta);
+    const written = await writeChanges(deps, scim.connection, user, allowed, options);
     return applyActive(deps.ciam, statusTarget(scim), written, active, options);
   });
 
@@ -132,10 +148,17 @@ const updateUser = async (
   base: string,
   options: CallOptions,
 ): Promise<ScimObject> => {
-  const stored = await writeStoredUser(deps, scim, userId, options, async (user) => {
+  const stored = await writeStoredUser(deps, scim, userId, options, async (user, meta) => {
     const target = targetOf(plan, () => render(scim, user, base));
     return {
-      changed: await planChanges(scim.connection, scim.mapper, target, user, changeMeta(deps.now)),
+      ...(await planDraft(
+        scim.connection,
+        scim.mapper,
+        target,
+        user,
+        meta,
+        nameAttributesOf(scim.options),
+      )),
       // `active` is never an UpdateUser field: the deactivate policy handles it.
       active: target.active,
     };
@@ -160,7 +183,8 @@ const linkedUserId = async (
 
 /**
  * POST: links to the CIAM user the connection's resolution finds and updates it like a PUT;
- * otherwise, when the userName and email are free and the connection allows it, CreateUser.
+ * otherwise, when the connection allows it, the request carries what CreateUser requires and the
+ * userName and email are free, CreateUser.
  */
 const createOrLink = async (
   deps: ScimServiceDeps,
@@ -176,7 +200,9 @@ const createOrLink = async (
     // An Entra re-POST after a lost answer lands here too, so POST is idempotent.
     return updateUser(deps, scim, linked, { kind: 'replace', resource }, base, options);
   }
-  const draft = await draftOf(scim.connection, scim.mapper, change);
+  const draft = await draftOf(scim.connection, scim.mapper, change, nameAttributesOf(scim.options));
+  // Refused before the uniqueness lookups: a create it cannot become needs no more CIAM calls.
+  if (scim.options.allowCreate === true) assertCreatable(draft);
   await assertUnique(deps.ciam, scim.connection, draft, options);
   if (scim.options.allowCreate !== true) {
     throw new AdapterError(

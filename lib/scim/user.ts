@@ -6,6 +6,7 @@ import type { CiamUser, UpdateUserDraft } from '../ciam/types.ts';
 import type { Connection } from '../config/types.ts';
 import { AdapterError } from '../errors.ts';
 import { isRecord } from '../is-record.ts';
+import { type NameAttributes, nameOf, namePartOf } from './names.ts';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, type ScimObject } from './patch.ts';
 
 /** Where `externalId` is kept: the IndexedAttribute the connection resolves users by, if any. */
@@ -20,12 +21,18 @@ const iso = (ms: unknown): string | undefined =>
 /** CIAM's FREEZE and LOCK are the only inactive states. */
 const isActive = (status: unknown): boolean => status !== 'FREEZE' && status !== 'LOCK';
 
+/**
+ * A CIAM user as a SCIM User. Custom attributes are never rendered as such (the field clocks live
+ * there): only those the connection keeps `name` in, as `name`.
+ */
 export const toScimUser = (
   connection: Pick<Connection, 'resolve'>,
   user: CiamUser,
   location?: string,
+  names: NameAttributes = {},
 ): ScimObject => {
   const field = externalIdField(connection);
+  const name = nameOf(names, user);
   const externalId = field === undefined ? undefined : user[field];
   const present = (value: unknown): value is string => typeof value === 'string' && value !== '';
   const created = iso(user.CreatedDate);
@@ -35,6 +42,7 @@ export const toScimUser = (
     id: user.UserId,
     ...(present(externalId) ? { externalId } : {}),
     ...(present(user.UserName) ? { userName: user.UserName } : {}),
+    ...(name === undefined ? {} : { name }),
     ...(present(user.Nickname) ? { displayName: user.Nickname } : {}),
     ...(present(user.Email)
       ? { emails: [{ value: user.Email, type: 'work', primary: true }] }
@@ -134,6 +142,9 @@ export const toUserChange = (
   if (isRecord(name)) {
     set('givenName', optionalString(name, 'givenName'));
     set('familyName', optionalString(name, 'familyName'));
+    // Not a canonical attribute (it is kept as written, see names.ts), but refused here too, so a
+    // wrong type is caught before any CIAM call.
+    namePartOf(name, 'formatted');
   }
   set('address', addressOf(pick(addresses, ['work'])));
   return {

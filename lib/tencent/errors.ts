@@ -37,6 +37,10 @@ const EXACT: Readonly<Record<string, Outcome>> = {
   'FailedOperation.EmailAlreadyExists': CONFLICT,
   'FailedOperation.PhoneNumberAlreadyExists': CONFLICT,
   'FailedOperation.UserNotFound': NOT_FOUND,
+  // A write naming a group the user store does not have fails the same way every time, so it is
+  // not retried. Named here rather than left to the fallback so that stays true whatever the
+  // fallback becomes; the code itself stays in `upstreamCode` for group sync to act on.
+  'FailedOperation.UserGroupNotFound': REJECTED,
   // The adapter's own set-up is wrong, not the event: answered 5xx so nothing is dropped.
   'FailedOperation.InvalidTenant': SETUP_INVALID,
   'FailedOperation.InvalidUserStore': SETUP_INVALID,

@@ -11,6 +11,7 @@ import { AdapterError } from '../errors.ts';
 import type { HttpFetch } from '../fetch.ts';
 import { connectionMiddleware, errorMiddleware } from '../http/middleware.ts';
 import { errorResponse, jsonResponse } from '../http/response.ts';
+import { sourceIpMiddleware } from '../http/source-ip.ts';
 import { logFailure } from '../log/failures.ts';
 import type { RecordOutcome } from '../metrics.ts';
 import type { SecretSource } from '../secrets/types.ts';
@@ -63,6 +64,13 @@ export const createHandler = (deps: WebhookDeps) => {
       .use(
         connectionMiddleware<WebhookContext>(deps.connections, ({ connection }) =>
           deps.logger.appendKeys({ connectionId: connection.id, source: connection.source }),
+        ),
+      )
+      .use(
+        sourceIpMiddleware<WebhookContext>(
+          deps.connections,
+          (prepared) => prepared.connection.allowedSourceIps,
+          (sourceIp) => deps.logger.appendKeys({ sourceIp }),
         ),
       )
       .use(rawBodyMiddleware(() => sourceContext()))

@@ -17,7 +17,19 @@ export interface WebhookOutcome {
   statusCode: number;
   body: Record<string, unknown>;
   /** Counts by outcome, for metrics. */
-  counts: { applied: number; partial: number; queued: number; ignored: number };
+  /**
+   * Counts by outcome, for metrics: every ignored change in `ignored`, and those the field clocks
+   * skipped also by their reason.
+   */
+  counts: {
+    applied: number;
+    partial: number;
+    queued: number;
+    ignored: number;
+    stale?: number;
+    duplicate?: number;
+    not_authoritative?: number;
+  };
   eventIds: string[];
   /** Who the changes were about, safe to log: emails and phones masked. */
   subjects: LoggableSubject[];
@@ -94,12 +106,15 @@ export const processWebhook = async (
       : result,
   );
   const count = (status: string) => results.filter((result) => result.status === status).length;
-  const counts = {
+  const counts: WebhookOutcome['counts'] = {
     applied: count('applied'),
     partial: count('partial'),
     queued: count('queued'),
     ignored: ignored.length + count('ignored'),
   };
+  for (const result of results) {
+    if (result.status === 'ignored') counts[result.reason] = (counts[result.reason] ?? 0) + 1;
+  }
   const status =
     counts.queued > 0
       ? 'queued'

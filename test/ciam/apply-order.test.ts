@@ -255,3 +255,44 @@ describe('createKeyedLock', () => {
     await expect(lock('k', async () => 'next')).resolves.toBe('next');
   });
 });
+
+describe('applyUpdate with group memberships (CIAM emulator over HTTP)', () => {
+  const membership = (
+    eventId: string,
+    second: number,
+    groupId: string,
+    member: boolean,
+  ): PlannedUpdate => ({
+    ...change(eventId, second, 'unused'),
+    draft: { UserStoreId: 'local-store' },
+    memberships: [{ groupId, member }],
+  });
+  const groups = async (ciam: ReturnType<typeof setup>['ciam']) =>
+    (await ciam.describeUserById({ UserStoreId: 'local-store', UserId: 'demo-user-1' })).User
+      ?.UserGroups ?? [];
+
+  it('merges each membership into the user’s groups, and a late older one never undoes a newer', async () => {
+    const deps = setup();
+    const before = await groups(deps.ciam);
+    await expect(
+      applyUpdate(deps, target, membership('add-staff', 9, 'group-staff', true)),
+    ).resolves.toMatchObject({ status: 'applied', fields: ['group:group-staff'] });
+    await expect(
+      applyUpdate(deps, target, membership('add-admins', 5, 'group-admins', true)),
+    ).resolves.toMatchObject({ status: 'applied' });
+    // Removed before it was added, delivered late: a stale removal changes nothing.
+    await expect(
+      applyUpdate(deps, target, membership('remove-staff', 4, 'group-staff', false)),
+    ).resolves.toMatchObject({ status: 'ignored', reason: 'stale' });
+    expect([...(await groups(deps.ciam))].sort()).toEqual(
+      [...new Set([...before, 'group-admins', 'group-staff'])].sort(),
+    );
+    // A newer removal removes only that group, and leaves a tombstone a late add cannot undo.
+    await applyUpdate(deps, target, membership('remove-admins', 20, 'group-admins', false));
+    await expect(
+      applyUpdate(deps, target, membership('late-add-admins', 6, 'group-admins', true)),
+    ).resolves.toMatchObject({ status: 'ignored', reason: 'stale' });
+    expect(await groups(deps.ciam)).toContain('group-staff');
+    expect(await groups(deps.ciam)).not.toContain('group-admins');
+  });
+});

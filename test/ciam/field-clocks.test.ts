@@ -4,14 +4,18 @@ import {
   CLOCKED_FIELDS,
   type Clock,
   type ClockField,
+  compactMemberships,
   connectionTag,
   customField,
   decodeClocks,
   encodeClocks,
   eventTag,
+  groupField,
   MAX_CLOCKS_CHARS,
+  MEMBERSHIP_FLOOR,
   maxEncodedLength,
   planFieldWrite,
+  planMemberships,
   verdictFor,
 } from '../../lib/ciam/field-clocks.ts';
 import { sha256Hex } from '../../lib/hash.ts';
@@ -169,5 +173,150 @@ describe('ciam/field-clocks', () => {
         },
       ),
     );
+  });
+});
+
+describe('ciam/field-clocks group memberships', () => {
+  const [clerk = '', scim = ''] = CONNECTIONS;
+  const at = (second: number, connection = clerk, event = `e${second}`): Clock => ({
+    at: Date.UTC(2025, 0, 1, 0, 0, second),
+    connection,
+    event: eventTag(event),
+  });
+
+  it('round-trips members, removals (tombstones) and the floor through the encoding', () => {
+    const clocksWithGroups = new Map<ClockField, Clock>([
+      ['Email', at(1)],
+      [groupField('group-staff'), { ...at(2), member: true }],
+      [groupField('group-admins'), { ...at(3), member: false }],
+      [MEMBERSHIP_FLOOR, at(0, scim)],
+    ]);
+    const value = encodeClocks(clocksWithGroups);
+    expect(value).toMatch(
+      /\|e0,\+[\w-]{6}\d,-[\w-]{6}\d,\^\d$|\|e0,-[\w-]{6}\d,\+[\w-]{6}\d,\^\d$/,
+    );
+    expect(decodeClocks(value)).toEqual(clocksWithGroups);
+  });
+
+  it('adds and removes only the groups a change names, and keeps the others', () => {
+    const plan = planMemberships(
+      [
+        { groupId: 'group-staff', member: true },
+        { groupId: 'group-old', member: false },
+      ],
+      at(5),
+      new Map(),
+      () => undefined,
+      ['group-old', 'group-other'],
+    );
+    expect(plan.groups?.sort()).toEqual(['group-other', 'group-staff']);
+    expect(plan.written).toEqual(['group:group-staff', 'group:group-old']);
+    expect(plan.clocks.get(groupField('group-old'))).toEqual({ ...at(5), member: false });
+  });
+
+  it('never lets a late, older add undo a newer removal, nor the reverse', () => {
+    const removed = planMemberships(
+      [{ groupId: 'g', member: false }],
+      at(9),
+      new Map(),
+      () => undefined,
+      ['g'],
+    );
+    const lateAdd = planMemberships(
+      [{ groupId: 'g', member: true }],
+      at(4),
+      removed.clocks,
+      () => undefined,
+      removed.groups ?? [],
+    );
+    expect(lateAdd.groups).toBeUndefined();
+    expect(lateAdd.skipped).toEqual([{ field: 'group:g', verdict: 'stale' }]);
+    const added = planMemberships(
+      [{ groupId: 'g', member: true }],
+      at(9),
+      new Map(),
+      () => undefined,
+      [],
+    );
+    const lateRemove = planMemberships(
+      [{ groupId: 'g', member: false }],
+      at(4),
+      added.clocks,
+      () => undefined,
+      ['g'],
+    );
+    expect(lateRemove.groups).toBeUndefined();
+  });
+
+  it('converges whatever order adds and removals of the same groups arrive in (model)', () => {
+    const op = fc.record({
+      second: fc.integer({ min: 0, max: 59 }),
+      group: fc.constantFrom('a', 'b', 'c'),
+      member: fc.boolean(),
+      connection: fc.constantFrom(clerk, scim),
+    });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(op, { selector: (o) => `${o.second}${o.connection}`, maxLength: 10 }),
+        fc.array(fc.nat(), { minLength: 10, maxLength: 10 }),
+        (ops, keys) => {
+          const run = (list: typeof ops) => {
+            let groups: string[] = [];
+            let clocksNow = new Map<ClockField, Clock>();
+            for (const o of list) {
+              const plan = planMemberships(
+                [{ groupId: o.group, member: o.member }],
+                at(o.second, o.connection, `${o.second}${o.connection}`),
+                clocksNow,
+                () => undefined,
+                groups,
+              );
+              groups = plan.groups ?? groups;
+              clocksNow = plan.clocks;
+            }
+            return [...groups].sort();
+          };
+          const shuffled = ops
+            .map((o, index) => ({ o, key: keys[index] ?? 0 }))
+            .sort((x, y) => x.key - y.key)
+            .map(({ o }) => o);
+          expect(run(shuffled)).toEqual(run(ops));
+        },
+      ),
+    );
+  });
+
+  it('folds membership clocks older than the horizon into one floor, judged as they would be', () => {
+    const clocksWithGroups = new Map<ClockField, Clock>([
+      ['Email', at(1)],
+      [groupField('a'), { ...at(2), member: true }],
+      [groupField('b'), { ...at(3), member: false }],
+      [groupField('c'), { ...at(30), member: true }],
+    ]);
+    const compacted = compactMemberships(clocksWithGroups, at(10).at);
+    expect(compacted.has(groupField('a'))).toBe(false);
+    expect(compacted.has(groupField('b'))).toBe(false);
+    expect(compacted.get(groupField('c'))).toEqual({ ...at(30), member: true });
+    expect(compacted.get('Email')).toEqual(at(1));
+    expect(compacted.get(MEMBERSHIP_FLOOR)).toEqual(at(3));
+    // An add dated before the floor (delayed past every retry window) is stale, as before.
+    const late = planMemberships(
+      [{ groupId: 'b', member: true }],
+      at(2, clerk, 'late'),
+      compacted,
+      () => undefined,
+      [],
+    );
+    expect(late.groups).toBeUndefined();
+    // A user in many groups, every one set by a different change long ago, stays short.
+    const many = new Map<ClockField, Clock>();
+    for (let index = 0; index < 200; index += 1) {
+      many.set(groupField(`group-${index}`), {
+        ...at(index % 60, clerk, `g${index}`),
+        member: true,
+      });
+    }
+    expect(encodeClocks(many).length).toBeGreaterThan(MAX_CLOCKS_CHARS);
+    expect(encodeClocks(compactMemberships(many, at(59).at + 1)).length).toBeLessThan(40);
   });
 });

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERRORS } from '../../lib/errors.ts';
 import { buildSampleEvents } from '../../local/sample-events.ts';
 import { EMULATOR_USER_STORE_ID, useEmulator } from '../helpers/emulator.ts';
 
@@ -77,13 +78,23 @@ interface RoleProps {
   Policies?: { PolicyDocument: { Statement: Statement[] } }[];
   ManagedPolicyArns?: unknown[];
 }
+interface RouteThrottle {
+  ThrottlingRateLimit?: number;
+  ThrottlingBurstLimit?: number;
+}
+interface StageProps {
+  DefaultRouteSettings?: RouteThrottle & { DetailedMetricsEnabled?: boolean };
+  RouteSettings?: Record<string, RouteThrottle>;
+}
 interface AlarmProps {
+  AlarmName?: string;
   Namespace?: string;
   MetricName?: string;
   Dimensions?: { Name: string; Value: CfValue }[];
   Metrics?: {
     Id: string;
     Expression?: string;
+    Period?: number;
     ReturnData?: boolean;
     MetricStat?: {
       Metric: {
@@ -275,6 +286,65 @@ describe('serverless package', () => {
     expect(props<FunctionProps>(SCIM).Timeout).toBeLessThan(30);
   });
 
+  it('throttles the HTTP API stage: the webhooks by the default route settings, SCIM by its own route', () => {
+    const stages = ofType('AWS::ApiGatewayV2::Stage');
+    expect(stages).toHaveLength(1);
+    const [[stageId, stage]] = stages as [[string, Resource]];
+    const settings = stage.Properties as unknown as StageProps;
+    const webhook = settings.DefaultRouteSettings ?? {};
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(
+      ([id, value]) => [id, (value.Properties as { RouteKey: string }).RouteKey] as const,
+    );
+    const [scimRouteId, scimRouteKey] = routes.find(([, key]) => key.includes('/scim/')) ?? [];
+    // Exactly the SCIM route has settings of its own; every other route takes the default.
+    expect(Object.keys(settings.RouteSettings ?? {})).toEqual([scimRouteKey]);
+    const scim = settings.RouteSettings?.[scimRouteKey ?? ''] ?? {};
+    for (const [name, throttle] of [
+      ['webhook', webhook],
+      ['scim', scim],
+    ] as const) {
+      // Numbers, set, and far below API Gateway's account-wide 10,000/s and 5,000 burst: what a
+      // flood can cost is bounded by the stage, not by the account.
+      expect(typeof throttle.ThrottlingRateLimit, name).toBe('number');
+      expect(typeof throttle.ThrottlingBurstLimit, name).toBe('number');
+      expect(throttle.ThrottlingRateLimit, name).toBeGreaterThan(0);
+      expect(throttle.ThrottlingRateLimit, name).toBeLessThanOrEqual(100);
+      expect(throttle.ThrottlingBurstLimit, name).toBeGreaterThanOrEqual(
+        throttle.ThrottlingRateLimit ?? Number.POSITIVE_INFINITY,
+      );
+      expect(throttle.ThrottlingBurstLimit, name).toBeLessThanOrEqual(500);
+    }
+    // Entra ID asks a SCIM endpoint to take 25 requests per second per tenant.
+    expect(scim.ThrottlingRateLimit).toBeGreaterThanOrEqual(25);
+    // osls's own stage setting survives the override.
+    expect(webhook.DetailedMetricsEnabled).toBe(false);
+    // A route setting names a route key, so the stage must wait for that route.
+    const dependsOn = [stage.DependsOn ?? []].flat();
+    expect(dependsOn, stageId).toContain(scimRouteId);
+  });
+
+  it('reserves concurrency for the public functions and leaves the account room', () => {
+    const reserved = FUNCTIONS.map((id) => [
+      id,
+      props<FunctionProps>(id).ReservedConcurrentExecutions,
+    ]);
+    for (const [id, count] of reserved) {
+      expect(typeof count, String(id)).toBe('number');
+      expect(count, String(id)).toBeGreaterThan(0);
+    }
+    // AWS keeps 100 executions unreserved; the default account quota is 1,000. The three
+    // functions together take a small share of what is left.
+    const total = reserved.reduce((sum, [, count]) => sum + Number(count), 0);
+    expect(total).toBeLessThanOrEqual(100);
+    // The stage's sustained rate must fit the webhook's reservation at a sub-second request:
+    // otherwise every second of steady traffic would hit Lambda's throttle instead of the 429.
+    const stage = ofType('AWS::ApiGatewayV2::Stage')[0]?.[1].Properties as unknown as StageProps;
+    const rate = stage.DefaultRouteSettings?.ThrottlingRateLimit ?? Number.POSITIVE_INFINITY;
+    expect(props<FunctionProps>(WEBHOOK).ReservedConcurrentExecutions).toBeGreaterThanOrEqual(
+      rate * 0.25,
+    );
+  });
+
   it('creates a FIFO queue and a FIFO dead-letter queue with producer-set deduplication', () => {
     for (const id of [queueId('changes.fifo'), queueId('changes-dlq.fifo')]) {
       const queue = props<QueueProps>(id);
@@ -388,6 +458,24 @@ describe('serverless package', () => {
     }
   });
 
+  it('needs no permission for the bounds: no role may touch CloudWatch, API Gateway or Lambda', () => {
+    // Metrics leave as EMF log lines; throttling and reserved concurrency are the template's.
+    for (const functionId of FUNCTIONS) {
+      const roleId = roleOf(functionId);
+      for (const service of ['cloudwatch', 'apigateway', 'execute-api', 'lambda', 'iam']) {
+        expect(grants(roleId, service), `${roleId} ${service}`).toEqual([]);
+      }
+      const services = new Set(
+        statementsOf(roleId).flatMap((statement) =>
+          actionsOf(statement).map((action) => action.split(':')[0]),
+        ),
+      );
+      expect([...services].sort(), roleId).toEqual(
+        functionId === SCIM ? ['logs', 'secretsmanager'] : ['logs', 'secretsmanager', 'sqs'],
+      );
+    }
+  });
+
   it('gives the SCIM function no queue access at all', () => {
     expect(grants(roleOf(SCIM), 'sqs')).toEqual([]);
   });
@@ -444,6 +532,51 @@ describe('serverless package', () => {
     expect(rate?.Metrics?.filter((metric) => metric.ReturnData !== false)).toHaveLength(1);
     expect(rate?.Threshold).toBeGreaterThan(0);
     expect(rate?.Threshold).toBeLessThan(100);
+  });
+
+  it('alarms when Lambda throttles the webhook or the SCIM function', () => {
+    const throttles = ofType('AWS::CloudWatch::Alarm')
+      .map(([, value]) => value.Properties as unknown as AlarmProps)
+      .filter((alarm) => alarm.Namespace === 'AWS/Lambda' && alarm.MetricName === 'Throttles');
+    expect(throttles.map((alarm) => alarm.Dimensions)).toEqual([
+      [{ Name: 'FunctionName', Value: ref(WEBHOOK) }],
+      [{ Name: 'FunctionName', Value: ref(SCIM) }],
+    ]);
+    for (const alarm of throttles) {
+      expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    }
+  });
+
+  it('alarms per connection on 401s (token guessing) and on refused source addresses, from the functions’ own metric', () => {
+    const namespace = props<FunctionProps>(WEBHOOK).Environment.Variables;
+    const insights = ofType('AWS::CloudWatch::Alarm')
+      .map(([, value]) => value.Properties as unknown as AlarmProps)
+      .flatMap((alarm) =>
+        (alarm.Metrics ?? [])
+          .filter((metric) => metric.Expression?.startsWith('SELECT '))
+          .map((metric) => ({ alarm, metric })),
+      );
+    const byOutcome = new Map(
+      insights.map(({ alarm, metric }) => [
+        /WHERE outcome = '([A-Z_]+)'/.exec(metric.Expression ?? '')?.[1],
+        { alarm, metric },
+      ]),
+    );
+    expect([...byOutcome.keys()].sort()).toEqual(['SIGNATURE_INVALID', 'SOURCE_IP_NOT_ALLOWED']);
+    for (const [outcome, { alarm, metric }] of byOutcome) {
+      expect(Object.hasOwn(ERRORS, outcome ?? '')).toBe(true);
+      // lib/metrics.ts: metric Events, dimensions service (Powertools), connection and outcome,
+      // in the namespace the functions are given.
+      expect(metric.Expression).toBe(
+        `SELECT SUM(Events) FROM SCHEMA("${String(namespace.POWERTOOLS_METRICS_NAMESPACE)}", connection, outcome, service) WHERE outcome = '${outcome}' GROUP BY connection`,
+      );
+      expect(metric).toMatchObject({ ReturnData: true, Period: 300 });
+      expect(alarm.ComparisonOperator).toBe('GreaterThanThreshold');
+    }
+    // A guessed token or a forged signature now and then is noise; a run of them is not. Any
+    // refusal of an allow-listed connection matters: it may be the sender's new address.
+    expect(byOutcome.get('SIGNATURE_INVALID')?.alarm.Threshold).toBeGreaterThan(0);
+    expect(byOutcome.get('SOURCE_IP_NOT_ALLOWED')?.alarm.Threshold).toBe(0);
   });
 
   it('notifies the alarm topic only when the alarmTopicArn param is set', () => {
@@ -531,7 +664,11 @@ describe('serverless.yml stage params', () => {
     );
     return JSON.parse(stdout) as {
       provider: { environment: Record<string, unknown>; layers: unknown };
-      resources: { Resources: Record<string, { Properties: RoleProps }> };
+      functions: Record<string, { reservedConcurrency?: unknown }>;
+      resources: {
+        Resources: Record<string, { Properties: RoleProps }>;
+        extensions: { HttpApiStage: { Properties: StageProps } };
+      };
     };
   };
   const secretResources = (printed: Awaited<ReturnType<typeof print>>, role: string) =>
@@ -560,6 +697,28 @@ describe('serverless.yml stage params', () => {
     for (const role of ['WebhookRole', 'QueueRole']) {
       expect(secretResources(printed, role), role).toEqual([clerk]);
     }
+  }, 60_000);
+
+  it('takes the stage’s throttling and reserved concurrency when given', async () => {
+    const printed = await print(
+      'webhookThrottleRate=5',
+      'webhookThrottleBurst=10',
+      'scimThrottleRate=30',
+      'scimThrottleBurst=60',
+      'webhookReservedConcurrency=7',
+      'scimReservedConcurrency=4',
+    );
+    const stage = printed.resources.extensions.HttpApiStage.Properties;
+    // Values given on the command line arrive as text; CloudFormation reads them as numbers.
+    expect(stage.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: '5',
+      ThrottlingBurstLimit: '10',
+    });
+    expect(Object.values(stage.RouteSettings ?? {})).toEqual([
+      { ThrottlingRateLimit: '30', ThrottlingBurstLimit: '60' },
+    ]);
+    expect(printed.functions.webhook?.reservedConcurrency).toBe(7);
+    expect(printed.functions.scim?.reservedConcurrency).toBe(4);
   }, 60_000);
 
   it('defaults to the config’s names and the ciam-webhook-adapter/ prefix of the stage’s account', async () => {

@@ -15,15 +15,17 @@ const clerkHeaders = (body: string, id = `msg_${randomUUID()}`, at = new Date())
   'svix-signature': new Webhook(CLERK_SECRET).sign(id, at, body),
 });
 
-const clerkUserUpdated = (firstName: string, updatedAt: number) =>
+const ALICE = { id: 'ext-alice', username: 'alice' };
+
+const clerkUserUpdated = (firstName: string, updatedAt: number, user = ALICE) =>
   JSON.stringify({
     type: 'user.updated',
     object: 'event',
     timestamp: updatedAt,
     data: {
-      id: 'ext-alice',
+      id: user.id,
       object: 'user',
-      username: 'alice',
+      username: user.username,
       first_name: firstName,
       last_name: 'Liddell',
       created_at: 1_700_000_000_000,
@@ -103,7 +105,7 @@ describe('queued delivery end to end (HTTP → producer → FIFO queue → polle
 
     expect(alice()?.Nickname).toBe('Third Liddell');
     expect(updateUserCalls()).toHaveLength(1);
-    expect(outcomes.map((o) => o.outcome)).toEqual(['applied', 'ignored', 'ignored']);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['applied', 'stale', 'stale']);
   });
 
   it('applies a delivery sent five times exactly once (SQS deduplication, stale-event guard)', async () => {
@@ -121,6 +123,50 @@ describe('queued delivery end to end (HTTP → producer → FIFO queue → polle
     expect(messageIds.size).toBe(1);
     expect(updateUserCalls()).toHaveLength(1);
     expect(alice()?.Nickname).toBe('Once Liddell');
+  });
+
+  it('answers 404 USER_NOT_FOUND at once when no CIAM user matches, and queues nothing', async () => {
+    const body = clerkUserUpdated('Nobody', Date.now(), {
+      id: 'ext-nobody',
+      username: 'nobody',
+    });
+
+    const res = await post(body, clerkHeaders(body));
+
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ code: 'USER_NOT_FOUND' });
+    await queueOf(stack).poller.drain();
+    expect(outcomes).toEqual([]);
+    expect(queueOf(stack).deadLetterQueue.stats().total).toBe(0);
+    expect(updateUserCalls()).toEqual([]);
+  });
+
+  it('answers 503 with Retry-After when CIAM cannot look the user up, and queues nothing', async () => {
+    // Carol: a user no earlier test looked up, so the webhook function's cache cannot answer.
+    stack.emulator.faults.configure({ rates: { InternalError: 1 }, actions: ['DescribeUser'] });
+    const body = clerkUserUpdated('Carol', Date.now(), {
+      id: 'ext-carol',
+      username: 'carol',
+    });
+
+    const res = await post(body, clerkHeaders(body));
+
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await res.json()).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    await queueOf(stack).poller.drain();
+    expect(outcomes).toEqual([]);
+    expect(queueOf(stack).deadLetterQueue.stats().total).toBe(0);
+    expect(updateUserCalls()).toEqual([]);
+
+    // The sender's retry, once CIAM answers again, is queued and applied.
+    stack.emulator.faults.clear();
+    const retried = await post(body, clerkHeaders(body));
+    expect(retried.status).toBe(202);
+    await queueOf(stack).poller.drain();
+    expect(stack.emulator.store.getUser('local-store', 'demo-user-3')?.Nickname).toBe(
+      'Carol Liddell',
+    );
   });
 });
 
@@ -151,6 +197,7 @@ describe('queued delivery when the queue refuses', () => {
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await res.json()).toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
     expect(queueOf(stack).queue.stats().total).toBe(0);
-    expect(stack.emulator.calls).toEqual([]);
+    // The user was looked up (the FIFO group is named after it), and nothing else was done.
+    expect(stack.emulator.calls.map((c) => c.action)).toEqual(['DescribeUser']);
   });
 });

@@ -224,6 +224,60 @@ describe('SCIM user lookup (Entra validator: filter before create; Okta: import)
   });
 });
 
+describe('SCIM attributes and excludedAttributes (RFC 7644 §3.4.2.5)', () => {
+  it('answers a list with only the attributes asked for, id and schemas always', async () => {
+    const answer = await call(
+      'GET',
+      `/Users?filter=${encodeURIComponent('userName eq "alice"')}&attributes=userName,emails.value`,
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ totalResults: 1, itemsPerPage: 1 });
+    expect(answer.body.Resources).toEqual([
+      {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        id: 'demo-user-1',
+        userName: 'alice',
+        emails: [{ value: 'alice@example.com' }],
+      },
+    ]);
+  });
+
+  it('answers a read without the attributes excluded, never without id or schemas', async () => {
+    const full = (await call('GET', '/Users/demo-user-2')).body;
+    const answer = await call('GET', '/Users/demo-user-2?excludedAttributes=meta,phoneNumbers,id');
+    expect(answer.status).toBe(200);
+    const { meta: _meta, phoneNumbers: _phones, ...rest } = full;
+    expect(answer.body).toEqual(rest);
+  });
+
+  it('filters on what it does not return: the filter sees the whole user', async () => {
+    const answer = await call(
+      'GET',
+      `/Users?filter=${encodeURIComponent('userName eq "bob" and externalId eq "ext-bob"')}&attributes=id`,
+    );
+    expect(answer.body.Resources).toEqual([
+      { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], id: 'demo-user-2' },
+    ]);
+  });
+
+  it('refuses both at once, or a name that is no attribute, with invalidValue and no CIAM call', async () => {
+    expectScimError(
+      await call('GET', '/Users?attributes=userName&excludedAttributes=emails'),
+      400,
+      'invalidValue',
+    );
+    expectScimError(
+      await call(
+        'GET',
+        `/Users/demo-user-1?attributes=${encodeURIComponent('emails[type eq "work"]')}`,
+      ),
+      400,
+      'invalidValue',
+    );
+    expect(actions()).toEqual([]);
+  });
+});
+
 describe('SCIM get by id', () => {
   it('renders the CIAM user (DescribeUserById, Original) as a SCIM User', async () => {
     const answer = await call('GET', '/Users/demo-user-1');
@@ -558,6 +612,35 @@ describe('SCIM POST (link, uniqueness, create)', () => {
       `/Users?filter=${encodeURIComponent('externalId eq "ext-dave"')}`,
     );
     expect(found.body.Resources?.[0]?.id).toBe(answer.body.id);
+  });
+
+  it('refuses to create a user without a phone number (invalidValue) before calling CIAM', async () => {
+    const answer = await call(
+      'POST',
+      '/Users',
+      newUser({ externalId: undefined, phoneNumbers: undefined }),
+      { connection: 'scim-create' },
+    );
+    expectScimError(answer, 400, 'invalidValue');
+    expect(answer.body.detail).toContain('phoneNumbers (CIAM PhoneNumber)');
+    expect(actions()).toEqual([]);
+  });
+
+  it('keeps name.givenName and name.familyName a create sends, and answers them on every read', async () => {
+    const name = { givenName: 'Dave', familyName: 'Bowman' };
+    const created = await call('POST', '/Users', newUser({ name }), { connection: 'scim-create' });
+    expect(created.status).toBe(201);
+    expect(created.body.name).toEqual(name);
+    const id = String(created.body.id);
+    expect(user(id)?.CustomAttributes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Name: 'given_name', Value: 'Dave' }),
+        expect.objectContaining({ Name: 'family_name', Value: 'Bowman' }),
+      ]),
+    );
+    expect(
+      (await call('GET', `/Users/${id}`, undefined, { connection: 'scim-create' })).body.name,
+    ).toEqual(name);
   });
 
   it('refuses a user without userName (invalidValue) and a body that is not JSON (invalidSyntax)', async () => {

@@ -94,7 +94,7 @@ describe('webhook end to end (local server → handler → CIAM emulator)', () =
       { Name: 'tier', Value: 'gold', Type: 'STRING' },
       {
         Name: 'adapter_field_clocks',
-        Value: expect.stringMatching(/^2\|[0-9a-z]+\.[\w-]{5}\.[\w-]{8}\|e0,n0,p0,u0,~[\w-]{6}0$/),
+        Value: expect.stringMatching(/^2\|[0-9a-z]+\.[\w-]{5}\.[\w-]{8}\|u0,p0,e0,n0,~[\w-]{6}0$/),
         Type: 'STRING',
       },
     ]);
@@ -307,6 +307,8 @@ describe('webhook end to end (local server → handler → CIAM emulator)', () =
     expect((await describeUser('demo-user-1'))?.Nickname).toBe('Newer');
     expect(apiCalls()).toBe(1);
     expect(outcomes).toContainEqual({ connectionId: 'clerk', outcome: 'ignored', count: 1 });
+    // Counted by its reason too, so dashboards can tell late events from replays.
+    expect(outcomes).toContainEqual({ connectionId: 'clerk', outcome: 'stale', count: 1 });
   });
 
   it('applies one delivery sent five times once, the copies answered "duplicate"', async () => {

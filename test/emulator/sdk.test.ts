@@ -70,6 +70,47 @@ describe('emulator with the official SDK as client', () => {
     expect(typeof read.RequestId).toBe('string');
   });
 
+  it('lists user groups for the SDK, filtered and paged', async () => {
+    const client = sdkClient(emulator().port);
+
+    const all = await client.request('ListUserGroups', {
+      UserStoreId: EMULATOR_USER_STORE_ID,
+      Pageable: { PageSize: 1, PageNumber: 2 },
+    });
+    const admins = await client.request('ListUserGroups', {
+      UserStoreId: EMULATOR_USER_STORE_ID,
+      Pageable: { PageSize: 10, PageNumber: 1 },
+      Filters: [{ Key: 'condition', Values: ['admin'], Logic: true }],
+    });
+
+    expect(all).toMatchObject({
+      Total: 2,
+      Pageable: { PageSize: 1, PageNumber: 2 },
+      Content: [{ UserGroupId: 'group-admins', DisplayName: 'Admins' }],
+    });
+    expect(admins.Total).toBe(1);
+    expect(admins.Content).toEqual([
+      expect.objectContaining({
+        UserGroupId: 'group-admins',
+        DisplayName: 'Admins',
+        UserStoreId: EMULATOR_USER_STORE_ID,
+      }),
+    ]);
+    expect(typeof admins.RequestId).toBe('string');
+  });
+
+  it('answers the SDK FailedOperation.UserGroupNotFound for an unknown group', async () => {
+    const client = sdkClient(emulator().port);
+    const code = await sdkErrorCode(
+      client.request('UpdateUser', {
+        UserStoreId: EMULATOR_USER_STORE_ID,
+        UserId: 'demo-user-2',
+        UserGroup: ['group-ghosts'],
+      }),
+    );
+    expect(code).toBe('FailedOperation.UserGroupNotFound');
+  });
+
   it('refuses a wrong SecretKey with AuthFailure.SignatureFailure', async () => {
     const client = sdkClient(emulator().port, { ...EMULATOR_CREDENTIALS, secretKey: 'wrong' });
     const code = await sdkErrorCode(

@@ -21,7 +21,10 @@ describe('emulator/seed', () => {
     const seed = loadSeed(DEFAULT_SEED_PATH);
     expect(seed.credentials).toEqual([{ SecretId: 'AKIDlocaldemo', SecretKey: 'localdemosecret' }]);
     const store = seed.userStores.find((s) => s.UserStoreId === 'local-store');
-    expect(store?.UserGroups?.map((g) => g.UserGroupId)).toEqual(['group-staff', 'group-admins']);
+    expect(store?.UserGroups?.map((g) => [g.UserGroupId, g.DisplayName])).toEqual([
+      ['group-staff', 'Staff'],
+      ['group-admins', 'Admins'],
+    ]);
     expect(
       store?.Users?.map((u) => [u.UserId, u.UserName, u.Email, u.PhoneNumber, u.IndexedAttribute1]),
     ).toEqual([
@@ -33,6 +36,29 @@ describe('emulator/seed', () => {
 
   it('accepts a minimal valid seed', () => {
     expect(parseSeed(minimal())).toEqual(minimal());
+  });
+
+  it('accepts groups in CIAM’s UserGroup shape, a tenant, and one name in two stores', () => {
+    const seed = {
+      credentials: [{ SecretId: 'AKIDa', SecretKey: 'k' }],
+      userStores: [
+        {
+          UserStoreId: 's',
+          TenantId: 't',
+          UserGroups: [
+            {
+              UserGroupId: 'g',
+              DisplayName: 'Staff',
+              Description: 'd',
+              CreatedDate: 1,
+              LastModifyDate: 2,
+            },
+          ],
+        },
+        { UserStoreId: 's2', UserGroups: [{ UserGroupId: 'g', DisplayName: 'Staff' }] },
+      ],
+    };
+    expect(parseSeed(seed)).toEqual(seed);
   });
 
   it.each<[string, (seed: ReturnType<typeof minimal>) => unknown]>([
@@ -75,6 +101,26 @@ describe('emulator/seed', () => {
             { UserId: 'u1', Email: 'a@x.io' },
             { UserId: 'u2', Email: 'A@x.io' },
           ] as never;
+        return seed;
+      },
+    ],
+    [
+      'two groups of a store share a DisplayName',
+      (seed) => {
+        const store = seed.userStores[0];
+        if (store)
+          store.UserGroups = [
+            { UserGroupId: 'g', DisplayName: 'Staff' },
+            { UserGroupId: 'h', DisplayName: 'Staff' },
+          ] as never;
+        return seed;
+      },
+    ],
+    [
+      'a group’s LastModifyDate is not an integer',
+      (seed) => {
+        const store = seed.userStores[0];
+        if (store) store.UserGroups = [{ UserGroupId: 'g', LastModifyDate: 'today' }] as never;
         return seed;
       },
     ],

@@ -44,7 +44,7 @@ const verify = (
   });
 
 describe('emulator/verify', () => {
-  it('accepts the published CVM vector (reference §1.2)', () => {
+  it('accepts Tencent’s published CVM signing example', () => {
     expect(verify(CVM_HEADERS, CVM_BODY, 1551113065_000, { service: 'cvm' })).toEqual({
       ok: true,
       secretId: DOC_ID,
@@ -52,7 +52,7 @@ describe('emulator/verify', () => {
     });
   });
 
-  it('accepts the CIAM vectors with both content types (reference §1.3)', () => {
+  it('accepts the CIAM signing examples with both content types', () => {
     const sdk = ciamHeaders(
       'application/json',
       '503e69d4d65808bbc6152f04773a21a151578c03824b8411a0d337e2dcf5ede7',

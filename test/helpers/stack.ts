@@ -6,6 +6,7 @@ import { createCiamClient } from '../../lib/ciam/client.ts';
 import type { CiamApi } from '../../lib/ciam/types.ts';
 import type { QueueDeps } from '../../lib/queue/handler.ts';
 import type { QueuePort } from '../../lib/queue/types.ts';
+import type { RuntimeOverrides } from '../../lib/runtime/index.ts';
 import { signHmacDelivery } from '../../lib/sources/hmac/sender.ts';
 import { createTencentClient } from '../../lib/tencent/client.ts';
 import type { WebhookDeps } from '../../lib/webhook/handler.ts';
@@ -49,6 +50,10 @@ export interface StackOptions {
   secrets?: unknown;
   /** Overrides applied to the webhook function's dependencies (e.g. a recording `recordOutcome`). */
   deps?: Partial<WebhookDeps>;
+  /** Parts of every function's runtime replaced (e.g. a `secrets` source that counts reads). */
+  overrides?: RuntimeOverrides;
+  /** Where the local API Gateway listens (default 127.0.0.1; `::` takes IPv4 and IPv6 peers). */
+  host?: string;
   /** The queue between the webhook function and the queue function (`delivery: "queued"`). */
   queue?: StackQueueOptions;
 }
@@ -85,6 +90,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
       ADAPTER_SECRETS_FILE: secretsPath,
       CIAM_ENDPOINT: emulator.url,
     },
+    ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
     ...(options.deps === undefined ? {} : { webhook: options.deps }),
     ...(options.queue?.deps === undefined ? {} : { consumer: options.queue.deps }),
     ...(options.queue?.producer === undefined ? {} : { producer: options.queue.producer }),
@@ -93,7 +99,10 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
       : { maxReceiveCount: options.queue.maxReceiveCount }),
     onPollerError: (error, batch) => pollerErrors.push({ error, ...batch }),
   });
-  const server = await startLocalServer({ routes: [pipeline.webhookRoute, pipeline.scimRoute] });
+  const server = await startLocalServer({
+    routes: [pipeline.webhookRoute, pipeline.scimRoute],
+    ...(options.host === undefined ? {} : { host: options.host }),
+  });
   const ciam = createCiamClient(
     createTencentClient({
       fetch,

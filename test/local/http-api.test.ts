@@ -383,3 +383,51 @@ describe('local/http-api route table', () => {
     ).rejects.toThrow(/Duplicate route 'POST \/a\/\{id\}'/);
   });
 });
+
+describe('local/http-api source IP', () => {
+  it('reports the TCP peer as API Gateway does: IPv4 plainly on a dual-stack listener, IPv6 as is, never x-forwarded-for', async () => {
+    const seen: string[] = [];
+    const dual = await startLocalServer({
+      host: '::',
+      routes: [
+        {
+          method: 'ANY',
+          path: '/webhooks/{connectionId}',
+          functionName: 'webhook',
+          handler: async (event) => {
+            seen.push(event.requestContext.http.sourceIp);
+            return { statusCode: 204 };
+          },
+        },
+      ],
+    });
+    try {
+      expect(dual.url).toBe(`http://[::]:${dual.port}`);
+      const from = (host: string, localAddress: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = request(
+            {
+              host,
+              port: dual.port,
+              localAddress,
+              path: '/webhooks/c',
+              method: 'POST',
+              headers: { 'x-forwarded-for': '192.0.2.1' },
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await from('127.0.0.1', '127.0.0.2')).toBe(204);
+      expect(await from('127.0.0.1', '127.0.0.254')).toBe(204);
+      expect(await from('::1', '::1')).toBe(204);
+      expect(seen).toEqual(['127.0.0.2', '127.0.0.254', '::1']);
+    } finally {
+      await dual.close();
+    }
+  });
+});

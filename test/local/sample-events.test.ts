@@ -86,9 +86,16 @@ describe('buildSampleEvents', () => {
     for (const record of batch.Records) {
       expect(record.eventSource).toBe('aws:sqs');
       expect(record.eventSourceARN).toMatch(/\.fifo$/);
-      expect(record.attributes.MessageGroupId).toMatch(/^clerk-queued:externalId:ext-/);
       expect(parseEnvelope(record.body).connectionId).toBe('clerk-queued');
     }
+    // Grouped by the CIAM user the producer looked up, which each envelope names.
+    expect(
+      batch.Records.map((r) => [r.attributes.MessageGroupId, parseEnvelope(r.body).userId]),
+    ).toEqual([
+      ['local-store:demo-user-1', 'demo-user-1'],
+      ['local-store:demo-user-1', 'demo-user-1'],
+      ['local-store:demo-user-2', 'demo-user-2'],
+    ]);
     const consumer = createQueueHandler(queueDeps(runtime()));
     expect(await consumer(batch, fakeContext())).toEqual({ batchItemFailures: [] });
     const store = emulator().store;

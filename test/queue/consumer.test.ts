@@ -6,8 +6,10 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PlannedUpdate } from '../../lib/ciam/apply.ts';
 import { connectionTag } from '../../lib/ciam/field-clocks.ts';
+import type { UserResolver } from '../../lib/ciam/resolve.ts';
 import type { Connection } from '../../lib/config/types.ts';
 import { backoffSeconds } from '../../lib/queue/consumer.ts';
+import { type QueueEnvelope, toEnvelope } from '../../lib/queue/envelope.ts';
 import { createHandler, type QueueDeps } from '../../lib/queue/handler.ts';
 import { createQueuedDelivery } from '../../lib/queue/producer.ts';
 import type { QueuePort } from '../../lib/queue/types.ts';
@@ -82,6 +84,43 @@ const planned = (change: TestChange): PlannedUpdate & { change: { eventType: str
 
 const emptyResponse = { batchItemFailures: [] };
 
+/** The seed's users by IndexedAttribute1, as the webhook function's lookup finds them. */
+const SEED_USER_IDS: Readonly<Record<string, string>> = {
+  'ext-alice': 'demo-user-1',
+  'ext-bob': 'demo-user-2',
+};
+
+/**
+ * The producer's resolver here: it answers from the seed, so the emulator's call log holds only
+ * what the consumer asked. `overrides` plays a stale lookup (the user since deleted).
+ */
+const producerResolver = (
+  overrides: Readonly<Record<string, string>> = {},
+): Pick<UserResolver, 'resolve'> => ({
+  resolve: async (_connection, change) => {
+    const externalId = change.subject.externalId ?? '';
+    const userId = overrides[externalId] ?? SEED_USER_IDS[externalId];
+    if (userId === undefined) throw new Error(`no seed user ${externalId}`);
+    return userId;
+  },
+});
+
+/** A message as the producer wrote it before it resolved users: no userId, grouped by lookup key. */
+const oldStyleMessage = (change: TestChange): { body: string; groupId: string } => {
+  const { userId: _none, ...envelope }: QueueEnvelope = toEnvelope(
+    { id: 'clerk-queued', resolve: { by: 'indexedAttribute', index: 1 } },
+    planned(change),
+    { receivedAt: new Date().toISOString() },
+  );
+  return {
+    body: JSON.stringify(envelope),
+    groupId: `clerk-queued:externalId:${change.externalId ?? 'ext-alice'}`,
+  };
+};
+
+/** The CIAM calls that look a user up (rather than read or write one by its id). */
+const LOOKUPS = new Set(['DescribeUser', 'ListUserByProperty']);
+
 describe('queue/consumer (createHandler with local FIFO queues and the CIAM emulator)', () => {
   const emulator = useEmulator({}, { resetBeforeEach: true });
 
@@ -90,6 +129,8 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
       deadLetterQueue?: (dlq: LocalFifoQueue) => QueuePort;
       /** The Tencent client's per-attempt timeout, to let an attempt be abandoned. */
       ciamTimeoutMs?: number;
+      /** Users the producer's lookup gets wrong (a cached id of a user deleted since). */
+      staleLookups?: Readonly<Record<string, string>>;
     } = {},
   ): Harness => {
     let offsetMs = 0;
@@ -134,7 +175,11 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
     const handler = createHandler(deps);
     const connection = runtime.config.connections.find((c) => c.id === 'clerk-queued');
     if (connection === undefined) throw new Error('clerk-queued is not configured');
-    const deliver = createQueuedDelivery({ queue, now });
+    const deliver = createQueuedDelivery({
+      queue,
+      resolver: producerResolver(options.staleLookups),
+      now,
+    });
     let raw = 0;
     return {
       queue,
@@ -188,6 +233,72 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
     expect(h.deadLetterQueue.stats().total).toBe(0);
   });
 
+  it('applies a change to the user its envelope names, without looking the user up', async () => {
+    const h = harness();
+    await h.produce({ eventId: 'evt-1', nickname: 'Named' });
+    expect(h.queue.peek().map((m) => m.groupId)).toEqual(['local-store:demo-user-1']);
+
+    expect((await h.poll()).response).toEqual(emptyResponse);
+
+    expect(user('demo-user-1')?.Nickname).toBe('Named');
+    expect(emulator().calls.map((c) => c.action)).toEqual(['DescribeUserById', 'UpdateUser']);
+  });
+
+  it('still looks up the user of a message queued under the old grouping (no userId)', async () => {
+    const h = harness();
+    const old = oldStyleMessage({ eventId: 'evt-old-style', nickname: 'Old style' });
+    await h.sendRaw(old.body, old.groupId);
+
+    expect((await h.poll()).response).toEqual(emptyResponse);
+
+    expect(user('demo-user-1')?.Nickname).toBe('Old style');
+    expect(emulator().calls.map((c) => c.action)).toEqual([
+      'DescribeUser',
+      'DescribeUserById',
+      'UpdateUser',
+    ]);
+    expect(h.outcomes).toEqual([{ connectionId: 'clerk-queued', outcome: 'applied', count: 1 }]);
+  });
+
+  it('looks the user up again when the user its envelope names no longer exists', async () => {
+    // The producer's cached lookup named a user deleted since; CIAM's lookup finds the live one.
+    const h = harness({ staleLookups: { 'ext-alice': 'deleted-user' } });
+    await h.produce({ eventId: 'evt-moved', nickname: 'Found again' });
+
+    expect((await h.poll()).response).toEqual(emptyResponse);
+
+    expect(user('demo-user-1')?.Nickname).toBe('Found again');
+    expect(emulator().calls.filter((c) => LOOKUPS.has(c.action))).toHaveLength(1);
+    expect(h.outcomes.map((o) => o.outcome)).toEqual(['applied']);
+  });
+
+  it('drains old-group messages beside new ones: the newest change of the user wins', async () => {
+    const h = harness();
+    // Queued before the deployment: the newer change, in the old group.
+    const old = oldStyleMessage({
+      eventId: 'evt-before',
+      occurredAt: '2025-03-01T10:00:00.000Z',
+      nickname: 'Newer, old group',
+    });
+    await h.sendRaw(old.body, old.groupId);
+    // Queued after it: an older change of the same user, in the user's new group.
+    await h.produce({
+      eventId: 'evt-after',
+      occurredAt: '2025-03-01T09:00:00.000Z',
+      nickname: 'Older, new group',
+    });
+    expect(h.queue.peek().map((m) => m.groupId)).toEqual([
+      'clerk-queued:externalId:ext-alice',
+      'local-store:demo-user-1',
+    ]);
+
+    expect((await h.poll()).response).toEqual(emptyResponse);
+
+    expect(user('demo-user-1')?.Nickname).toBe('Newer, old group');
+    expect(h.outcomes.map((o) => o.outcome)).toEqual(['applied', 'stale']);
+    expect(h.queue.stats().total).toBe(0);
+  });
+
   it('ignores a stale change without calling UpdateUser when a newer one was applied', async () => {
     const h = harness();
     await h.produce({
@@ -206,7 +317,7 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
     expect(response).toEqual(emptyResponse);
     expect(user('demo-user-1')?.Nickname).toBe('Newer');
     expect(updateUserCalls()).toHaveLength(1);
-    expect(h.outcomes.map((o) => o.outcome)).toEqual(['applied', 'ignored']);
+    expect(h.outcomes.map((o) => o.outcome)).toEqual(['applied', 'stale']);
     expect(h.queue.stats().total).toBe(0);
   });
 
@@ -297,7 +408,7 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
     expect(updateUserCalls()).toHaveLength(1);
     const [letter] = h.deadLetterQueue.peek();
     expect(letter?.deduplicationId).toBe(messageId);
-    expect(letter?.groupId).toBe('clerk-queued:externalId:ext-alice');
+    expect(letter?.groupId).toBe('local-store:demo-user-1');
     expect(JSON.parse(letter?.body ?? '{}')).toMatchObject({
       eventId: 'evt-conflict',
       draft: { Nickname: 'Taken' },
@@ -421,7 +532,7 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
     expect(user('demo-user-1')?.Nickname).toBe('Landed');
     expect(h.outcomes.at(-1)).toEqual({
       connectionId: 'clerk-queued',
-      outcome: 'ignored',
+      outcome: 'duplicate',
       count: 1,
     });
   });
@@ -575,7 +686,7 @@ describe('queue/handler over the SQS SDK', () => {
     });
     const connection = runtime.config.connections.find((c) => c.id === 'clerk-queued');
     if (connection === undefined) throw new Error('clerk-queued is not configured');
-    await createQueuedDelivery({ queue: local, now: Date.now })(
+    await createQueuedDelivery({ queue: local, resolver: producerResolver(), now: Date.now })(
       connection,
       [planned({ eventId: 'evt-retry', nickname: 'Retry' })],
       {},

@@ -1,12 +1,25 @@
 import { describe, expect, it } from 'vitest';
+import {
+  connectionTag,
+  customField,
+  decodeClocks,
+  encodeClocks,
+  eventTag,
+} from '../../lib/ciam/field-clocks.ts';
+import type { StaleGuard } from '../../lib/ciam/stale-guard.ts';
 import type { CiamUser } from '../../lib/ciam/types.ts';
 import type { Connection } from '../../lib/config/types.ts';
 import { compileMapping } from '../../lib/mapping/index.ts';
+import { DEFAULT_NAME_ATTRIBUTES } from '../../lib/scim/names.ts';
 import { CORE_USER_SCHEMA } from '../../lib/scim/patch.ts';
 import {
+  assertCreatable,
+  clockedChanges,
   createRequestOf,
   lookupSubjectOf,
+  missingForCreate,
   planChanges,
+  planDraft,
   planPatch,
   planPut,
   readBodyUser,
@@ -278,6 +291,32 @@ describe('scim/plan create', () => {
     expect(uniquenessProbes({ UserStoreId: 's', Nickname: 'D' })).toEqual([]);
   });
 
+  it('names the SCIM attributes and CIAM fields a create lacks, none when it has them all', () => {
+    const full = {
+      UserStoreId: 's',
+      UserName: 'dave',
+      Email: 'd@x.io',
+      PhoneNumber: '+6581234599',
+    };
+    expect(missingForCreate(full)).toEqual([]);
+    expect(() => assertCreatable(full)).not.toThrow();
+    const { PhoneNumber: _phone, ...noPhone } = full;
+    expect(missingForCreate(noPhone)).toEqual([
+      { field: 'PhoneNumber', attribute: 'phoneNumbers' },
+    ]);
+    expect(thrown(() => assertCreatable(noPhone))).toMatchObject({
+      code: 'SCIM_INVALID_VALUE',
+      statusCode: 400,
+      message: 'Creating a CIAM user needs phoneNumbers (CIAM PhoneNumber); the request has none',
+    });
+    expect(
+      thrown(() => assertCreatable({ UserStoreId: 's', UserName: 'dave', Email: ' ' })),
+    ).toMatchObject({
+      message:
+        'Creating a CIAM user needs emails, phoneNumbers (CIAM Email, PhoneNumber); the request has none',
+    });
+  });
+
   it('fills the names CreateUser requires with empty strings and adds the password', () => {
     expect(
       createRequestOf({ UserStoreId: 's', UserName: 'dave', IndexedAttribute1: 'ext-d' }, 'pw'),
@@ -289,5 +328,151 @@ describe('scim/plan create', () => {
       IndexedAttribute1: 'ext-d',
       Password: 'pw',
     });
+  });
+});
+
+describe('scim/plan clockedChanges (field clocks)', () => {
+  const guard: StaleGuard = {
+    attribute: 'adapter_field_clocks',
+    type: 'STRING',
+    connection: connectionTag('scim'),
+    authorityOf: () => undefined,
+    legacy: [],
+  };
+  const draft = {
+    UserStoreId: 'local-store',
+    Email: 'alice@new.example',
+    PhoneNumber: '+6580000000',
+    Nickname: 'Old Nick',
+  };
+  const changed = { Email: 'alice@new.example', PhoneNumber: '+6580000000' };
+  const clerkLater = {
+    at: Date.parse(META.occurredAt) + 1000,
+    connection: connectionTag('clerk'),
+    event: eventTag('msg_late'),
+  };
+
+  it('writes only the changed fields where the request is newer, with every carried field clocked', () => {
+    const user: CiamUser = {
+      ...stored,
+      CustomAttributes: [
+        {
+          Name: 'adapter_field_clocks',
+          Value: encodeClocks(new Map([['PhoneNumber', clerkLater]])),
+        },
+      ],
+    };
+    const out = clockedChanges(guard, user, draft, changed, META);
+    // The phone was set by a change dated after this request: not written.
+    expect(out).toMatchObject({ Email: 'alice@new.example' });
+    expect(out).not.toHaveProperty('PhoneNumber');
+    const written = decodeClocks(out.CustomizationAttributes?.at(-1)?.Value);
+    expect(written.get('PhoneNumber')).toEqual(clerkLater);
+    // Nickname is unchanged but carried: its clock moves on with the write.
+    expect(written.get('Nickname')?.connection).toBe(connectionTag('scim'));
+    expect(written.get('Email')?.at).toBe(Date.parse(META.occurredAt));
+  });
+
+  it('writes nothing, not even clocks, when no value may change', () => {
+    const user: CiamUser = {
+      ...stored,
+      CustomAttributes: [
+        {
+          Name: 'adapter_field_clocks',
+          Value: encodeClocks(
+            new Map([
+              ['PhoneNumber', clerkLater],
+              ['Email', clerkLater],
+            ]),
+          ),
+        },
+      ],
+    };
+    expect(clockedChanges(guard, user, draft, changed, META)).toEqual({});
+  });
+
+  it('keeps a connection off a field its user store does not let it set', () => {
+    const ranked = {
+      ...guard,
+      authorityOf: (field: string) => (field === 'Email' ? [connectionTag('clerk')] : undefined),
+    };
+    const out = clockedChanges(ranked, stored, draft, changed, META);
+    expect(out).not.toHaveProperty('Email');
+    expect(out).toHaveProperty('PhoneNumber', '+6580000000');
+  });
+});
+
+describe('scim/plan name parts', () => {
+  const guard: StaleGuard = {
+    attribute: 'adapter_field_clocks',
+    type: 'STRING',
+    connection: connectionTag('scim'),
+    authorityOf: () => undefined,
+    legacy: [],
+  };
+  const named: CiamUser = {
+    ...stored,
+    CustomAttributes: [
+      { Name: 'site', Value: 'SG' },
+      { Name: 'given_name', Value: 'Alice' },
+      { Name: 'family_name', Value: 'Liddell' },
+    ],
+  };
+
+  it('writes only the part that changed, and nothing when the parts sent are as stored', async () => {
+    const put = (name: Record<string, unknown>) =>
+      planDraft(
+        connection,
+        mapper,
+        { userName: 'alice', displayName: 'Old Nick', name },
+        named,
+        META,
+        DEFAULT_NAME_ATTRIBUTES,
+      );
+    expect((await put({ givenName: 'Alicia', familyName: 'Liddell' })).changed).toEqual({
+      CustomizationAttributes: [{ Name: 'given_name', Value: 'Alicia', Type: 'STRING' }],
+    });
+    expect((await put({ givenName: 'Alice', familyName: 'Liddell' })).changed).toEqual({});
+    // An absent part is never blanked.
+    expect((await put({ givenName: 'Alice' })).changed).toEqual({});
+  });
+
+  it('leaves the other custom attributes in the UpdateUser request', async () => {
+    const { changed } = await planDraft(
+      connection,
+      mapper,
+      { userName: 'alice', name: { familyName: 'Hargreaves' } },
+      named,
+      META,
+      DEFAULT_NAME_ATTRIBUTES,
+    );
+    expect(updateRequestOf('local-store', named, changed)?.CustomizationAttributes).toEqual([
+      { Name: 'site', Value: 'SG' },
+      { Name: 'given_name', Value: 'Alice' },
+      { Name: 'family_name', Value: 'Hargreaves', Type: 'STRING' },
+    ]);
+  });
+
+  it('goes through the field clocks like any custom attribute: custom:<attribute>', async () => {
+    const { draft, changed } = await planDraft(
+      connection,
+      mapper,
+      { userName: 'alice', name: { givenName: 'Alicia', familyName: 'Hargreaves' } },
+      named,
+      META,
+      DEFAULT_NAME_ATTRIBUTES,
+    );
+    const ranked = {
+      ...guard,
+      authorityOf: (field: string) =>
+        field === customField('family_name') ? [connectionTag('clerk')] : undefined,
+    };
+    const out = clockedChanges(ranked, named, draft, changed, META);
+    expect(out.CustomizationAttributes?.map((item) => item.Name)).toEqual([
+      'given_name',
+      'adapter_field_clocks',
+    ]);
+    const written = decodeClocks(out.CustomizationAttributes?.at(-1)?.Value);
+    expect(written.get(customField('given_name'))?.connection).toBe(connectionTag('scim'));
   });
 });

@@ -510,7 +510,9 @@ describe('scim/service POST', () => {
       patchBody({ op: 'replace', path: 'externalId', value: 'ext-alice-2' }),
       BASE,
     );
-    await expect(service.create(creating, body, BASE)).rejects.toMatchObject({
+    // Linked no more, so it would create: everything CreateUser needs, and a taken userName.
+    const again = { ...body, emails: dave().emails, phoneNumbers: dave().phoneNumbers };
+    await expect(service.create(creating, again, BASE)).rejects.toMatchObject({
       code: 'SCIM_UNIQUENESS',
     });
   });
@@ -545,6 +547,108 @@ describe('scim/service POST', () => {
     const { service } = setup();
     await expect(service.create(creating, body, BASE)).rejects.toMatchObject({ code });
     expect(actions()).toEqual([]);
+  });
+});
+
+describe('scim/service name parts and what CreateUser requires', () => {
+  const jane = (overrides: Record<string, unknown> = {}) => ({
+    userName: 'jane',
+    name: { givenName: 'Jane', familyName: 'Doe', middleName: '' },
+    emails: [{ value: 'jane@example.com', type: 'work', primary: true }],
+    phoneNumbers: [{ value: '+6581234598', type: 'mobile' }],
+    active: true,
+    ...overrides,
+  });
+  const custom = (id: string) =>
+    Object.fromEntries((stored(id)?.CustomAttributes ?? []).map((item) => [item.Name, item.Value]));
+
+  it('keeps the name parts a POST creates with, and renders them on every read', async () => {
+    const { service } = setup();
+    const created = await service.create(creating, jane(), BASE);
+    const id = String(created.id);
+    expect(created.name).toEqual({ givenName: 'Jane', familyName: 'Doe' });
+    expect(custom(id)).toEqual({ given_name: 'Jane', family_name: 'Doe' });
+    expect((await service.get(creating, id, BASE)).name).toEqual(created.name);
+    const listed = await service.list(creating, { filter: 'userName eq "jane"' }, BASE);
+    expect(listed.Resources[0]?.name).toEqual(created.name);
+  });
+
+  it('changes a part by PUT or PATCH and never blanks one the request leaves out', async () => {
+    const { service } = setup();
+    const id = String((await service.create(creating, jane(), BASE)).id);
+    const put = await service.put(creating, id, jane({ name: { givenName: 'Janet' } }), BASE);
+    expect(put.name).toEqual({ givenName: 'Janet', familyName: 'Doe' });
+    // The PUT omits familyName: CIAM keeps it.
+    expect(custom(id)).toEqual({ given_name: 'Janet', family_name: 'Doe' });
+    const patched = await service.patch(
+      creating,
+      id,
+      patchBody({ op: 'replace', value: { 'name.familyName': 'Roe', 'name.formatted': 'J. Roe' } }),
+      BASE,
+    );
+    expect(patched.name).toEqual({ formatted: 'J. Roe', familyName: 'Roe', givenName: 'Janet' });
+    expect(custom(id)).toEqual({
+      given_name: 'Janet',
+      family_name: 'Roe',
+      formatted_name: 'J. Roe',
+    });
+  });
+
+  it('keeps a part in the attribute the connection names, or nowhere', async () => {
+    const { service } = setup();
+    const own = scimConnection({
+      allowCreate: true,
+      givenNameAttribute: 'first_name',
+      familyNameAttribute: false,
+    });
+    const created = await service.create(own, jane(), BASE);
+    expect(custom(String(created.id))).toEqual({ first_name: 'Jane' });
+    expect(created.name).toEqual({ givenName: 'Jane' });
+  });
+
+  it.each([
+    ['phoneNumbers', { phoneNumbers: [] }, 'phoneNumbers (CIAM PhoneNumber)'],
+    ['emails', { emails: undefined }, 'emails (CIAM Email)'],
+    [
+      'both',
+      { emails: [], phoneNumbers: [{ value: ' ', type: 'mobile' }] },
+      'emails, phoneNumbers (CIAM Email, PhoneNumber)',
+    ],
+  ])(
+    'refuses a create without %s with invalidValue, before any CIAM call',
+    async (_what, overrides, named) => {
+      const { service } = setup();
+      await expect(service.create(creating, jane(overrides), BASE)).rejects.toMatchObject({
+        code: 'SCIM_INVALID_VALUE',
+        statusCode: 400,
+        message: expect.stringContaining(named),
+      });
+      expect(actions()).toEqual([]);
+    },
+  );
+
+  it('looks for a user to link first when the POST names one, and creates nothing without a phone', async () => {
+    const { service } = setup();
+    const body = jane({ externalId: 'ext-nobody', phoneNumbers: [] });
+    await expect(service.create(creating, body, BASE)).rejects.toMatchObject({
+      code: 'SCIM_INVALID_VALUE',
+    });
+    // The connection's resolution only: no uniqueness lookups, no CreateUser.
+    expect(actions()).toEqual(['DescribeUser']);
+    // A POST that links needs no phone: CreateUser's requirements are not a link's.
+    const linked = await service.create(
+      creating,
+      jane({ userName: 'alice', externalId: 'ext-alice', emails: [], phoneNumbers: [] }),
+      BASE,
+    );
+    expect(linked).toMatchObject({ id: 'demo-user-1', name: { givenName: 'Jane' } });
+  });
+
+  it('answers 403 rather than asking for a phone on a connection that never creates', async () => {
+    const { service } = setup();
+    await expect(service.create(ignore, jane({ phoneNumbers: [] }), BASE)).rejects.toMatchObject({
+      code: 'SCIM_CREATE_NOT_ALLOWED',
+    });
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CiamUser } from '../../lib/ciam/types.ts';
 import type { Connection } from '../../lib/config/types.ts';
 import { compileMapping } from '../../lib/mapping/index.ts';
+import { DEFAULT_NAME_ATTRIBUTES } from '../../lib/scim/names.ts';
 import { CORE_USER_SCHEMA, type ScimObject } from '../../lib/scim/patch.ts';
 import {
   changedFields,
@@ -104,6 +105,35 @@ describe('scim/user toScimUser (CIAM → SCIM)', () => {
       active: true,
       meta: { resourceType: 'User' },
     });
+  });
+
+  it('renders name from the custom attributes the connection keeps it in, and no other', () => {
+    const named: CiamUser = {
+      ...alice,
+      CustomAttributes: [
+        { Name: 'adapter_field_clocks', Value: 'v2;…' },
+        { Name: 'adapter_watermark_scim', Value: 'v1;1;e' },
+        { Name: 'given_name', Value: 'Alice' },
+        { Name: 'family_name', Value: 'Liddell' },
+        { Name: 'site', Value: 'SG' },
+      ],
+    };
+    const rendered = toScimUser(byIndex(1), named, undefined, DEFAULT_NAME_ATTRIBUTES);
+    expect(rendered.name).toEqual({ familyName: 'Liddell', givenName: 'Alice' });
+    expect(Object.keys(rendered).slice(0, 5)).toEqual([
+      'schemas',
+      'id',
+      'externalId',
+      'userName',
+      'name',
+    ]);
+    // Nothing else of the custom attributes, the clocks least of all, is ever a SCIM attribute.
+    expect(JSON.stringify(rendered)).not.toMatch(/adapter_|v2;|SG/);
+    // Without name attributes (or a user keeping none), no name.
+    expect(toScimUser(byIndex(1), named)).not.toHaveProperty('name');
+    expect(toScimUser(byIndex(1), alice, undefined, DEFAULT_NAME_ATTRIBUTES)).not.toHaveProperty(
+      'name',
+    );
   });
 
   it.each([
