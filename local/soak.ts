@@ -1,14 +1,21 @@
-// The soak run behind `npm run soak` (and, small, a test): changes for many users, sent
+// The soak run behind `npm run soak` (and, small, a test): changes for many users from two queued
+// connections, Clerk snapshots and partial hmac changes, with interleaved event times, sent
 // concurrently, partly out of order and partly twice, through the webhook function → embedded SQS
 // FIFO queue → queue function → CIAM emulator, with 30 % transient and 2 % permanent faults
-// injected into CIAM. It counts what was lost, what CIAM wrote out of order, and dead letters
-// without a reason, from what CIAM really wrote (late writes of abandoned attempts included).
+// injected into CIAM. Field by field, it counts what was lost, what CIAM wrote out of order, and
+// dead letters without a reason, from what CIAM really wrote (late writes of abandoned attempts
+// included).
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogItemExtraInput, LogItemMessage } from '@aws-lambda-powertools/logger/types';
 import { startEmulator } from '../emulator/server.ts';
+import { connectionTag, eventTag } from '../lib/ciam/field-clocks.ts';
 import { startLocalServer } from './http-api.ts';
 import {
   clerkUserUpdated,
   externalIdOf,
+  HMAC_QUEUED,
+  hmacPartialUpdate,
+  hmacQueuedSender,
   type LoadEvent,
   seedWithUsers,
   sendAll,
@@ -19,15 +26,25 @@ import { LOCAL_QUEUE_DEFAULTS, startLocalPipeline } from './pipeline.ts';
 
 export interface SoakOptions {
   users: number;
-  changesPerUser: number;
-  /** Share of changes delivered a second time, later. */
+  /** Clerk user.updated snapshots per user (`clerk-queued`): each carries every judged field. */
+  snapshotsPerUser: number;
+  /** Partial changes per user from the queued hmac connection: one or two fields each. */
+  partialsPerUser: number;
+  /** Share of changes delivered a second time, soon after (SQS's deduplication drops most). */
   duplicateShare: number;
+  /**
+   * Share of changes delivered again once SQS's deduplication window has passed, after the queue
+   * drained: only the field clocks can tell them from new changes.
+   */
+  lateRedeliveryShare: number;
+  /** Share of a user's changes dated the same millisecond as the one before: ties. */
+  tieShare: number;
   concurrency: number;
   /** The queues' clock runs this much faster, so 30 s backoffs take 1.5 s; CIAM's clock is real. */
   queueSpeed: number;
   /** The Tencent client's per-attempt timeout; injected latencies exceed it by 300 ms. */
   clientTimeoutMs: number;
-  /** Seeds the send order, duplicates and CIAM's faults, so a failing run can be replayed. */
+  /** Seeds the changes, send order, duplicates and CIAM's faults, so a run can be replayed. */
   seed: number;
   /** Inject faults into CIAM (30 % transient, 2 % permanent). */
   faults: boolean;
@@ -39,15 +56,32 @@ export interface SoakOptions {
 
 export interface SoakReport {
   sent: number;
+  /** Of `sent`: the redeliveries sent after the deduplication window. */
+  redeliveredLate: number;
   accepted: number;
   refused: number;
+  /** Changes CIAM wrote (some of their fields at least). */
   applied: number;
   dlq: number;
+  /** Fields judged: each user's fields that some change carried. */
+  fields: number;
+  /** A field of a change written by CIAM, counted once however often it was written. */
+  fieldsApplied: number;
+  /** The consumer's answers: some fields written, some skipped. */
+  partial: number;
+  /** The consumer's answers: nothing written, every field held a newer change. */
+  stale: number;
+  /** The consumer's answers: nothing written, the change had been applied already. */
+  duplicate: number;
+  /** Fields whose newest change CIAM never wrote. */
   lost: number;
+  /** Fields written with an older change after a newer one, or ending with an older change's value. */
   outOfOrder: number;
+  /** Fields a change wrote again after a newer change had been written. */
   duplicatesAppliedLate: number;
   deadLettersWithoutReason: number;
   usersOnWrongFinalState: number;
+  fieldsOnWrongFinalState: number;
   ciamCalls: number;
   faultsInjected: number;
   seconds: number;
@@ -55,8 +89,11 @@ export interface SoakReport {
 
 export const SOAK_DEFAULTS: SoakOptions = {
   users: 100,
-  changesPerUser: 10,
+  snapshotsPerUser: 5,
+  partialsPerUser: 5,
   duplicateShare: 0.1,
+  lateRedeliveryShare: 0.1,
+  tieShare: 0.2,
   concurrency: 25,
   queueSpeed: 20,
   clientTimeoutMs: 1000,
@@ -72,15 +109,66 @@ export const soakPassed = (report: SoakReport): boolean =>
   report.deadLettersWithoutReason === 0 &&
   report.refused === 0;
 
+/** The fields the soak's changes set, and judges one by one. */
+const FIELDS = ['Nickname', 'Email', 'PhoneNumber'] as const;
+type Field = (typeof FIELDS)[number];
+
+const CLERK_QUEUED = 'clerk-queued';
+/** SQS drops a message whose deduplication id it saw this recently (local/fifo-queue.ts too). */
+const DEDUPLICATION_WINDOW_MS = 5 * 60_000;
+
+/**
+ * Counts the consumer's answers from what it logs for each change it acknowledges (`applied`,
+ * `partial`, or the reason it was ignored), and prints nothing.
+ */
+class AnswerCounter extends Logger {
+  readonly counts = new Map<string, number>();
+
+  constructor() {
+    super({ serviceName: 'soak', logLevel: 'SILENT' });
+  }
+
+  override info(input: LogItemMessage, ...extraInput: LogItemExtraInput): void {
+    if (input !== 'queued change applied' && input !== 'queued change ignored') return;
+    const attributes = extraInput[0];
+    if (typeof attributes !== 'object' || attributes instanceof Error) return;
+    const answer = attributes.reason ?? attributes.outcome;
+    if (typeof answer === 'string') this.counts.set(answer, (this.counts.get(answer) ?? 0) + 1);
+  }
+}
+
+interface Change extends LoadEvent {
+  user: number;
+  /** Its place among the user's changes, both connections together: labels its values. */
+  n: number;
+  connection: string;
+  /** Event time, epoch milliseconds. */
+  at: number;
+  /** The fields it carries, as CIAM stores them. */
+  values: Partial<Record<Field, string>>;
+  /** connectionTag and eventTag, which order changes of one event time. */
+  tags: [string, string];
+}
+
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The order the field clocks keep (docs/delivery.md, "Field clocks"): event time, then the
+ * connection's tag, then the event's. No authority is configured, so it does not come into it.
+ */
+const compareChanges = (a: Change, b: Change): number =>
+  a.at - b.at || compareStrings(a.tags[0], b.tags[0]) || compareStrings(a.tags[1], b.tags[1]);
+
 export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   const USERS = options.users;
-  const CHANGES_PER_USER = options.changesPerUser;
-  const DUPLICATE_SHARE = options.duplicateShare;
+  const PER_USER = options.snapshotsPerUser + options.partialsPerUser;
   const CONCURRENCY = options.concurrency;
   const QUEUE_SPEED = options.queueSpeed;
   const CLIENT_TIMEOUT_MS = options.clientTimeoutMs;
   const log = options.log ?? (() => {});
   const progress = options.progress ?? (() => {});
+  // Phone numbers are +659 and 7 digits, one per change (unique, as CIAM requires).
+  if (USERS * PER_USER > 10_000_000) throw new Error('At most 10,000,000 changes in a soak');
   // Seeded, so a failing run can be replayed.
   let state = options.seed;
   const random = () => {
@@ -88,6 +176,13 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     let t = Math.imul(state ^ (state >>> 15), 1 | state);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const shuffle = <T>(items: T[]): T[] => {
+    for (let i = items.length - 1; i > 0; i -= 1) {
+      const j = Math.floor(random() * (i + 1));
+      [items[i], items[j]] = [items[j] as T, items[i] as T];
+    }
+    return items;
   };
 
   const seed = seedWithUsers('soak', USERS);
@@ -101,16 +196,20 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   };
   /**
    * Every UpdateUser CIAM carried out, in the order it did, late ones included (an attempt the client
-   * gave up on can still land): the Nickname names the change.
+   * gave up on can still land), with the judged fields it set.
    */
-  const writes: { user: string; nickname: string }[] = [];
+  const writes: { user: string; values: Partial<Record<Field, string>> }[] = [];
   const emulator = await startEmulator({
     port: 0,
     seed,
     onApplied: (action, params) => {
-      if (action === 'UpdateUser' && typeof params.Nickname === 'string') {
-        writes.push({ user: String(params.UserId), nickname: params.Nickname });
+      if (action !== 'UpdateUser') return;
+      const values: Partial<Record<Field, string>> = {};
+      for (const field of FIELDS) {
+        const value = params[field];
+        if (typeof value === 'string') values[field] = value;
       }
+      writes.push({ user: String(params.UserId), values });
     },
     rateLimit: 20,
     faults: {
@@ -126,9 +225,12 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     },
   });
 
-  const configPath = writeQueuedConfig({ timeoutMs: CLIENT_TIMEOUT_MS });
+  const configPath = writeQueuedConfig({ timeoutMs: CLIENT_TIMEOUT_MS }, { hmac: true });
 
   const started = Date.now();
+  // Moved on once, so that redeliveries after the first drain fall outside SQS's deduplication.
+  let queueClockAhead = 0;
+  const answerCounter = new AnswerCounter();
   const pipeline = startLocalPipeline({
     env: {
       ADAPTER_CONFIG: configPath,
@@ -139,112 +241,236 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
       logger: new Logger({ serviceName: 'soak', logLevel: 'SILENT' }),
       recordOutcome: () => {},
     },
-    queueNow: () => started + (Date.now() - started) * QUEUE_SPEED,
+    consumer: { logger: answerCounter },
+    queueNow: () => started + (Date.now() - started) * QUEUE_SPEED + queueClockAhead,
     // The fast queue clock must not shorten the visibility timeout below 6 × the consumer's real
     // timeout (AWS's rule, which keeps two consumers off one group): scale it back up.
     visibilityTimeoutSeconds: LOCAL_QUEUE_DEFAULTS.visibilityTimeoutSeconds * QUEUE_SPEED,
     onPollerError: () => {},
   });
   const server = await startLocalServer({ routes: [pipeline.webhookRoute] });
+  const clerkUrl = `${server.url}/webhooks/${CLERK_QUEUED}`;
+  const hmacSender = hmacQueuedSender(`${server.url}/webhooks/${HMAC_QUEUED}`);
 
-  interface Change extends LoadEvent {
-    user: number;
-    k: number;
-  }
+  // Each user's changes: snapshots and partial changes shuffled together, a second apart in event
+  // time or, for `tieShare` of them, the same millisecond as the one before.
   const changes: Change[] = [];
   for (let user = 0; user < USERS; user += 1) {
-    for (let k = 0; k < CHANGES_PER_USER; k += 1) {
-      const event = clerkUserUpdated(
-        `msg_soak_${user}_${k}`,
-        externalIdOf('soak', user),
-        `u${user}c${k}`,
-        1_800_000_000_000 + k * 1000,
-      );
-      changes.push({ user, k, ...event });
+    const externalId = externalIdOf('soak', user);
+    const kinds = shuffle([
+      ...Array.from({ length: options.snapshotsPerUser }, () => 'snapshot' as const),
+      ...Array.from({ length: options.partialsPerUser }, () => 'partial' as const),
+    ]);
+    let at = 1_800_000_000_000;
+    for (const [n, kind] of kinds.entries()) {
+      if (n > 0 && random() >= options.tieShare) at += 1000;
+      const label = `u${user}n${n}`;
+      const all: Record<Field, string> = {
+        Nickname: label,
+        Email: `${label}@soak.example.org`,
+        PhoneNumber: `+659${String(user * PER_USER + n).padStart(7, '0')}`,
+      };
+      if (kind === 'snapshot') {
+        const id = `msg_soak_${user}_${n}`;
+        const event = clerkUserUpdated(id, externalId, all.Nickname, at, {
+          email: all.Email,
+          phone: all.PhoneNumber,
+        });
+        changes.push({
+          ...event,
+          user,
+          n,
+          connection: CLERK_QUEUED,
+          at,
+          values: all,
+          tags: [connectionTag(CLERK_QUEUED), eventTag(id)],
+        });
+      } else {
+        const carried = shuffle([...FIELDS]).slice(0, random() < 0.5 ? 1 : 2);
+        const values: Partial<Record<Field, string>> = {};
+        for (const field of carried) values[field] = all[field];
+        const id = `hmac_soak_${user}_${n}`;
+        const event = hmacPartialUpdate(
+          id,
+          externalId,
+          {
+            ...(values.Nickname === undefined ? {} : { name: values.Nickname }),
+            ...(values.Email === undefined ? {} : { email: values.Email }),
+            ...(values.PhoneNumber === undefined ? {} : { phone: values.PhoneNumber }),
+          },
+          at,
+          hmacSender,
+        );
+        changes.push({
+          ...event,
+          user,
+          n,
+          connection: HMAC_QUEUED,
+          at,
+          values,
+          tags: [connectionTag(HMAC_QUEUED), eventTag(id)],
+        });
+      }
     }
   }
-  // Mostly in order, with inversions across a few places; then some deliveries again, later.
+  // Mostly in order, with inversions across a few places (and across connections); then some
+  // deliveries again, later.
   const sends = changes
-    .map((change) => ({ change, key: change.k + random() * 4 }))
+    .map((change) => ({ change, key: change.n + random() * 4 }))
     .sort((a, b) => a.key - b.key)
     .map(({ change }) => change);
   for (const change of changes) {
-    if (random() < DUPLICATE_SHARE) sends.splice(Math.floor(random() * sends.length), 0, change);
+    if (random() < options.duplicateShare) {
+      sends.splice(Math.floor(random() * sends.length), 0, change);
+    }
   }
+  const lateSends = shuffle(changes.filter(() => random() < options.lateRedeliveryShare));
+
+  const drain = async () => {
+    // Draining has no steps of its own to count: say how many writes CIAM has made meanwhile.
+    const draining = options.progress
+      ? setInterval(() => progress('soak: draining the queue, CIAM writes', writes.length), 250)
+      : undefined;
+    try {
+      await pipeline.poller.drain();
+    } finally {
+      clearInterval(draining);
+    }
+  };
 
   progress('soak: sending', 0, sends.length);
-  const answers = await sendAll(`${server.url}/webhooks/clerk-queued`, sends, CONCURRENCY, (n) =>
+  const answers = await sendAll(clerkUrl, sends, CONCURRENCY, (n) =>
     progress('soak: sending', n, sends.length),
   );
-  // Draining has no steps of its own to count: say how many writes CIAM has made meanwhile.
-  const draining = options.progress
-    ? setInterval(() => progress('soak: draining the queue, CIAM writes', writes.length), 250)
-    : undefined;
-  try {
-    await pipeline.poller.drain();
-  } finally {
-    clearInterval(draining);
+  await drain();
+  const firstLetters = new Set(pipeline.deadLetterQueue.peek().map((letter) => letter.messageId));
+
+  // A sender delivering again what it may not know arrived, once SQS has forgotten it: the queue's
+  // clock moves on by the deduplication window, so each is a message of its own.
+  queueClockAhead = DEDUPLICATION_WINDOW_MS + 1000;
+  progress('soak: redelivering late', 0, lateSends.length);
+  const lateAnswers = await sendAll(clerkUrl, lateSends, CONCURRENCY, (n) =>
+    progress('soak: redelivering late', n, lateSends.length),
+  );
+  for (const [id, statuses] of lateAnswers) {
+    answers.set(id, [...(answers.get(id) ?? []), ...statuses]);
   }
+  await drain();
   // Abandoned attempts may still be landing in CIAM; their writes count too.
   progress('soak: waiting for late CIAM writes');
   await emulator.idle();
 
+  const keyOf = (connection: string, eventId: string) => `${connection}\u0000${eventId}`;
   const deadLetters = pipeline.deadLetterQueue.peek();
+  // A change is given up when the delivery SQS last handed on for it was dead-lettered: a late
+  // redelivery is a message of its own, which may still apply a change dead-lettered before.
+  const redeliveredLate = new Set(lateSends.map((c) => keyOf(c.connection, c.id)));
   const deadEvents = new Set<string>();
   let withoutReason = 0;
   for (const letter of deadLetters) {
     const { errorCode, reason } = letter.attributes;
     if (!errorCode || !reason) withoutReason += 1;
-    deadEvents.add((JSON.parse(letter.body) as { eventId: string }).eventId);
+    const body = JSON.parse(letter.body) as { connectionId: string; eventId: string };
+    const key = keyOf(body.connectionId, body.eventId);
+    if (redeliveredLate.has(key) && firstLetters.has(letter.messageId)) continue;
+    deadEvents.add(key);
   }
+  const isDead = (c: Change) => deadEvents.has(keyOf(c.connection, c.id));
 
   const accepted = changes.filter((c) => (answers.get(c.id) ?? []).includes(202));
   const refused = changes.filter((c) => !(answers.get(c.id) ?? []).includes(202));
-  const nicknameOf = (c: Change) => `u${c.user}c${c.k}`;
-  // Walk CIAM's writes in the order it made them. Writing a change older than one the user already
-  // holds is a fault: `out_of_order` when it is a change not written before, `duplicates_applied_late`
-  // when it is a repeat (a redelivery or an abandoned attempt landing late). Repeating the newest
-  // change is harmless and not counted.
-  const written = new Map<string, number>();
+
+  // Which change each written value came from: every value the soak sends is its change's own.
+  const sourceOf = new Map<string, Change>();
+  for (const change of changes) {
+    for (const field of FIELDS) {
+      const value = change.values[field];
+      if (value !== undefined) sourceOf.set(`${field}\u0000${value}`, change);
+    }
+  }
+  // Walk CIAM's writes in the order it made them, field by field. Writing a field with a change
+  // older than one the field already held is a fault: `out_of_order` when that change had not
+  // written the field before, `duplicates_applied_late` when it had (a redelivery, or an abandoned
+  // attempt landing late). Writing the newest change again is harmless and not counted.
+  const writtenChanges = new Set<Change>();
+  const fieldWrites = new Map<string, number>();
+  const newestWritten = new Map<string, Change>();
+  const fieldKey = (c: Change, field: Field) => `${keyOf(c.connection, c.id)}\u0000${field}`;
+  const slotOf = (user: number, field: Field) => `${user}\u0000${field}`;
   let outOfOrder = 0;
   let duplicatesAppliedLate = 0;
-  const newestWritten = new Map<number, number>();
   for (const write of writes) {
-    const match = /^u(\d+)c(\d+)$/.exec(write.nickname);
-    if (match === null) continue;
-    const user = Number(match[1]);
-    const k = Number(match[2]);
-    const before = written.get(write.nickname) ?? 0;
-    written.set(write.nickname, before + 1);
-    if (k < (newestWritten.get(user) ?? -1)) {
-      if (before > 0) duplicatesAppliedLate += 1;
-      else outOfOrder += 1;
+    for (const field of FIELDS) {
+      const value = write.values[field];
+      const change = value === undefined ? undefined : sourceOf.get(`${field}\u0000${value}`);
+      if (change === undefined) continue;
+      writtenChanges.add(change);
+      const before = fieldWrites.get(fieldKey(change, field)) ?? 0;
+      fieldWrites.set(fieldKey(change, field), before + 1);
+      const slot = slotOf(change.user, field);
+      const newest = newestWritten.get(slot);
+      if (newest !== undefined && compareChanges(change, newest) < 0) {
+        if (before > 0) duplicatesAppliedLate += 1;
+        else outOfOrder += 1;
+        if (options.debug) {
+          log(
+            JSON.stringify({
+              user: change.user,
+              field,
+              wrote: `${change.connection}/${change.id}`,
+              over: `${newest.connection}/${newest.id}`,
+              again: before > 0,
+            }),
+          );
+        }
+      }
+      if (newest === undefined || compareChanges(change, newest) > 0) {
+        newestWritten.set(slot, change);
+      }
     }
-    newestWritten.set(user, Math.max(k, newestWritten.get(user) ?? -1));
   }
+
+  // Each user's field must hold the newest change that carried it. Dead-lettered changes do not
+  // count, unless CIAM wrote them anyway (a retry's read can fail for good after an abandoned write
+  // had landed).
+  let fields = 0;
   let lost = 0;
+  let wrongFields = 0;
+  const wrongUsers = new Set<number>();
+  const byUser = new Map<number, Change[]>();
   for (const change of accepted) {
-    const superseded = (newestWritten.get(change.user) ?? -1) > change.k;
-    if (!written.has(nicknameOf(change)) && !deadEvents.has(change.id) && !superseded) lost += 1;
+    if (isDead(change) && !writtenChanges.has(change)) continue;
+    byUser.set(change.user, [...(byUser.get(change.user) ?? []), change]);
   }
-  let wrongFinal = 0;
   for (let user = 0; user < USERS; user += 1) {
-    // The newest change the user must hold: dead-lettered ones do not count, unless CIAM wrote
-    // them anyway (a retry's read can fail for good after an abandoned write had landed).
-    const newest = accepted
-      .filter((c) => c.user === user && (!deadEvents.has(c.id) || written.has(nicknameOf(c))))
-      .reduce<Change | undefined>((a, c) => (a === undefined || c.k > a.k ? c : a), undefined);
-    const final = emulator.store.getUser('local-store', userIdOf('soak', user))?.Nickname;
-    if (newest !== undefined && final !== nicknameOf(newest)) {
-      wrongFinal += 1;
+    const stored = emulator.store.getUser('local-store', userIdOf('soak', user));
+    for (const field of FIELDS) {
+      const newest = (byUser.get(user) ?? [])
+        .filter((c) => c.values[field] !== undefined)
+        .reduce<Change | undefined>(
+          (a, c) => (a === undefined || compareChanges(c, a) > 0 ? c : a),
+          undefined,
+        );
+      if (newest === undefined) continue;
+      fields += 1;
+      if (!fieldWrites.has(fieldKey(newest, field))) lost += 1;
+      const final = stored?.[field];
+      if (final === newest.values[field]) continue;
+      wrongFields += 1;
+      wrongUsers.add(user);
       if (options.debug) {
         log(
           JSON.stringify({
             user,
+            field,
             final,
-            expected: nicknameOf(newest),
-            writes: writes.filter((w) => w.user === userIdOf('soak', user)).map((w) => w.nickname),
-            dead: [...deadEvents].filter((id) => id.startsWith(`msg_soak_${user}_`)),
+            expected: newest.values[field],
+            writes: writes
+              .filter((w) => w.user === userIdOf('soak', user) && w.values[field] !== undefined)
+              .map((w) => w.values[field]),
+            dead: changes
+              .filter((c) => c.user === user && isDead(c))
+              .map((c) => `${c.connection}/${c.id}`),
           }),
         );
       }
@@ -257,20 +483,28 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
       codes.set(key, (codes.get(key) ?? 0) + 1);
     }
     log(`dead letters by code ${JSON.stringify(Object.fromEntries(codes))}`);
+    log(`answers ${JSON.stringify(Object.fromEntries(answerCounter.counts))}`);
   }
-  outOfOrder += wrongFinal;
+  outOfOrder += wrongFields;
 
   const report: SoakReport = {
-    sent: sends.length,
+    sent: sends.length + lateSends.length,
+    redeliveredLate: lateSends.length,
     accepted: accepted.length,
     refused: refused.length,
-    applied: written.size,
+    applied: writtenChanges.size,
     dlq: deadLetters.length,
+    fields,
+    fieldsApplied: fieldWrites.size,
+    partial: answerCounter.counts.get('partial') ?? 0,
+    stale: answerCounter.counts.get('stale') ?? 0,
+    duplicate: answerCounter.counts.get('duplicate') ?? 0,
     lost,
     outOfOrder,
     duplicatesAppliedLate,
     deadLettersWithoutReason: withoutReason,
-    usersOnWrongFinalState: wrongFinal,
+    usersOnWrongFinalState: wrongUsers.size,
+    fieldsOnWrongFinalState: wrongFields,
     ciamCalls: emulator.calls.length,
     faultsInjected: emulator.calls.filter((c) => c.fault !== undefined).length,
     seconds: (Date.now() - started) / 1000,
