@@ -115,18 +115,14 @@ const routeGroups = async (
     if (method === 'POST') groups.create();
     throw notAllowed('GET, POST');
   }
-  const groupId = decodeURIComponent(id);
   switch (method) {
     case 'GET':
-      return scimResponse(200, shape(await groups.get(scim, groupId, base, options)));
+      return scimResponse(200, shape(await groups.get(scim, id, base, options)));
     case 'PATCH':
-      await groups.patch(scim, groupId, readJson(event), { signal });
+      await groups.patch(scim, id, readJson(event), { signal });
       return scimResponse(204, undefined);
     case 'PUT':
-      return scimResponse(
-        200,
-        shape(await groups.put(scim, groupId, readJson(event), base, options)),
-      );
+      return scimResponse(200, shape(await groups.put(scim, id, readJson(event), base, options)));
     case 'DELETE':
       return groups.remove();
     default:
