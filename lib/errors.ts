@@ -44,11 +44,14 @@ export const ERRORS = {
   SCIM_NO_TARGET: { statusCode: 400, retryable: false },
   /** A PATCH or PUT that would change what cannot change (the id). */
   SCIM_MUTABILITY: { statusCode: 400, retryable: false },
-  /** No such SCIM endpoint (e.g. /Groups, which the adapter does not serve). */
+  /** No such SCIM endpoint, or no such Group. */
   SCIM_ENDPOINT_NOT_FOUND: { statusCode: 404, retryable: false },
   /** POST found no user to link, and its userName or email belongs to another CIAM user. */
   SCIM_UNIQUENESS: { statusCode: 409, retryable: false },
-  /** POST found no user to link and the connection does not set `allowCreate`. */
+  /**
+   * POST found no user to link and the connection does not set `allowCreate`; or a POST or DELETE
+   * of a Group (CIAM groups are created and deleted in the CIAM console).
+   */
   SCIM_CREATE_NOT_ALLOWED: { statusCode: 403, retryable: false },
   // User resolution
   USER_NOT_FOUND: { statusCode: 404, retryable: false },

@@ -4,6 +4,7 @@ import { prepareEach } from '../config/prepare.ts';
 import type { AdapterConfig } from '../config/types.ts';
 import { applyTargetsOf } from '../delivery/delivery.ts';
 import { compileMapping } from '../mapping/index.ts';
+import { createScimGroupService } from '../scim/groups.ts';
 import type { ScimDeps } from '../scim/handler.ts';
 import { checkNameAttributes } from '../scim/names.ts';
 import type { ScimOptions } from '../scim/options.ts';
@@ -30,15 +31,27 @@ export const prepareScimConnections = (
 };
 
 /** The SCIM function's dependencies, from the shared runtime. */
-export const scimDeps = (runtime: Runtime): ScimDeps => ({
-  connections: prepareScimConnections(runtime.config),
-  service: createScimService({
-    ciam: runtime.ciam,
-    resolver: runtime.resolver,
-    lock: createKeyedLock(),
-    now: runtime.now,
-  }),
-  secrets: runtime.secrets,
-  logger: runtime.logger,
-  recordOutcome: runtime.recordOutcome,
-});
+export const scimDeps = (runtime: Runtime): ScimDeps => {
+  // One lock for User and Group writes: a member change and a PATCH of the same user never
+  // interleave their read and write.
+  const lock = createKeyedLock();
+  return {
+    connections: prepareScimConnections(runtime.config),
+    service: createScimService({
+      ciam: runtime.ciam,
+      resolver: runtime.resolver,
+      lock,
+      now: runtime.now,
+    }),
+    groups: createScimGroupService({
+      ciam: runtime.ciam,
+      resolver: runtime.resolver,
+      lock,
+      targets: applyTargetsOf(runtime.config),
+      now: runtime.now,
+    }),
+    secrets: runtime.secrets,
+    logger: runtime.logger,
+    recordOutcome: runtime.recordOutcome,
+  };
+};

@@ -1,5 +1,6 @@
 // RFC 7643 §5–7 discovery documents: what this SCIM endpoint supports, for Entra's and Okta's
 // schema discovery. Static: the same for every connection.
+import { GROUP_SCHEMA } from './group.ts';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA } from './patch.ts';
 
 const string = (name: string, extra: Record<string, unknown> = {}) => ({
@@ -123,6 +124,51 @@ const ENTERPRISE_SCHEMA = {
   meta: { resourceType: 'Schema' },
 };
 
+const GROUP_RESOURCE_TYPE = {
+  schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
+  id: 'Group',
+  name: 'Group',
+  endpoint: '/Groups',
+  description: 'A CIAM user group (created in the CIAM console; SCIM changes its members)',
+  schema: GROUP_SCHEMA,
+  meta: { resourceType: 'ResourceType' },
+};
+
+const GROUP_SCHEMA_DOCUMENT = {
+  schemas: ['urn:ietf:params:scim:schemas:core:2.0:Schema'],
+  id: GROUP_SCHEMA,
+  name: 'Group',
+  description: 'Group (a CIAM user group: id is its UserGroupId, displayName its DisplayName)',
+  attributes: [
+    // Kept as CIAM's DisplayName: a rename is answered without renaming the CIAM group.
+    string('displayName', { required: true, mutability: 'readOnly', uniqueness: 'server' }),
+    {
+      name: 'members',
+      type: 'complex',
+      multiValued: true,
+      required: false,
+      mutability: 'readWrite',
+      returned: 'default',
+      subAttributes: [
+        string('value', { caseExact: true, mutability: 'immutable' }),
+        {
+          name: '$ref',
+          type: 'reference',
+          referenceTypes: ['User'],
+          multiValued: false,
+          required: false,
+          caseExact: true,
+          mutability: 'immutable',
+          returned: 'default',
+          uniqueness: 'none',
+        },
+        string('display', { mutability: 'readOnly' }),
+      ],
+    },
+  ],
+  meta: { resourceType: 'Schema' },
+};
+
 const list = (resources: unknown[]) => ({
   schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
   totalResults: resources.length,
@@ -131,12 +177,12 @@ const list = (resources: unknown[]) => ({
   itemsPerPage: resources.length,
 });
 
-export const emptyList = () => list([]);
-
 /** The answer for GET /ResourceTypes[/id] and /Schemas[/id], or undefined (404). */
 export const discovery = (kind: 'ResourceTypes' | 'Schemas', id: string | undefined) => {
   const resources =
-    kind === 'ResourceTypes' ? [USER_RESOURCE_TYPE] : [USER_SCHEMA, ENTERPRISE_SCHEMA];
+    kind === 'ResourceTypes'
+      ? [USER_RESOURCE_TYPE, GROUP_RESOURCE_TYPE]
+      : [USER_SCHEMA, ENTERPRISE_SCHEMA, GROUP_SCHEMA_DOCUMENT];
   if (id === undefined) return list(resources);
   return resources.find((resource) => resource.id.toLowerCase() === id.toLowerCase());
 };

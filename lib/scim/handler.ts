@@ -19,14 +19,16 @@ import { logFailure } from '../log/failures.ts';
 import type { RecordOutcome } from '../metrics.ts';
 import type { SecretSource } from '../secrets/types.ts';
 import { matchesStaticSecret } from '../sources/shared/crypto.ts';
-import { discovery, emptyList, serviceProviderConfig } from './discovery.ts';
+import { discovery, serviceProviderConfig } from './discovery.ts';
 import { scimErrorResponse, scimResponse } from './errors.ts';
-import { projectionOf } from './projection.ts';
+import type { ScimGroupService } from './groups.ts';
+import { type Projection, projectionOf } from './projection.ts';
 import type { ScimConnection, ScimService } from './service.ts';
 
 export interface ScimDeps {
   connections: ReadonlyMap<string, ScimConnection>;
   service: ScimService;
+  groups: ScimGroupService;
   secrets: SecretSource;
   logger: Logger;
   recordOutcome: RecordOutcome;
@@ -79,9 +81,59 @@ const baseUrl = (event: APIGatewayProxyEventV2, connectionId: string): string =>
   return `${proto}://${host}/scim/v2/${connectionId}`;
 };
 
+/** Whether a projection keeps `members`: reading them costs a CIAM call per 100 members. */
+const keepsMembers = (shape: Projection): boolean =>
+  'members' in shape({ schemas: [], id: 'x', displayName: 'x', members: [{ value: 'x' }] });
+
+/** `Groups` and `Groups/{id}`: CIAM's groups, their members changed one user at a time. */
+const routeGroups = async (
+  groups: ScimGroupService,
+  scim: ScimConnection,
+  method: string,
+  id: string | undefined,
+  event: APIGatewayProxyEventV2,
+  base: string,
+  signal: AbortSignal,
+) => {
+  const query = event.queryStringParameters ?? {};
+  const shape = projectionOf(query);
+  const options = { signal, members: keepsMembers(shape) };
+  if (id === undefined) {
+    if (method === 'GET') {
+      const list = await groups.list(
+        scim,
+        {
+          ...(query.filter === undefined ? {} : { filter: query.filter }),
+          ...(query.startIndex === undefined ? {} : { startIndex: query.startIndex }),
+          ...(query.count === undefined ? {} : { count: query.count }),
+        },
+        base,
+        options,
+      );
+      return scimResponse(200, { ...list, Resources: list.Resources.map(shape) });
+    }
+    if (method === 'POST') groups.create();
+    throw notAllowed('GET, POST');
+  }
+  switch (method) {
+    case 'GET':
+      return scimResponse(200, shape(await groups.get(scim, id, base, options)));
+    case 'PATCH':
+      await groups.patch(scim, id, readJson(event), { signal });
+      return scimResponse(204, undefined);
+    case 'PUT':
+      return scimResponse(200, shape(await groups.put(scim, id, readJson(event), base, options)));
+    case 'DELETE':
+      return groups.remove();
+    default:
+      throw notAllowed('GET, PATCH, PUT, DELETE');
+  }
+};
+
 /** `Users`, `Users/{id}`, `Schemas/{id}`… (ids may hold `/`-free URNs). */
 const route = async (
   service: ScimService,
+  groups: ScimGroupService,
   scim: ScimConnection,
   event: APIGatewayProxyEventV2,
   signal: AbortSignal,
@@ -142,10 +194,7 @@ const route = async (
       }
     }
     case 'groups':
-      // Groups are not provisioned (CIAM user groups are mapped from users, if at all); an empty
-      // list keeps a credentials check that reads "a random group" (Entra) from failing.
-      if (id === undefined && method === 'GET') return scimResponse(200, emptyList());
-      break;
+      return routeGroups(groups, scim, method, id, event, base, signal);
     case 'serviceproviderconfig':
       if (id !== undefined) break;
       if (method !== 'GET') throw notAllowed('GET');
@@ -192,7 +241,7 @@ export const createHandler = (deps: ScimDeps) =>
     )
     .handler(async (event, context, { signal }) => {
       const scim = connectionOf(context);
-      const response = await route(deps.service, scim, event, signal);
+      const response = await route(deps.service, deps.groups, scim, event, signal);
       deps.recordOutcome(scim.connection.id, `scim_${response.statusCode}`, 1);
       deps.logger.info('scim answered', {
         method: event.requestContext.http.method,

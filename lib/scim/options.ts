@@ -16,6 +16,11 @@ export interface ScimOptions {
   allowCreate?: boolean;
   /** Largest `count` a list request gets (Okta imports with 100). */
   maxPageSize?: number;
+  /**
+   * Most members one PATCH or PUT of a Group may name (default 1000); a larger list is refused
+   * before anything is written. Each member costs CIAM calls, at CIAM's rate.
+   */
+  maxGroupMembersPerRequest?: number;
   /** Custom attribute keeping `name.givenName` (default `given_name`). */
   givenNameAttribute?: NameAttributeOption;
   /** Custom attribute keeping `name.familyName` (default `family_name`). */
@@ -51,6 +56,13 @@ export const scimOptionsSchema = {
       description: 'POST /Users creates the CIAM user when resolution finds none (default false).',
     },
     maxPageSize: { type: 'integer', minimum: 1, maximum: 100 },
+    maxGroupMembersPerRequest: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 10000,
+      description:
+        'Most members one PATCH or PUT of a Group may name (default 1000); a larger list is refused before any write.',
+    },
     givenNameAttribute: nameAttribute('name.givenName', 'given_name'),
     familyNameAttribute: nameAttribute('name.familyName', 'family_name'),
     formattedNameAttribute: nameAttribute('name.formatted', 'formatted_name'),

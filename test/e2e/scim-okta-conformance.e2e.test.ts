@@ -12,9 +12,10 @@
 //   (create with an unsolicited password, lookup, read, full PUT, PATCH, deactivate, reactivate).
 //
 // Deviation from the SPEC test, on purpose: its create carries no phone number, and CIAM will not
-// create a user without one (docs/scim.md), so the create here sends one. Pending for the /Groups
-// work: the SPEC test's optional `GET /Groups` step (the older file wants at least one group) and
-// the CRUD test's group push.
+// create a user without one (docs/scim.md), so the create here sends one. The SPEC test's optional
+// `GET /Groups` step (the older file wants at least one group) is answered by the seeded CIAM
+// groups; the CRUD test's group push is replayed on a seeded group (Okta cannot create one here:
+// CIAM groups are made in the console).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJson } from '../helpers/files.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
@@ -26,6 +27,7 @@ const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const LIST_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 // The SPEC test's Initial Script variables, with realistic values (Okta generates random ones).
 const InvalidUserEmail = 'abcdefgh@example.com';
@@ -41,7 +43,7 @@ type Json = Record<string, unknown>;
 interface Answer {
   status: number;
   contentType: string | null;
-  body: Json & { Resources?: Json[] };
+  body: Json & { Resources?: Json[]; members?: Json[] };
 }
 
 let stack: Stack;
@@ -201,6 +203,19 @@ describe('Okta SCIM 2.0 SPEC Test: optional discovery steps', () => {
     const [first] = answer.body.Resources ?? [];
     expectNotEmpty(first?.id, 'id');
     expectNotEmpty(first?.attributes, 'attributes');
+  });
+});
+
+describe('Okta SCIM 2.0 SPEC Test: optional Groups step', () => {
+  it('GET /Groups: a ListResponse with at least one group, each with id and displayName', async () => {
+    const answer = await call('GET', '/Groups?startIndex=1&count=100');
+    expectListResponse(answer);
+    expect(answer.body.totalResults).toBeGreaterThan(0);
+    for (const group of answer.body.Resources ?? []) {
+      expect(group.schemas).toContain(GROUP);
+      expectNotEmpty(group.id, 'id');
+      expectNotEmpty(group.displayName, 'displayName');
+    }
   });
 });
 
@@ -417,5 +432,69 @@ describe('Okta SCIM 2.0 CRUD Test: the SCIM requests it causes, in order', () =>
     expect(answer.status).toBe(200);
     expect(answer.body.active).toBe(false);
     expect(stored(id)).toMatchObject({ Status: 'FREEZE', UserName: userName });
+  });
+});
+
+describe('Okta group push: the SCIM requests it causes, in order', () => {
+  const groupsOf = (userId: string) => stored(userId)?.UserGroups ?? [];
+  let id = '';
+
+  it('finds the CIAM group by name to link the push group to', async () => {
+    const answer = await call(
+      'GET',
+      `/Groups?filter=${encodeURIComponent('displayName eq "Staff"')}&startIndex=1&count=100`,
+    );
+    expectListResponse(answer);
+    expect(answer.body.Resources).toHaveLength(1);
+    id = String(answer.body.Resources?.[0]?.id);
+    expect(id).toBe('group-staff');
+  });
+
+  it('pushes the name (path-less replace of id and displayName): 204, CIAM not renamed', async () => {
+    const answer = await call('PATCH', `/Groups/${id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', value: { id, displayName: 'Staff' } }],
+    });
+    expect(answer.status).toBe(204);
+  });
+
+  it('pushes the members with a full PUT: 200, the group with its members, CIAM changed', async () => {
+    const answer = await call('PUT', `/Groups/${id}`, {
+      schemas: [GROUP],
+      id,
+      displayName: 'Staff',
+      members: [{ value: 'demo-user-1', display: 'alice' }, { value: 'demo-user-2' }],
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body.members?.map((m) => m.value).sort()).toEqual(['demo-user-1', 'demo-user-2']);
+    expect(groupsOf('demo-user-1')).toContain(id);
+    expect(groupsOf('demo-user-2')).toContain(id);
+  });
+
+  it('adds and removes members with PATCH: 204 each, CIAM changed', async () => {
+    const add = await call('PATCH', `/Groups/${id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: 'demo-user-3' }] }],
+    });
+    expect(add.status).toBe(204);
+    const remove = await call('PATCH', `/Groups/${id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'remove', path: 'members[value eq "demo-user-1"]' }],
+    });
+    expect(remove.status).toBe(204);
+    expect(groupsOf('demo-user-1')).not.toContain(id);
+    expect(groupsOf('demo-user-3')).toContain(id);
+  });
+
+  it('replaces the member list with PATCH: 204, only those members left', async () => {
+    const answer = await call('PATCH', `/Groups/${id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'members', value: [{ value: 'demo-user-1' }] }],
+    });
+    expect(answer.status).toBe(204);
+    const read = await call('GET', `/Groups/${id}`);
+    expect(read.body.members?.map((m) => m.value)).toEqual(['demo-user-1']);
+    expect(groupsOf('demo-user-2')).not.toContain(id);
+    expect(groupsOf('demo-user-3')).not.toContain(id);
   });
 });

@@ -113,35 +113,36 @@ describe('SCIM authentication', () => {
 });
 
 describe('SCIM discovery', () => {
-  it('serves ServiceProviderConfig, ResourceTypes and Schemas (core User and enterprise)', async () => {
+  it('serves ServiceProviderConfig, ResourceTypes and Schemas (User, enterprise, Group)', async () => {
     const config = await call('GET', '/ServiceProviderConfig');
     expect(config.status).toBe(200);
     expect(config.contentType).toBe('application/scim+json');
     expect(config.body).toMatchObject({ patch: { supported: true }, filter: { supported: true } });
     const types = await call('GET', '/ResourceTypes');
-    expect(types.body.Resources?.map((r) => r.id)).toEqual(['User']);
+    expect(types.body.Resources?.map((r) => r.id)).toEqual(['User', 'Group']);
     expect((await call('GET', '/ResourceTypes/User')).body.endpoint).toBe('/Users');
     const schemas = await call('GET', '/Schemas');
     expect(schemas.body.Resources?.map((r) => r.id)).toEqual([
       'urn:ietf:params:scim:schemas:core:2.0:User',
       ENTERPRISE,
+      'urn:ietf:params:scim:schemas:core:2.0:Group',
     ]);
     expect((await call('GET', `/Schemas/${ENTERPRISE}`)).body.name).toBe('EnterpriseUser');
     expect(actions()).toEqual([]);
   });
 
-  it('lists no groups (GET /Groups, filtered or not): groups are not provisioned', async () => {
-    for (const path of ['/Groups', '/Groups?filter=displayName%20eq%20%22x%22']) {
-      const answer = await call('GET', path);
-      expect(answer.status).toBe(200);
-      expect(answer.body).toMatchObject({ totalResults: 0, Resources: [], itemsPerPage: 0 });
-    }
-    expect(actions()).toEqual([]);
+  it('lists the user store groups (GET /Groups), and none for a name CIAM does not have', async () => {
+    const all = await call('GET', '/Groups?excludedAttributes=members');
+    expect(all.status).toBe(200);
+    expect(all.body.Resources?.map((g) => g.displayName)).toEqual(['Staff', 'Admins']);
+    const none = await call('GET', '/Groups?filter=displayName%20eq%20%22x%22');
+    expect(none.body).toMatchObject({ totalResults: 0, Resources: [], itemsPerPage: 0 });
+    expect(actions()).toEqual(['ListUserGroups', 'ListUserGroups']);
   });
 
   it('answers 404 for endpoints it does not serve, and 405 for methods', async () => {
     expectScimError(await call('GET', '/Groups/g1'), 404);
-    expectScimError(await call('POST', '/Groups', {}), 404);
+    expectScimError(await call('GET', '/Groups/group-staff/extra'), 404);
     expectScimError(await call('GET', '/Schemas/urn:nope'), 404);
     expectScimError(await call('GET', '/Users/demo-user-1/extra'), 404);
     expectScimError(await call('POST', '/ServiceProviderConfig', {}), 405);
