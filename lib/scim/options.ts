@@ -17,7 +17,7 @@ export interface ScimOptions {
   /** Largest `count` a list request gets (Okta imports with 100). */
   maxPageSize?: number;
   /**
-   * Most members one PATCH or PUT of a Group may name (default 1000); a larger list is refused
+   * Most members one PATCH or PUT of a Group may name (default 100); a larger list is refused
    * before anything is written. Each member costs CIAM calls, at CIAM's rate.
    */
   maxGroupMembersPerRequest?: number;
@@ -61,7 +61,7 @@ export const scimOptionsSchema = {
       minimum: 1,
       maximum: 10000,
       description:
-        'Most members one PATCH or PUT of a Group may name (default 1000); a larger list is refused before any write.',
+        "Most members one PATCH or PUT of a Group may name (default 100, which finishes within API Gateway's 30 s at CIAM's rate); a larger list is refused before any write.",
     },
     givenNameAttribute: nameAttribute('name.givenName', 'given_name'),
     familyNameAttribute: nameAttribute('name.familyName', 'family_name'),
