@@ -60,11 +60,9 @@ export const membershipMapper = (
       const groupId = await ciamGroupOf(membership, signal);
       if (groupId === undefined) {
         if (!refuse) return { status: 'unmapped' };
-        throw new AdapterError(
-          'GROUP_NOT_MAPPED',
-          'The source group maps to no CIAM user group',
-          { details: { eventId: change.eventId, group: describe(membership) } },
-        );
+        throw new AdapterError('GROUP_NOT_MAPPED', 'The source group maps to no CIAM user group', {
+          details: { eventId: change.eventId, group: describe(membership) },
+        });
       }
       memberships.push({ groupId, member: membership.member });
     }

@@ -1,7 +1,7 @@
+import type { GroupResolver } from '../ciam/groups.ts';
 import { prepareEach } from '../config/prepare.ts';
 import type { AdapterConfig, WebhookSourceType } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
-import type { GroupResolver } from '../ciam/groups.ts';
 import { compileMapping } from '../mapping/index.ts';
 import type { SourceDefinition } from '../sources/types.ts';
 import { membershipMapper } from './groups.ts';

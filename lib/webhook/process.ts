@@ -85,8 +85,7 @@ export const processWebhook = async (
       continue;
     }
     // A membership event sets no attribute: its draft names only the user store.
-    const mapMemberships =
-      prepared.memberships ?? membershipMapper(prepared.connection, undefined);
+    const mapMemberships = prepared.memberships ?? membershipMapper(prepared.connection, undefined);
     const mapped = await mapMemberships(change, context.signal);
     if (mapped.status === 'unmapped') {
       ignored.push({

@@ -55,7 +55,7 @@ afterAll(async () => {
 
 const groupsOf = async (userId: string) => {
   const { User } = await stack.ciam.describeUserById({ UserStoreId: STORE, UserId: userId });
-  return User.UserGroups ?? [];
+  return User?.UserGroups ?? [];
 };
 
 const postWorkos = (event: string, createdAt: string) => {
