@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SENDERS } from '../../lib/sources/senders.ts';
 import { signWorkos } from '../../lib/sources/workos/signature.ts';
 import { type FakeOkta, oktaUser, startFakeOkta } from '../helpers/fake-okta.ts';
 import { readJson } from '../helpers/files.ts';
@@ -175,4 +176,43 @@ describe('group membership events end to end (local server → handler → CIAM 
     });
     expect(await groupsOf('demo-user-3')).toEqual(before);
   });
+});
+
+describe('the committed group membership samples (events/)', () => {
+  it.each([
+    ['workos.group-user-added', 'workos', 'workos', WORKOS_SECRET, 'demo-user-2'],
+    [
+      'clerk.organization-membership-created',
+      'clerk',
+      'standard-webhooks',
+      CLERK_SECRET,
+      'demo-user-3',
+    ],
+  ] as const)(
+    '%s, signed now, puts its user in Staff',
+    async (file, connection, source, secret, userId) => {
+      const sample = readJson(`events/${file}.json`) as {
+        body: string;
+        headers: Record<string, string>;
+      };
+      const id = sample.headers['svix-id'];
+      const headers = SENDERS[source](
+        {
+          body: Buffer.from(sample.body),
+          secret,
+          nowMs: Date.now(),
+          ...(id === undefined ? {} : { eventId: id }),
+        },
+        {},
+      );
+      const res = await fetch(`${stack.server.url}/webhooks/${connection}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: sample.body,
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ status: 'applied', userId });
+      expect(await groupsOf(userId)).toContain('group-staff');
+    },
+  );
 });
