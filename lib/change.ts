@@ -45,6 +45,19 @@ export interface UserChange {
   attributes: CanonicalAttributes;
   /** The source's user object, exposed to JSONata mapping overrides as `raw`. */
   raw: unknown;
+  /**
+   * Group memberships the event adds or removes, naming the SOURCE group. A change that carries
+   * them is a membership event: it sets no attribute, only these (mapped to CIAM groups by the
+   * connection's `groups` setting).
+   */
+  memberships?: SourceMembership[];
+}
+
+/** A user joining (`member: true`) or leaving a group of the source. */
+export interface SourceMembership {
+  /** The source's group, by its id, its name or both. */
+  group: { id?: string; name?: string };
+  member: boolean;
 }
 
 /**
@@ -57,7 +70,9 @@ export interface UserChange {
  * - `stale`: every field it carries holds a newer change already (the stale-event guard);
  * - `duplicate`: that very change was applied already;
  * - `not_authoritative`: its connection may not set the fields it carries, or a connection that
- *   ranks higher for them set them (the user store's field authority).
+ *   ranks higher for them set them (the user store's field authority);
+ * - `group_not_mapped`: a membership event for a source group the connection maps to no CIAM group
+ *   (`groups.unmapped: "ignore"`).
  */
 export const IGNORED_REASONS = [
   'event_type_not_handled',
@@ -68,6 +83,8 @@ export const IGNORED_REASONS = [
   'stale',
   'duplicate',
   'not_authoritative',
+  // Set when mapping a membership event's group, not by sources.
+  'group_not_mapped',
 ] as const;
 
 export type IgnoredReason = (typeof IGNORED_REASONS)[number];

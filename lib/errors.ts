@@ -33,6 +33,11 @@ export const ERRORS = {
   PAYLOAD_INVALID: { statusCode: 400, retryable: false },
   MAPPING_INVALID: { statusCode: 422, retryable: false },
   REQUEST_INVALID: { statusCode: 422, retryable: false },
+  /**
+   * A membership event for a source group the connection maps to no CIAM group, on a connection
+   * set to refuse those (`groups.unmapped: "refuse"`).
+   */
+  GROUP_NOT_MAPPED: { statusCode: 422, retryable: false },
   /** A queued message that is not a valid envelope: it can only be dead-lettered. */
   MESSAGE_INVALID: { statusCode: 400, retryable: false },
   // SCIM requests (lib/scim): RFC 7644 §3.12 errors; lib/scim/errors.ts adds their scimType.

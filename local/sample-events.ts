@@ -17,6 +17,7 @@ import { createLocalFifoQueue } from './fifo-queue.ts';
  * - `<source>.user-updated.json`: the committed sample, re-signed (its body and ids unchanged);
  * - `<source>.bad-signature.json`: the same delivery with a wrong signature, token or secret (401);
  * - `<source>.unknown-connection.json`: the same delivery to a connection id nobody configured (404);
+ * - the group membership samples (GROUP_SAMPLES), re-signed like the user-updated ones;
  * - `queue.*.json`: SQS FIFO batches for the queue function, holding the envelopes the webhook
  *   function itself produced for `clerk-queued` deliveries.
  *
@@ -27,6 +28,12 @@ export const SAMPLE_SOURCES = ['clerk', 'workos', 'auth0', 'okta', 'hmac'] as co
 export type SampleSource = (typeof SAMPLE_SOURCES)[number];
 
 type Event = APIGatewayProxyEventV2;
+
+/** Committed group membership samples (file name without `.json`) and the source that signs each. */
+const GROUP_SAMPLES: ReadonlyArray<readonly [SampleSource, string]> = [
+  ['workos', 'workos.group-user-added'],
+  ['clerk', 'clerk.organization-membership-created'],
+];
 
 export interface SampleEventsOptions {
   /** Epoch milliseconds the deliveries are signed at. */
@@ -281,6 +288,10 @@ export const buildSampleEvents = async (
       sign(source, sample, WRONG_SECRET[source]),
     );
     files[`${source}.unknown-connection.json`] = forConnection(signed, `no-such-${source}`);
+  }
+  for (const [source, name] of GROUP_SAMPLES) {
+    const sample = readJson<Event>(`${eventsDir}/${name}.json`);
+    files[`${name}.json`] = deliveredAt(sample, options.at, sign(source, sample, secrets[source]));
   }
   const verification = readJson<Event>(`${eventsDir}/okta.verification.json`);
   files['okta.verification.json'] = deliveredAt(verification, options.at, {

@@ -28,11 +28,14 @@ import {
 import { AJV_OPTIONS, OWN_PROPERTIES_AJV_OPTIONS } from '../lib/sources/shared/validation.ts';
 import {
   eventSchema as clerkEventSchema,
+  organizationMembershipSchema as clerkOrganizationMembershipSchema,
   userSchema as clerkUserSchema,
   standardWebhooksOptionsSchema,
 } from '../lib/sources/standard-webhooks/schema.ts';
 import {
   eventSchema as workosEventSchema,
+  groupMembershipSchema as workosGroupMembershipSchema,
+  groupSchema as workosGroupSchema,
   workosOptionsSchema,
   userSchema as workosUserSchema,
 } from '../lib/sources/workos/schema.ts';
@@ -59,9 +62,12 @@ const groups = (): Group[] => [
       workosOptions: workosOptionsSchema,
       workosEvent: workosEventSchema,
       workosUser: workosUserSchema,
+      workosGroup: workosGroupSchema,
+      workosGroupMembership: workosGroupMembershipSchema,
       standardWebhooksOptions: standardWebhooksOptionsSchema,
       clerkEvent: clerkEventSchema,
       clerkUser: clerkUserSchema,
+      clerkOrganizationMembership: clerkOrganizationMembershipSchema,
     },
   },
   {

@@ -195,6 +195,26 @@ export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object
         // The shape only; every entry is parsed as a network when the config is loaded.
         items: { type: 'string', pattern: SOURCE_IP_PATTERN, maxLength: 49 },
       },
+      groups: {
+        type: 'object',
+        description:
+          'How a source group in a membership event (a user added to or removed from a group) becomes a CIAM user group. By default the CIAM group whose DisplayName equals the source group name.',
+        additionalProperties: false,
+        properties: {
+          map: {
+            type: 'object',
+            description:
+              'Source group id or name → CIAM UserGroupId; checked before the lookup by name (an id before a name).',
+            additionalProperties: { type: 'string', minLength: 1, maxLength: 256 },
+          },
+          unmapped: {
+            enum: ['ignore', 'refuse'],
+            default: 'ignore',
+            description:
+              'A membership event whose group maps to no CIAM group: ignore answers it ignored (reason group_not_mapped); refuse answers 422 GROUP_NOT_MAPPED.',
+          },
+        },
+      },
       options: { type: 'object', default: {} },
     },
     allOf: sources.map((source) => {

@@ -28,6 +28,16 @@ export interface MappingConfig {
   customAttributeType?: string;
 }
 
+export interface GroupsConfig {
+  /**
+   * Source group id or name → CIAM UserGroupId. Groups not listed are looked up by name: the CIAM
+   * group whose DisplayName equals the source group's name.
+   */
+  map?: Record<string, string>;
+  /** What a membership event for a group mapped to nothing gets: `ignore` (default) or `refuse`. */
+  unmapped?: 'ignore' | 'refuse';
+}
+
 export interface Connection {
   id: string;
   source: SourceType;
@@ -50,6 +60,8 @@ export interface Connection {
    * accepts requests from; every address when absent.
    */
   allowedSourceIps?: string[];
+  /** How the source's groups in membership events become CIAM groups. */
+  groups?: GroupsConfig;
   /** Source-specific options, validated against that source's `optionsSchema`. */
   options: Record<string, unknown>;
 }

@@ -1,5 +1,6 @@
 // The webhook function's composition: its chain's dependencies, built from the shared runtime.
 import { createKeyedLock } from '../ciam/apply.ts';
+import { createGroupResolver } from '../ciam/groups.ts';
 import { applyTargetsOf, byDeliveryMode, createSyncDelivery } from '../delivery/delivery.ts';
 import { createQueuedDelivery } from '../queue/producer.ts';
 import { SOURCES } from '../sources/registry.ts';
@@ -11,6 +12,8 @@ import type { Runtime } from './index.ts';
 export const webhookDeps = (runtime: Runtime): WebhookDeps => ({
   connections: prepareConnections(runtime.config, SOURCES, {
     queued: runtime.queue !== undefined,
+    // One cache for every connection: CIAM allows 20 ListUserGroups calls a second.
+    groups: createGroupResolver({ ciam: runtime.ciam, now: runtime.now }),
   }),
   deliver: byDeliveryMode({
     sync: createSyncDelivery({

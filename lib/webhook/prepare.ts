@@ -1,8 +1,10 @@
+import type { GroupResolver } from '../ciam/groups.ts';
 import { prepareEach } from '../config/prepare.ts';
 import type { AdapterConfig, WebhookSourceType } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import { compileMapping } from '../mapping/index.ts';
 import type { SourceDefinition } from '../sources/types.ts';
+import { membershipMapper } from './groups.ts';
 import type { PreparedConnection } from './process.ts';
 
 /**
@@ -13,7 +15,11 @@ import type { PreparedConnection } from './process.ts';
 export const prepareConnections = (
   config: AdapterConfig,
   sources: Readonly<Record<WebhookSourceType, SourceDefinition>>,
-  options: { queued: boolean },
+  options: {
+    queued: boolean;
+    /** Finds CIAM groups by name for membership events; without it only `groups.map` answers. */
+    groups?: GroupResolver;
+  },
 ): ReadonlyMap<string, PreparedConnection> =>
   prepareEach(config.connections, (connection) => {
     // SCIM connections are served by the SCIM function (lib/scim), not as webhooks.
@@ -25,5 +31,6 @@ export const prepareConnections = (
       connection,
       source: sources[connection.source].prepare(connection),
       mapper: compileMapping(connection),
+      memberships: membershipMapper(connection, options.groups),
     };
   });

@@ -4,13 +4,21 @@ import type { Connection } from '../config/types.ts';
 import type { Deliver, DeliverOptions, DeliveryReport } from '../delivery/delivery.ts';
 import { maskEmail, maskPhone } from '../log/mask.ts';
 import type { Mapper } from '../mapping/index.ts';
-import type { InboundRequest, PreparedSource, SourceContext } from '../sources/types.ts';
+import type {
+  IgnoredEvent,
+  InboundRequest,
+  PreparedSource,
+  SourceContext,
+} from '../sources/types.ts';
+import { type MapMemberships, membershipMapper } from './groups.ts';
 
 /** A connection with its per-connection work (source schemas, JSONata) done at cold start. */
 export interface PreparedConnection {
   connection: Connection;
   source: PreparedSource;
   mapper: Mapper;
+  /** Maps membership events' source groups to CIAM groups; only `groups.map` when left out. */
+  memberships?: MapMemberships;
 }
 
 export interface WebhookOutcome {
@@ -65,11 +73,34 @@ export const processWebhook = async (
   traceId?: string,
 ): Promise<WebhookOutcome> => {
   const parsed = prepared.source.parse(payload, request);
-  const { changes, ignored } = await prepared.source.toChanges(parsed, request, context);
+  const outcome = await prepared.source.toChanges(parsed, request, context);
+  const ignored: IgnoredEvent[] = [...outcome.ignored];
+  const changes: UserChange[] = [];
 
   const planned: PlannedUpdate[] = [];
-  for (const change of changes) {
-    planned.push({ change, draft: await prepared.mapper.map(change) });
+  for (const change of outcome.changes) {
+    if (change.memberships === undefined) {
+      changes.push(change);
+      planned.push({ change, draft: await prepared.mapper.map(change) });
+      continue;
+    }
+    // A membership event sets no attribute: its draft names only the user store.
+    const mapMemberships = prepared.memberships ?? membershipMapper(prepared.connection, undefined);
+    const mapped = await mapMemberships(change, context.signal);
+    if (mapped.status === 'unmapped') {
+      ignored.push({
+        eventId: change.eventId,
+        eventType: change.eventType,
+        reason: 'group_not_mapped',
+      });
+      continue;
+    }
+    changes.push(change);
+    planned.push({
+      change,
+      draft: { UserStoreId: prepared.connection.userStoreId },
+      memberships: mapped.memberships,
+    });
   }
   const ignoredBody = ignored.map(({ eventId, eventType, reason }) => ({
     eventId,

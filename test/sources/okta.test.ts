@@ -465,10 +465,10 @@ describe('oktaSource', () => {
     });
 
     it('follows configured event types', async () => {
-      const source = prepare({ eventTypes: ['group.user_membership.add'] });
+      const source = prepare({ eventTypes: ['user.lifecycle.deactivate'] });
       const payload = hook([
         logEvent({ uuid: 'e1' }),
-        logEvent({ uuid: 'e2', eventType: 'group.user_membership.add' }),
+        logEvent({ uuid: 'e2', eventType: 'user.lifecycle.deactivate' }),
       ]);
       const outcome = await deliver(source, payload);
       expect(outcome.changes.map((change) => change.eventId)).toEqual(['e2']);

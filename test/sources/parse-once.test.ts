@@ -35,11 +35,14 @@ const PREPARE: Record<WebhookSourceType, (connection: Connection) => PreparedSou
     standardWebhooksSource.prepare(connection, {
       event: counting('clerk event', STANDARD_WEBHOOKS_VALIDATORS.event),
       user: counting('clerk user', STANDARD_WEBHOOKS_VALIDATORS.user),
+      membership: counting('clerk membership', STANDARD_WEBHOOKS_VALIDATORS.membership),
     }),
   workos: (connection) =>
     workosSource.prepare(connection, {
       event: counting('workos event', WORKOS_VALIDATORS.event),
       user: counting('workos user', WORKOS_VALIDATORS.user),
+      membership: counting('workos membership', WORKOS_VALIDATORS.membership),
+      group: counting('workos group', WORKOS_VALIDATORS.group),
     }),
   auth0: (connection) =>
     auth0Source.prepare(connection, {
@@ -85,6 +88,8 @@ interface Case {
   headers: Record<string, string>;
   payload: unknown;
   validators: string[];
+  /** Maps the membership events' groups without a CIAM lookup. */
+  groups?: { map: Record<string, string> };
 }
 
 const CASES: Case[] = [
@@ -96,11 +101,34 @@ const CASES: Case[] = [
     validators: ['clerk event', 'clerk user'],
   },
   {
+    source: 'standard-webhooks',
+    options: {},
+    headers: { 'svix-id': 'msg_2', 'svix-timestamp': '1735689600', 'svix-signature': 'v1,x' },
+    payload: {
+      type: 'organizationMembership.created',
+      data: { organization: { id: 'org_1', name: 'Staff' }, public_user_data: { user_id: 'u1' } },
+    },
+    validators: ['clerk event', 'clerk membership'],
+    groups: { map: { org_1: 'group-staff' } },
+  },
+  {
     source: 'workos',
     options: {},
     headers: {},
     payload: { id: 'event_1', event: 'dsync.user.updated', data: { id: 'directory_user_1' } },
     validators: ['workos event', 'workos user'],
+  },
+  {
+    source: 'workos',
+    options: {},
+    headers: {},
+    payload: {
+      id: 'event_2',
+      event: 'dsync.group.user_added',
+      data: { user: { id: 'directory_user_1' }, group: { id: 'directory_group_1', name: 'Staff' } },
+    },
+    validators: ['workos event', 'workos membership'],
+    groups: { map: { Staff: 'group-staff' } },
   },
   {
     source: 'auth0',
@@ -151,6 +179,7 @@ describe('processWebhook with every source', () => {
     const connection = {
       ...sourceConnection(testCase.source, testCase.source, testCase.options),
       secrets: { signing: [{ name: 'signing' }], apiToken: { name: 'okta-api' } },
+      ...(testCase.groups === undefined ? {} : { groups: testCase.groups }),
     };
     const prepared = {
       connection,

@@ -257,7 +257,7 @@ describe('workosSource.parse', () => {
   });
 
   it('does not require a directory user in event types it ignores', () => {
-    const payload = { id: 'e', event: 'dsync.group.user_added', data: { user: {}, group: {} } };
+    const payload = { id: 'e', event: 'dsync.group.updated', data: { name: 'Staff' } };
     expect(parse(payload)).toEqual({ event: payload });
   });
 

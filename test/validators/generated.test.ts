@@ -44,6 +44,16 @@ describe('generated validators against ajv compiling the declared schemas', () =
     { UserStoreId: 's-1', Nickname: 'ana', UserOrg: [] },
     // An Okta user as the Users API answers it (the hooks carry only its id).
     { id: '00u1', status: 'ACTIVE', profile: { login: 'ana@example.com' } },
+    // Group membership events: WorkOS `{ user, group }` and a Clerk organization membership.
+    {
+      user: { id: 'directory_user_1', email: 'ana@example.com' },
+      group: { id: 'directory_group_1', name: 'Staff' },
+    },
+    {
+      organization: { id: 'org_1', name: 'Staff' },
+      public_user_data: { user_id: 'user_1', identifier: 'ana@example.com' },
+      updated_at: 1706682491339,
+    },
   ];
 
   /** Every object and array inside `value`, `value` first. */

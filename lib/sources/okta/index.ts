@@ -21,6 +21,8 @@ const DEFAULT_EVENT_TYPES = [
   'user.lifecycle.activate',
   'user.lifecycle.reactivate',
   'user.lifecycle.unsuspend',
+  'group.user_membership.add',
+  'group.user_membership.remove',
 ];
 
 const DEFAULT_USERS_API_TIMEOUT_MS = 2000;

@@ -18,6 +18,7 @@ export interface OktaOptions {
 export interface OktaTarget {
   id?: string | null;
   type?: string | null;
+  displayName?: string | null;
   [key: string]: unknown;
 }
 
@@ -63,20 +64,25 @@ export const oktaOptionsSchema = {
   },
 } as const;
 
-const targetSchema = {
-  type: 'object',
-  properties: {
-    id: { type: ['string', 'null'] },
-    type: { type: ['string', 'null'] },
-  },
-  // A User target is what the Users API call is built from, so its id must be usable.
-  if: { type: 'object', required: ['type'], properties: { type: { const: 'User' } } },
+/** A target whose id the adapter uses (a User for the Users API call, a UserGroup to map). */
+const targetWithIdOfType = (type: string) => ({
+  if: { type: 'object', required: ['type'], properties: { type: { const: type } } },
   // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword.
   then: {
     type: 'object',
     required: ['id'],
     properties: { id: SENDER_ID_SCHEMA },
   },
+});
+
+const targetSchema = {
+  type: 'object',
+  properties: {
+    id: { type: ['string', 'null'] },
+    type: { type: ['string', 'null'] },
+    displayName: { type: ['string', 'null'], maxLength: 1024 },
+  },
+  allOf: [targetWithIdOfType('User'), targetWithIdOfType('UserGroup')],
 } as const;
 
 const logEventSchema = {

@@ -1,4 +1,4 @@
-import type { CanonicalAttributes, UserChange } from '../../change.ts';
+import type { CanonicalAttributes, SourceMembership, UserChange } from '../../change.ts';
 import { definedOnly, isRecord, joinName, nonEmpty, toIsoTime } from '../shared/values.ts';
 import type { IgnoredEvent, SourceOutcome } from '../types.ts';
 import type { OktaEventHook, OktaLogEvent, OktaUser } from './schema.ts';
@@ -15,7 +15,15 @@ export interface OktaUserEvent {
   eventType: string;
   occurredAt: string;
   userId: string;
+  /** Set for group membership events: the Okta group the user joined or left. */
+  membership?: SourceMembership;
 }
+
+/** Okta's group membership events and which way each goes. */
+const MEMBERSHIP_EVENTS: Readonly<Record<string, boolean>> = {
+  'group.user_membership.add': true,
+  'group.user_membership.remove': false,
+};
 
 export interface OktaTriage {
   events: OktaUserEvent[];
@@ -24,8 +32,11 @@ export interface OktaTriage {
   userIds: string[];
 }
 
+const targetOfType = (event: OktaLogEvent, type: string) =>
+  (event.target ?? []).find((target) => target.type === type);
+
 const userTargetId = (event: OktaLogEvent): string | undefined =>
-  (event.target ?? []).find((target) => target.type === 'User')?.id ?? undefined;
+  targetOfType(event, 'User')?.id ?? undefined;
 
 /** Sorts a delivery into events to map and events to ignore, before any Users API call. */
 export const triageOktaEvents = (
@@ -51,6 +62,24 @@ export const triageOktaEvents = (
     }
     const occurredAt =
       toIsoTime(event.published) ?? toIsoTime(hook.eventTime) ?? new Date(now()).toISOString();
+    const member = MEMBERSHIP_EVENTS[eventType];
+    if (member !== undefined) {
+      // Selected by type, not position; preview deliveries may carry no targets at all.
+      const group = targetOfType(event, 'UserGroup');
+      const groupId = group?.id ?? undefined;
+      if (groupId === undefined) {
+        // Nothing to map the membership to; no Users API call is spent on it.
+        ignored.push({ eventId, eventType, reason: 'group_not_mapped' });
+        return;
+      }
+      const membership: SourceMembership = {
+        group: definedOnly({ id: groupId, name: nonEmpty(group?.displayName) }),
+        member,
+      };
+      events.push({ eventId, eventType, occurredAt, userId, membership });
+      userIds.add(userId);
+      return;
+    }
     events.push({ eventId, eventType, occurredAt, userId });
     userIds.add(userId);
   });
@@ -99,6 +128,25 @@ export const oktaToChanges = (
       continue;
     }
     const attributes = attributesOf(user);
+    if (event.membership !== undefined) {
+      // The profile is read for the subject only: a membership event sets no attribute.
+      changes.push({
+        connectionId: settings.connectionId,
+        eventId: event.eventId,
+        eventType: event.eventType,
+        occurredAt: event.occurredAt,
+        subject: definedOnly({
+          externalId: user.id,
+          email: attributes.email,
+          phone: attributes.phone,
+          userName: attributes.userName,
+        }),
+        attributes: {},
+        raw: user,
+        memberships: [event.membership],
+      });
+      continue;
+    }
     changes.push({
       connectionId: settings.connectionId,
       eventId: event.eventId,

@@ -5,8 +5,19 @@ import { MAX_EPOCH_MS } from '../shared/values.ts';
 
 export const STANDARD_WEBHOOKS_DEFAULTS = {
   toleranceSeconds: 300,
-  eventTypes: ['user.created', 'user.updated'],
+  eventTypes: [
+    'user.created',
+    'user.updated',
+    'organizationMembership.created',
+    'organizationMembership.deleted',
+  ],
 } as const;
+
+/** Clerk organization membership events (the organization as the group) and which way they go. */
+export const CLERK_MEMBERSHIP_EVENTS: Readonly<Record<string, boolean>> = {
+  'organizationMembership.created': true,
+  'organizationMembership.deleted': false,
+};
 
 export interface StandardWebhooksOptions {
   toleranceSeconds?: number;
@@ -34,8 +45,10 @@ export interface StandardWebhooksDelivery {
   /** `svix-id` / `webhook-id`, at most MAX_SENDER_ID_LENGTH long. */
   eventId: string;
   event: ClerkEvent;
-  /** Present exactly when the event type is one the connection maps. */
+  /** Present exactly when the event type is one the connection maps and names a full user. */
   user?: ClerkUser;
+  /** Present for a handled organization membership event, with which way it goes. */
+  membership?: { data: ClerkOrganizationMembership; member: boolean };
   /** The signed `*-timestamp` header, in ms; the fallback for occurredAt. */
   sentAtMs?: number;
 }
@@ -53,6 +66,13 @@ export interface ClerkUser {
   public_metadata?: Record<string, unknown> | null;
   birthday?: string | null;
   created_at?: number | null;
+  updated_at?: number | null;
+}
+
+/** The subset of Clerk's OrganizationMembership the mapping reads. */
+export interface ClerkOrganizationMembership {
+  organization: { id: string; name?: string | null };
+  public_user_data: { user_id: string; identifier?: string | null; username?: string | null };
   updated_at?: number | null;
 }
 
@@ -102,8 +122,32 @@ export const userSchema = {
   },
 } as const;
 
+export const organizationMembershipSchema = {
+  type: 'object',
+  required: ['organization', 'public_user_data'],
+  properties: {
+    organization: {
+      type: 'object',
+      required: ['id'],
+      properties: { id: { type: 'string', minLength: 1, maxLength: 512 }, name: nullableString },
+    },
+    public_user_data: {
+      type: 'object',
+      required: ['user_id'],
+      properties: {
+        user_id: { type: 'string', minLength: 1, maxLength: 512 },
+        identifier: nullableString,
+        username: nullableString,
+      },
+    },
+    updated_at: epochMs,
+  },
+} as const;
+
 // Generated at build time (npm run build:validators) with AJV_OPTIONS.
 export const validateOptions =
   generated.standardWebhooksOptions as ValidateFunction<StandardWebhooksOptions>;
 export const validateClerkEvent = generated.clerkEvent as ValidateFunction<ClerkEvent>;
 export const validateClerkUser = generated.clerkUser as ValidateFunction<ClerkUser>;
+export const validateClerkOrganizationMembership =
+  generated.clerkOrganizationMembership as ValidateFunction<ClerkOrganizationMembership>;

@@ -1,6 +1,6 @@
 import type { CanonicalAttributes, UserChange, UserSubject } from '../../change.ts';
 import { copySafeRecord, definedOnly, joinName, nonEmpty, toIsoTime } from '../shared/values.ts';
-import type { ClerkEvent, ClerkUser } from './schema.ts';
+import type { ClerkEvent, ClerkOrganizationMembership, ClerkUser } from './schema.ts';
 
 export interface ClerkChangeInput {
   connectionId: string;
@@ -51,5 +51,47 @@ export const clerkUserToChange = (input: ClerkChangeInput): UserChange => {
     subject,
     attributes,
     raw: user,
+  };
+};
+
+export interface ClerkMembershipInput {
+  connectionId: string;
+  eventId: string;
+  event: ClerkEvent;
+  membership: ClerkOrganizationMembership;
+  member: boolean;
+  deliveredAtMs: number;
+}
+
+/** Clerk's envelope `timestamp` is documented as creation time; examples use seconds and ms. */
+const envelopeTime = (timestamp: number | undefined): string | undefined =>
+  timestamp === undefined ? undefined : toIsoTime(timestamp < 1e12 ? timestamp * 1000 : timestamp);
+
+/**
+ * `organizationMembership.created` / `.deleted` → a membership change in the organization, as the
+ * group. The user is named by id only: `public_user_data.identifier` may be an email, a phone or a
+ * username, so it is not guessed at. A deleted membership keeps its `updated_at` from before, so
+ * the envelope's time is the event's.
+ */
+export const clerkMembershipToChange = (input: ClerkMembershipInput): UserChange => {
+  const { membership, event } = input;
+  const { organization } = membership;
+  return {
+    connectionId: input.connectionId,
+    eventId: input.eventId,
+    eventType: event.type,
+    occurredAt:
+      envelopeTime(event.timestamp) ??
+      toIsoTime(membership.updated_at ?? undefined) ??
+      new Date(input.deliveredAtMs).toISOString(),
+    subject: { externalId: membership.public_user_data.user_id },
+    attributes: {},
+    raw: membership,
+    memberships: [
+      {
+        group: definedOnly({ id: organization.id, name: nonEmpty(organization.name) }),
+        member: input.member,
+      },
+    ],
   };
 };

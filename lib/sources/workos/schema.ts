@@ -5,8 +5,23 @@ import { EVENT_TYPES_OPTION, TOLERANCE_SECONDS_OPTION } from '../shared/validati
 
 export const WORKOS_DEFAULTS = {
   toleranceSeconds: 180,
-  eventTypes: ['dsync.user.created', 'dsync.user.updated'],
+  eventTypes: [
+    'dsync.user.created',
+    'dsync.user.updated',
+    'dsync.group.user_added',
+    'dsync.group.user_removed',
+    'dsync.group.deleted',
+  ],
 } as const;
+
+/** Membership events: `data` is `{ user, group }`, and the event says which way it goes. */
+export const WORKOS_MEMBERSHIP_EVENTS: Readonly<Record<string, boolean>> = {
+  'dsync.group.user_added': true,
+  'dsync.group.user_removed': false,
+};
+
+/** A deleted directory group: `data` is the group alone, without its members. */
+export const WORKOS_GROUP_DELETED = 'dsync.group.deleted';
 
 export interface WorkosOptions {
   toleranceSeconds?: number;
@@ -33,6 +48,22 @@ export interface WorkosEvent {
 export interface WorkosDelivery {
   event: WorkosEvent;
   user?: WorkosDirectoryUser;
+  /** For membership events: the group the user joined or left, and which way. */
+  membership?: { group: WorkosDirectoryGroup; member: boolean };
+  /** Set for a handled event that names no user (`dsync.group.deleted`). */
+  noUser?: true;
+}
+
+/** The Directory Group fields read here. */
+export interface WorkosDirectoryGroup {
+  id: string;
+  name?: string | null;
+}
+
+/** `dsync.group.user_added` / `user_removed` data. */
+export interface WorkosGroupMembership {
+  user: WorkosDirectoryUser;
+  group: WorkosDirectoryGroup;
 }
 
 /** The Directory User fields the mapping reads; WorkOS sends more (raw_attributes, state…). */
@@ -83,7 +114,25 @@ export const userSchema = {
   },
 } as const;
 
+export const groupSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 512 },
+    name: nullableString,
+  },
+} as const;
+
+export const groupMembershipSchema = {
+  type: 'object',
+  required: ['user', 'group'],
+  properties: { user: userSchema, group: groupSchema },
+} as const;
+
 // Generated at build time (npm run build:validators) with AJV_OPTIONS.
 export const validateOptions = generated.workosOptions as ValidateFunction<WorkosOptions>;
 export const validateWorkosEvent = generated.workosEvent as ValidateFunction<WorkosEvent>;
 export const validateWorkosUser = generated.workosUser as ValidateFunction<WorkosDirectoryUser>;
+export const validateWorkosGroup = generated.workosGroup as ValidateFunction<WorkosDirectoryGroup>;
+export const validateWorkosGroupMembership =
+  generated.workosGroupMembership as ValidateFunction<WorkosGroupMembership>;
