@@ -217,7 +217,8 @@ export const decodeClocks = (value: string | undefined): Map<ClockField, Clock> 
  * Times up to the year 5138 (9 base-36 digits).
  */
 export const maxEncodedLength = (standardFields: number, customFields: number): number => {
-  const clocks = standardFields + customFields;
+  // One more clock for the membership floor, which memberships can always be folded into.
+  const clocks = standardFields + customFields + 1;
   const clockChars = 9 + 1 + 5 + 1 + 8;
   const indexChars = clocks > 36 ? 2 : 1;
   return (
@@ -225,7 +226,8 @@ export const maxEncodedLength = (standardFields: number, customFields: number): 
     2 +
     clocks * (clockChars + 1) +
     standardFields * (1 + indexChars + 1) +
-    customFields * (7 + indexChars + 1)
+    customFields * (7 + indexChars + 1) +
+    (1 + indexChars + 1)
   );
 };
 
@@ -400,26 +402,51 @@ export const planMemberships = (
   return { groups: changed ? [...groups] : undefined, written, skipped, clocks };
 };
 
+const raiseFloor = (floor: Clock | undefined, clock: Clock): Clock => {
+  const { member: _member, ...bare } = clock;
+  return floor === undefined || verdictFor(bare, floor, undefined) === 'newer' ? bare : floor;
+};
+
 /**
- * Drops membership clocks older than `horizonMs`, folding them into the membership floor, so a
- * user with many groups keeps a short encoding. Safe: a change older than the floor can only be
- * one delayed past every sender's retry window, and it is judged stale, as it would have been.
+ * Keeps the encoding short however many groups a user has: membership clocks older than
+ * `horizonMs` are folded into the membership floor; then, while the encoding is longer than
+ * `maxChars`, the oldest membership clocks are folded too. A group without a clock of its own is
+ * judged against the floor, so folding never lets an older change win: the cost is that a change
+ * older than the floor (delayed past every sender's retry window, or behind that many newer
+ * membership changes of the same user) is answered stale even where its own group's clock was
+ * older. Fields other than memberships are never folded.
  */
 export const compactMemberships = (
   clocks: ReadonlyMap<ClockField, Clock>,
   horizonMs: number,
+  maxChars = MAX_CLOCKS_CHARS,
 ): Map<ClockField, Clock> => {
   const out = new Map<ClockField, Clock>();
   let floor = clocks.get(MEMBERSHIP_FLOOR);
+  const recent: [ClockField, Clock][] = [];
   for (const [field, clock] of clocks) {
     if (field === MEMBERSHIP_FLOOR) continue;
-    if (field.startsWith(GROUP_PREFIX) && clock.at < horizonMs) {
-      const { member: _member, ...bare } = clock;
-      if (floor === undefined || verdictFor(bare, floor, undefined) === 'newer') floor = bare;
-      continue;
-    }
-    out.set(field, clock);
+    if (!field.startsWith(GROUP_PREFIX)) out.set(field, clock);
+    else if (clock.at < horizonMs) floor = raiseFloor(floor, clock);
+    else recent.push([field, clock]);
   }
-  if (floor !== undefined) out.set(MEMBERSHIP_FLOOR, floor);
-  return out;
+  // Newest first: the ones kept longest.
+  recent.sort(([, a], [, b]) => (verdictFor(a, b, undefined) === 'newer' ? -1 : 1));
+  const withGroups = (kept: number) => {
+    const result = new Map(out);
+    let lowest = floor;
+    for (const [index, [field, clock]] of recent.entries()) {
+      if (index < kept) result.set(field, clock);
+      else lowest = raiseFloor(lowest, clock);
+    }
+    if (lowest !== undefined) result.set(MEMBERSHIP_FLOOR, lowest);
+    return result;
+  };
+  let kept = recent.length;
+  let result = withGroups(kept);
+  while (kept > 0 && encodeClocks(result).length > maxChars) {
+    kept -= 1;
+    result = withGroups(kept);
+  }
+  return result;
 };

@@ -319,4 +319,43 @@ describe('ciam/field-clocks group memberships', () => {
     expect(encodeClocks(many).length).toBeGreaterThan(MAX_CLOCKS_CHARS);
     expect(encodeClocks(compactMemberships(many, at(59).at + 1)).length).toBeLessThan(40);
   });
+
+  it('fits a user with many recent memberships into the attribute, folding the oldest first', () => {
+    // The worst case next to it: every standard field and four custom ones set by different changes.
+    const full = new Map<ClockField, Clock>();
+    [...CLOCKED_FIELDS, ...['a', 'b', 'c', 'd'].map(customField)].forEach((field, index) => {
+      full.set(field, at(index, index % 2 ? scim : clerk, `f${index}`));
+    });
+    const recent = new Map(full);
+    for (let index = 0; index < 200; index += 1) {
+      recent.set(groupField(`group-${index}`), {
+        ...at(index % 60, clerk, `recent-${index}`),
+        at: Date.UTC(2025, 0, 1) + index * 1000,
+        member: true,
+      });
+    }
+    const fitted = compactMemberships(recent, 0);
+    const length = encodeClocks(fitted).length;
+    expect(length).toBeLessThanOrEqual(MAX_CLOCKS_CHARS);
+    // Every field kept; the newest memberships kept; the rest under a floor as new as the newest folded.
+    for (const field of full.keys()) expect(fitted.get(field)).toEqual(full.get(field));
+    expect(fitted.has(groupField('group-199'))).toBe(true);
+    expect(fitted.has(groupField('group-0'))).toBe(false);
+    const floor = fitted.get(MEMBERSHIP_FLOOR);
+    const keptTimes = [...fitted]
+      .filter(([field]) => field.startsWith('@'))
+      .map(([, clock]) => clock.at);
+    expect(floor?.at).toBeLessThan(Math.min(...keptTimes));
+    // A folded group's late removal, older than the floor, cannot undo its add.
+    const late = planMemberships(
+      [{ groupId: 'group-0', member: false }],
+      { at: Date.UTC(2025, 0, 1) + 500, connection: scim, event: eventTag('late') },
+      fitted,
+      () => undefined,
+      ['group-0'],
+    );
+    expect(late.groups).toBeUndefined();
+    // Within the clocks' worst case, the cold-start bound holds with the floor counted.
+    expect(maxEncodedLength(CLOCKED_FIELDS.length, 4)).toBeLessThanOrEqual(MAX_CLOCKS_CHARS);
+  });
 });
