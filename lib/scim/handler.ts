@@ -23,7 +23,7 @@ import { discovery, serviceProviderConfig } from './discovery.ts';
 import { scimErrorResponse, scimResponse } from './errors.ts';
 import type { ScimGroupService } from './groups.ts';
 import { type Projection, projectionOf } from './projection.ts';
-import type { ScimConnection, ScimService } from './service.ts';
+import type { ListQuery, ScimConnection, ScimService } from './service.ts';
 
 export interface ScimDeps {
   connections: ReadonlyMap<string, ScimConnection>;
@@ -100,16 +100,7 @@ const routeGroups = async (
   const options = { signal, members: keepsMembers(shape) };
   if (id === undefined) {
     if (method === 'GET') {
-      const list = await groups.list(
-        scim,
-        {
-          ...(query.filter === undefined ? {} : { filter: query.filter }),
-          ...(query.startIndex === undefined ? {} : { startIndex: query.startIndex }),
-          ...(query.count === undefined ? {} : { count: query.count }),
-        },
-        base,
-        options,
-      );
+      const list = await groups.list(scim, listQueryOf(query), base, options);
       return scimResponse(200, { ...list, Resources: list.Resources.map(shape) });
     }
     if (method === 'POST') groups.create();
@@ -129,6 +120,13 @@ const routeGroups = async (
       throw notAllowed('GET, PATCH, PUT, DELETE');
   }
 };
+
+/** The list parameters of RFC 7644 §3.4.2, as given (the services check them). */
+const listQueryOf = (query: Record<string, string | undefined>): ListQuery => ({
+  ...(query.filter === undefined ? {} : { filter: query.filter }),
+  ...(query.startIndex === undefined ? {} : { startIndex: query.startIndex }),
+  ...(query.count === undefined ? {} : { count: query.count }),
+});
 
 /** `Users`, `Users/{id}`, `Schemas/{id}`… (ids may hold `/`-free URNs). */
 const route = async (
@@ -153,16 +151,7 @@ const route = async (
       const shape = projectionOf(query);
       if (id === undefined) {
         if (method === 'GET') {
-          const list = await service.list(
-            scim,
-            {
-              ...(query.filter === undefined ? {} : { filter: query.filter }),
-              ...(query.startIndex === undefined ? {} : { startIndex: query.startIndex }),
-              ...(query.count === undefined ? {} : { count: query.count }),
-            },
-            base,
-            options,
-          );
+          const list = await service.list(scim, listQueryOf(query), base, options);
           return scimResponse(200, { ...list, Resources: list.Resources.map(shape) });
         }
         if (method === 'POST') {

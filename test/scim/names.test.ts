@@ -16,6 +16,7 @@ import {
 import { draftOf } from '../../lib/scim/plan.ts';
 import { toScimUser, toUserChange } from '../../lib/scim/user.ts';
 import { readJson } from '../helpers/files.ts';
+import { thrown } from '../helpers/thrown.ts';
 
 const META = { eventId: 'evt-1', occurredAt: '2025-01-02T03:04:05.000Z' };
 const DRAFT: UpdateUserDraft = { UserStoreId: 'local-store', UserName: 'jane' };
@@ -26,15 +27,6 @@ const guard: StaleGuard = {
   connection: connectionTag('scim'),
   authorityOf: () => undefined,
   legacy: [{ attribute: 'old_marks', connection: connectionTag('scim'), covers: () => true }],
-};
-
-const thrown = (run: () => unknown): unknown => {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
 };
 
 describe('scim/names nameAttributesOf', () => {

@@ -31,6 +31,7 @@ import {
   updateRequestOf,
 } from '../../lib/scim/plan.ts';
 import { toScimUser } from '../../lib/scim/user.ts';
+import { thrown } from '../helpers/thrown.ts';
 
 const connection = {
   id: 'scim',
@@ -58,15 +59,6 @@ const patchBody = (...operations: unknown[]) => ({
   schemas: [PATCH_OP],
   Operations: operations,
 });
-
-const thrown = (run: () => unknown): unknown => {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-};
 
 describe('scim/plan readBodyUser / readNewUser', () => {
   it('reads booleans written as strings and attribute names in any case, keeping the id', () => {

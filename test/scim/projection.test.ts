@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, type ScimObject } from '../../lib/scim/patch.ts';
 import { projectionOf } from '../../lib/scim/projection.ts';
+import { thrown } from '../helpers/thrown.ts';
 
 const jane: ScimObject = {
   schemas: [CORE_USER_SCHEMA],
@@ -15,15 +16,6 @@ const jane: ScimObject = {
   meta: { resourceType: 'User', lastModified: '2025-01-01T00:00:00.000Z' },
 };
 const withDepartment: ScimObject = { ...jane, [ENTERPRISE_USER_SCHEMA]: { department: 'Sales' } };
-
-const thrown = (run: () => unknown): unknown => {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-};
 
 describe('scim/projection without either parameter', () => {
   it('answers the user as rendered', () => {
