@@ -17,12 +17,36 @@ const SAMPLE_OF_SOURCE: Partial<Record<WebhookSourceType, DemoSample>> = {
   auth0: 'auth0',
   hmac: 'hmac',
 };
-export type DemoSample = 'clerk' | 'workos' | 'auth0' | 'hmac';
+export type DemoSample =
+  | 'clerk'
+  | 'workos'
+  | 'auth0'
+  | 'hmac'
+  | 'clerk-membership'
+  | 'workos-group';
+
+/** Each sample's file in events/ (`<file>.json`). */
+export const SAMPLE_FILES: Readonly<Record<DemoSample, string>> = {
+  clerk: 'clerk.user-updated',
+  workos: 'workos.user-updated',
+  auth0: 'auth0.user-updated',
+  hmac: 'hmac.user-updated',
+  'clerk-membership': 'clerk.organization-membership-created',
+  'workos-group': 'workos.group-user-added',
+};
+
+/** A group membership sample sent after the user sample, on sync connections of these sources. */
+const GROUP_SAMPLE_OF_SOURCE: Partial<Record<WebhookSourceType, DemoSample>> = {
+  'standard-webhooks': 'clerk-membership',
+  workos: 'workos-group',
+};
 
 export interface DemoConnection {
   id: string;
   source: WebhookSourceType;
   sample: DemoSample;
+  /** Sent after `sample`: a group membership event, shown as the user's groups before and after. */
+  groupSample?: DemoSample;
   delivery: Connection['delivery'];
   userStoreId: string;
   connection: Connection;
@@ -34,6 +58,7 @@ export const demoConnections = (config: AdapterConfig): DemoConnection[] =>
     const { source } = connection;
     if (source === 'scim') return [];
     const sample = SAMPLE_OF_SOURCE[source];
+    const groupSample = connection.delivery === 'sync' ? GROUP_SAMPLE_OF_SOURCE[source] : undefined;
     return sample === undefined
       ? []
       : [
@@ -41,6 +66,7 @@ export const demoConnections = (config: AdapterConfig): DemoConnection[] =>
             id: connection.id,
             source,
             sample,
+            ...(groupSample === undefined ? {} : { groupSample }),
             delivery: connection.delivery,
             userStoreId: connection.userStoreId,
             connection,
@@ -103,6 +129,16 @@ const restamp: Record<DemoSample, (event: SampleEvent, now: number) => string> =
     return event.id;
   },
   hmac: () => `evt_${hex()}`,
+  'clerk-membership': (event, now) => {
+    event.timestamp = now;
+    event.data.updated_at = now;
+    return `msg_${hex()}`;
+  },
+  'workos-group': (event, now) => {
+    event.id = `event_${hex()}`;
+    event.created_at = new Date(now).toISOString();
+    return event.id;
+  },
 };
 
 const signingSecret = async (secrets: SecretSource, connection: Connection): Promise<string> => {
@@ -122,9 +158,10 @@ export const demoRequest = async (
   sampleBody: string,
   secrets: SecretSource,
   now: number,
+  sample: DemoSample = demo.sample,
 ): Promise<DemoRequest> => {
   const event = JSON.parse(sampleBody) as SampleEvent;
-  const eventId = restamp[demo.sample](event, now);
+  const eventId = restamp[sample](event, now);
   // A queued twin of a sync connection would write the same values; make its change visible.
   if (demo.delivery === 'queued' && typeof event.data.last_name === 'string') {
     event.data.last_name = `${event.data.last_name} (queued)`;
@@ -182,6 +219,8 @@ const view = (user: User | undefined): Record<string, string> => {
   for (const attribute of custom) {
     if (!BOOKKEEPING.test(attribute.Name)) fields[attribute.Name] = String(attribute.Value);
   }
+  const groups = (user.UserGroupNames ?? user.UserGroups ?? []) as string[];
+  if (groups.length > 0) fields.groups = [...groups].sort().join(', ');
   return fields;
 };
 
@@ -233,13 +272,20 @@ export const runDemo = async (options: RunDemoOptions): Promise<DemoRow[]> => {
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => {});
   const rows: DemoRow[] = [];
-  for (const demo of options.connections) {
+  const sends = options.connections.flatMap((demo) => [
+    { demo, sample: demo.sample, label: demo.id },
+    ...(demo.groupSample === undefined
+      ? []
+      : [{ demo, sample: demo.groupSample, label: `${demo.id} (group)` }]),
+  ]);
+  for (const { demo, sample, label } of sends) {
     const before = await snapshot(options.tencent, demo.userStoreId);
     const request = await demoRequest(
       demo,
-      options.readSample(demo.sample),
+      options.readSample(sample),
       options.secrets,
       now(),
+      sample,
     );
     const url = `${options.baseUrl}/webhooks/${demo.id}`;
     const response = await fetchImpl(url, { method: 'POST', ...request });
@@ -267,7 +313,7 @@ export const runDemo = async (options: RunDemoOptions): Promise<DemoRow[]> => {
         if (was[field] === is[field]) continue;
         changed = true;
         rows.push({
-          connection: demo.id,
+          connection: label,
           answer,
           userId,
           field,
@@ -277,7 +323,7 @@ export const runDemo = async (options: RunDemoOptions): Promise<DemoRow[]> => {
       }
     }
     if (!changed) {
-      rows.push({ connection: demo.id, answer, userId: '', field: '', before: '', after: '' });
+      rows.push({ connection: label, answer, userId: '', field: '', before: '', after: '' });
     }
   }
   return rows;

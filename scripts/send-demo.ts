@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createRuntime } from '../lib/runtime/index.ts';
-import { demoConnections, formatTable, runDemo } from '../local/demo.ts';
+import { demoConnections, formatTable, runDemo, SAMPLE_FILES } from '../local/demo.ts';
 
 const env = process.env;
 // The adapter's own wiring, pointed at the emulator: its config, secrets file and credentials.
@@ -29,7 +29,7 @@ const rows = await runDemo({
   baseUrl: `http://127.0.0.1:${env.PORT ?? 3000}`,
   connections: names.length === 0 ? all : all.filter((c) => names.includes(c.id)),
   readSample: (sample) =>
-    JSON.parse(readFileSync(`events/${sample}.user-updated.json`, 'utf8')).body as string,
+    JSON.parse(readFileSync(`events/${SAMPLE_FILES[sample]}.json`, 'utf8')).body as string,
   secrets: runtime.secrets,
   tencent: runtime.tencent,
   log: console.log,

@@ -22,7 +22,9 @@ export type EventName =
   | 'auth0.user-updated'
   | 'okta.user-updated'
   | 'okta.verification'
-  | 'hmac.user-updated';
+  | 'hmac.user-updated'
+  | 'clerk.organization-membership-created'
+  | 'workos.group-user-added';
 
 /** The demo secrets of config/local-secrets.json, which the fixtures were signed with. */
 export const DEMO_SECRETS = {

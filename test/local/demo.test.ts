@@ -9,6 +9,7 @@ import {
   demoLines,
   formatTable,
   runDemo,
+  SAMPLE_FILES,
 } from '../../local/demo.ts';
 import { type LocalServer, startLocalServer } from '../../local/http-api.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
@@ -23,7 +24,8 @@ let server: LocalServer;
 let runtime: Runtime;
 
 const quiet = { logger: new Logger({ logLevel: 'SILENT' }), recordOutcome: () => {} };
-const readSample = (sample: DemoSample) => readEvent(`${sample}.user-updated`).body ?? '';
+const readSample = (sample: DemoSample) =>
+  readEvent(SAMPLE_FILES[sample] as Parameters<typeof readEvent>[0]).body ?? '';
 
 beforeAll(async () => {
   emulator = await startEmulator({ rateLimit: 0 });
@@ -80,15 +82,35 @@ describe('runDemo', () => {
       tencent: runtime.tencent,
       log: (line) => lines.push(line),
     });
-    expect(lines).toHaveLength(connections.length);
+    // One user sample per connection, and a group membership sample on the sync Clerk and WorkOS.
+    expect(lines).toHaveLength(connections.length + 2);
     const answers = new Map(rows.map((row) => [row.connection, row.answer]));
     expect(Object.fromEntries(answers)).toEqual({
       clerk: '200 applied',
+      'clerk (group)': '200 applied',
       'clerk-queued': '202 queued, then applied',
       workos: '200 applied',
+      'workos (group)': '200 applied',
       auth0: '200 applied',
       hmac: '200 applied',
     });
+    // The membership events put their users in the seed's Staff group.
+    expect(rows).toContainEqual(
+      expect.objectContaining({
+        connection: 'workos (group)',
+        userId: 'demo-user-2',
+        field: 'groups',
+        after: expect.stringContaining('Staff'),
+      }),
+    );
+    expect(rows).toContainEqual(
+      expect.objectContaining({
+        connection: 'clerk (group)',
+        userId: 'demo-user-3',
+        field: 'groups',
+        after: expect.stringContaining('Staff'),
+      }),
+    );
     expect(rows).toContainEqual(
       expect.objectContaining({
         connection: 'clerk',
@@ -114,9 +136,10 @@ describe('runDemo', () => {
 
   it('reports a connection that changed nothing with an empty row', async () => {
     const [clerk] = demoConnections(runtime.config) as [DemoConnection];
+    const { groupSample: _group, ...userSampleOnly } = clerk;
     const rejected = await runDemo({
       baseUrl: server.url,
-      connections: [clerk],
+      connections: [userSampleOnly],
       readSample: () => JSON.stringify({ type: 'user.updated', object: 'event', data: {} }),
       secrets: runtime.secrets,
       tencent: runtime.tencent,
