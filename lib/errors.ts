@@ -53,10 +53,7 @@ export const ERRORS = {
   SCIM_ENDPOINT_NOT_FOUND: { statusCode: 404, retryable: false },
   /** POST found no user to link, and its userName or email belongs to another CIAM user. */
   SCIM_UNIQUENESS: { statusCode: 409, retryable: false },
-  /**
-   * POST found no user to link and the connection does not set `allowCreate`; or a POST or DELETE
-   * of a Group (CIAM groups are created and deleted in the CIAM console).
-   */
+  /** POST /Users found no user to link and the connection does not set `allowCreate`. */
   SCIM_CREATE_NOT_ALLOWED: { statusCode: 403, retryable: false },
   // User resolution
   USER_NOT_FOUND: { statusCode: 404, retryable: false },

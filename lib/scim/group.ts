@@ -173,6 +173,23 @@ export const parseGroupPut = (body: unknown, id: string): GroupPatchPlan => {
   return plan;
 };
 
+/**
+ * A POST body: the CIAM group it links to is found by `displayName`; its `members` are added
+ * (linking never removes anyone a group already has).
+ */
+export const parseGroupPost = (body: unknown): { displayName: string; plan: GroupPatchPlan } => {
+  if (!isRecord(body)) throw syntax('The body must be a Group object');
+  if (typeof body.displayName !== 'string' || body.displayName.trim() === '') {
+    throw invalidValue('displayName is required: it names the CIAM group to link to');
+  }
+  const plan: GroupPatchPlan = { steps: [] };
+  if (body.members !== undefined && body.members !== null) {
+    if (!Array.isArray(body.members)) throw invalidValue('members must be a list');
+    plan.steps.push({ op: 'add', members: memberIdsOf(body.members, 'members') });
+  }
+  return { displayName: body.displayName, plan };
+};
+
 /** Whether folding the steps needs the group's current members (a replace does). */
 export const needsCurrentMembers = (steps: readonly MemberStep[]): boolean =>
   steps.some((step) => step.op === 'replace');

@@ -17,6 +17,7 @@ import {
   namedMembers,
   needsCurrentMembers,
   parseGroupPatch,
+  parseGroupPost,
   parseGroupPut,
   renderGroup,
 } from './group.ts';
@@ -287,12 +288,6 @@ const writeMemberships = async (
   }
 };
 
-const refuseGroupWrite = (what: string) =>
-  new AdapterError(
-    'SCIM_CREATE_NOT_ALLOWED',
-    `${what}: CIAM user groups are created and deleted in the CIAM console; SCIM changes only their members`,
-  );
-
 export const createScimGroupService = (deps: ScimGroupServiceDeps) => {
   const clock = receiveClock(deps.now);
   return {
@@ -324,12 +319,56 @@ export const createScimGroupService = (deps: ScimGroupServiceDeps) => {
       return render(deps, scim, group, base, { ...call, members });
     },
 
-    create: (): never => {
-      throw refuseGroupWrite('Groups cannot be created over SCIM');
+    /**
+     * POST: CIAM groups are created in the CIAM console, so a POST links to the one with that
+     * displayName (201 with its id, its `members` added) or, with `postGroups: "refuse"`, answers
+     * that it exists (409); no such group is 404 either way.
+     */
+    create: async (
+      scim: ScimConnection,
+      body: unknown,
+      base: string,
+      options: GroupReadOptions,
+    ) => {
+      const { members, ...call } = options;
+      const { displayName, plan } = parseGroupPost(body);
+      const found = await searchGroup(
+        deps.ciam,
+        scim.connection.userStoreId,
+        displayName,
+        (group) => group.DisplayName === displayName,
+        call,
+      );
+      if (found === undefined) {
+        throw new AdapterError(
+          'SCIM_ENDPOINT_NOT_FOUND',
+          `No CIAM group is named "${displayName}"; create it in the CIAM console first`,
+        );
+      }
+      if (scim.options.postGroups === 'refuse') {
+        throw new AdapterError('SCIM_UNIQUENESS', `The group "${displayName}" already exists`);
+      }
+      const group = await changeMembers(deps, clock, scim, found.UserGroupId, plan, call);
+      return render(deps, scim, group, base, { ...call, members });
     },
 
-    remove: (): never => {
-      throw refuseGroupWrite('Groups cannot be deleted over SCIM');
+    /**
+     * DELETE: the CIAM group stays (it is managed in the console). `deleteGroups: "ignore"` (the
+     * default) changes nothing; `"removeMembers"` removes every membership it holds, one user after
+     * another, at CIAM's rate.
+     */
+    remove: async (scim: ScimConnection, id: string, options: CallOptions = {}) => {
+      const group = await groupById(deps, scim, id, options);
+      if (group === undefined) throw noSuchGroup();
+      if (scim.options.deleteGroups !== 'removeMembers') return;
+      await changeMembers(
+        deps,
+        clock,
+        scim,
+        id,
+        { steps: [{ op: 'replace', members: [] }] },
+        options,
+      );
     },
   };
 };

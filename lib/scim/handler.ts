@@ -103,7 +103,9 @@ const routeGroups = async (
       const list = await groups.list(scim, listQueryOf(query), base, options);
       return scimResponse(200, { ...list, Resources: list.Resources.map(shape) });
     }
-    if (method === 'POST') groups.create();
+    if (method === 'POST') {
+      return scimResponse(201, shape(await groups.create(scim, readJson(event), base, options)));
+    }
     throw notAllowed('GET, POST');
   }
   switch (method) {
@@ -115,7 +117,8 @@ const routeGroups = async (
     case 'PUT':
       return scimResponse(200, shape(await groups.put(scim, id, readJson(event), base, options)));
     case 'DELETE':
-      return groups.remove();
+      await groups.remove(scim, id, { signal });
+      return scimResponse(204, undefined);
     default:
       throw notAllowed('GET, PATCH, PUT, DELETE');
   }

@@ -21,6 +21,17 @@ export interface ScimOptions {
    * before anything is written. Each member costs CIAM calls, at CIAM's rate.
    */
   maxGroupMembersPerRequest?: number;
+  /**
+   * POST /Groups: `link` (default) answers 201 with the CIAM group of that displayName and adds
+   * the posted members; `refuse` answers 409. CIAM groups are created in the console, so a name
+   * no CIAM group has is 404 either way.
+   */
+  postGroups?: 'link' | 'refuse';
+  /**
+   * DELETE /Groups/{id}: `ignore` (default) changes nothing; `removeMembers` removes every
+   * membership the group holds, one user after another. The CIAM group itself stays.
+   */
+  deleteGroups?: 'ignore' | 'removeMembers';
   /** Custom attribute keeping `name.givenName` (default `given_name`). */
   givenNameAttribute?: NameAttributeOption;
   /** Custom attribute keeping `name.familyName` (default `family_name`). */
@@ -56,6 +67,16 @@ export const scimOptionsSchema = {
       description: 'POST /Users creates the CIAM user when resolution finds none (default false).',
     },
     maxPageSize: { type: 'integer', minimum: 1, maximum: 100 },
+    postGroups: {
+      enum: ['link', 'refuse'],
+      description:
+        'POST /Groups: "link" (default) answers 201 with the CIAM group of that displayName and adds the posted members; "refuse" answers 409. A name no CIAM group has is 404.',
+    },
+    deleteGroups: {
+      enum: ['ignore', 'removeMembers'],
+      description:
+        'DELETE /Groups/{id}: "ignore" (default) changes nothing; "removeMembers" removes every membership the group holds. The CIAM group itself stays.',
+    },
     maxGroupMembersPerRequest: {
       type: 'integer',
       minimum: 1,

@@ -32,6 +32,11 @@ beforeAll(async () => {
         { ...scim, id: 'okta', options: {} },
         { ...scim, id: 'scim-small', options: { maxGroupMembersPerRequest: 2 } },
         { ...scim, id: 'scim-unguarded', staleGuard: { enabled: false } },
+        {
+          ...scim,
+          id: 'scim-strict',
+          options: { postGroups: 'refuse', deleteGroups: 'removeMembers' },
+        },
       ],
     },
   });
@@ -134,17 +139,55 @@ describe('SCIM Groups: discovery and reads', () => {
     );
   });
 
-  it('answers 404 for an unknown group, 403 for POST and DELETE, and writes nothing', async () => {
+  it('answers 404 for an unknown group or a POST of a name CIAM has not, and writes nothing', async () => {
     expectScimError(await call('GET', '/Groups/group-nope'), 404);
     expectScimError(
       await patchGroup('group-nope', [{ op: 'add', path: 'members', value: [] }]),
       404,
     );
     const post = await call('POST', '/Groups', { schemas: [GROUP], displayName: 'New' });
-    expectScimError(post, 403);
+    expectScimError(post, 404);
     expect(post.body.detail).toMatch(/CIAM console/);
-    expectScimError(await call('DELETE', '/Groups/group-staff'), 403);
+    expectScimError(await call('DELETE', '/Groups/group-nope'), 404);
     expect(writes()).toEqual([]);
+  });
+
+  it('links a POST to the CIAM group of that name, adding its members and removing nobody', async () => {
+    await patchGroup('group-staff', [
+      { op: 'add', path: 'members', value: [{ value: 'demo-user-2' }] },
+    ]);
+    const post = await call('POST', '/Groups', {
+      schemas: [GROUP],
+      displayName: 'Staff',
+      members: [{ value: 'demo-user-1' }],
+    });
+    expect(post.status).toBe(201);
+    expect(post.body).toMatchObject({ id: 'group-staff', displayName: 'Staff' });
+    expect(memberIds(post)).toEqual(['demo-user-1', 'demo-user-2']);
+    expect(groupsOf('demo-user-1')).toEqual(['group-staff']);
+    // With postGroups "refuse", the same POST is a conflict and writes nothing.
+    const before = writes().length;
+    expectScimError(
+      await call('POST', '/Groups', { schemas: [GROUP], displayName: 'Staff' }, 'scim-strict'),
+      409,
+      'uniqueness',
+    );
+    expect(writes()).toHaveLength(before);
+  });
+
+  it('leaves memberships alone on DELETE by default, and removes every one with removeMembers', async () => {
+    await patchGroup('group-staff', [
+      { op: 'add', path: 'members', value: [{ value: 'demo-user-1' }, { value: 'demo-user-2' }] },
+    ]);
+    const ignored = await call('DELETE', '/Groups/group-staff');
+    expect(ignored.status).toBe(204);
+    expect(groupsOf('demo-user-1')).toEqual(['group-staff']);
+    const removed = await call('DELETE', '/Groups/group-staff', undefined, 'scim-strict');
+    expect(removed.status).toBe(204);
+    expect(groupsOf('demo-user-1')).toEqual([]);
+    expect(groupsOf('demo-user-2')).toEqual([]);
+    // The CIAM group itself stays.
+    expect((await call('GET', '/Groups/group-staff')).status).toBe(200);
   });
 });
 

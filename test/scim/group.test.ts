@@ -5,6 +5,7 @@ import {
   membershipChanges,
   namedMembers,
   parseGroupPatch,
+  parseGroupPost,
   parseGroupPut,
   renderGroup,
 } from '../../lib/scim/group.ts';
@@ -216,5 +217,25 @@ describe('renderGroup', () => {
         created: '1970-01-01T00:00:00.000Z',
       },
     });
+  });
+});
+
+describe('scim/group parseGroupPost', () => {
+  it('names the group to link by displayName and adds the posted members', () => {
+    expect(
+      parseGroupPost({ displayName: 'Staff', members: [{ value: 'u1' }, { value: 'u2' }] }),
+    ).toEqual({ displayName: 'Staff', plan: { steps: [{ op: 'add', members: ['u1', 'u2'] }] } });
+    expect(parseGroupPost({ displayName: 'Staff' })).toEqual({
+      displayName: 'Staff',
+      plan: { steps: [] },
+    });
+  });
+
+  it('refuses a POST without a displayName or with members that are not a list', () => {
+    for (const body of [{}, { displayName: ' ' }, { displayName: 'S', members: 'u1' }, 'x']) {
+      expect(() => parseGroupPost(body)).toThrow(
+        expect.objectContaining({ code: expect.stringMatching(/^SCIM_INVALID_(VALUE|SYNTAX)$/) }),
+      );
+    }
   });
 });
