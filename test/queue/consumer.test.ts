@@ -601,6 +601,35 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
     expect(user('demo-user-1')?.Nickname).toBe('Two');
   });
 
+  it('dead-letters a change skipped behind a failure on its last receive as never attempted', async () => {
+    const h = harness();
+    emulator().faults.configure({ rates: { InternalError: 1 }, actions: ['UpdateUser'] });
+    const failing = await h.produce({ eventId: 'evt-a', nickname: 'Alice' });
+    const skipped = await h.produce({ eventId: 'evt-b', nickname: 'Alice again' });
+    const event = h.queue.toSqsEvent(h.queue.receive(), { queueArn: QUEUE_ARN, region: REGION });
+    const tail = event.Records[1];
+    if (tail === undefined) throw new Error('two records expected');
+    // The second record is on its last allowed receive (it came back from a redrive, say) and
+    // names another connection, so the first one's write does not carry it.
+    tail.attributes.ApproximateReceiveCount = '5';
+    tail.body = JSON.stringify({ ...JSON.parse(tail.body), connectionId: 'clerk-elsewhere' });
+
+    const response = (await h.handler(event, fakeContext())) as SQSBatchResponse;
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: failing }] });
+    expect(h.deadLetterQueue.peek()).toHaveLength(1);
+    const [letter] = h.deadLetterQueue.peek();
+    expect(letter?.deduplicationId).toBe(skipped);
+    expect(letter?.attributes).toMatchObject({
+      errorCode: 'UPSTREAM_UNAVAILABLE',
+      attempted: 'false',
+      attempts: '5',
+      reason: 'skipped behind a failing record of its group; never attempted',
+    });
+    // It was never tried: the only read is the failing record's.
+    expect(emulator().calls.filter((c) => c.action === 'DescribeUserById')).toHaveLength(1);
+  });
+
   it("does not hold another user's records when one user's write is held", async () => {
     const h = harness({ ciamTimeoutMs: 150 });
     emulator().faults.configure({
