@@ -1,6 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import {
+  MAX_BATCH_BYTES,
+  MAX_BATCH_MESSAGES,
+  messageBytes,
   type OutgoingMessage,
   QueueError,
   type QueuePort,
@@ -55,6 +58,10 @@ export interface QueueStats {
 
 export interface LocalFifoQueue extends QueuePort {
   readonly name: string;
+  sendBatch(
+    messages: readonly OutgoingMessage[],
+    options?: { signal?: AbortSignal },
+  ): Promise<SentMessage[]>;
   /** ReceiveMessage (short poll): up to `max` (1–10, default 10) messages, FIFO per group. */
   receive(options?: { max?: number }): ReceivedMessage[];
   /** DeleteMessage with the handle of the latest receive, while the message is in flight. */
@@ -335,6 +342,19 @@ export const createLocalFifoQueue = (options: LocalFifoQueueOptions): LocalFifoQ
     async send(message, sendOptions = {}) {
       sendOptions.signal?.throwIfAborted();
       return enqueue(message, randomUUID());
+    },
+
+    async sendBatch(messages, sendOptions = {}) {
+      sendOptions.signal?.throwIfAborted();
+      if (messages.length < 1 || messages.length > MAX_BATCH_MESSAGES) {
+        throw invalid(`A batch holds 1 to ${MAX_BATCH_MESSAGES} messages`);
+      }
+      if (messages.reduce((sum, message) => sum + messageBytes(message), 0) > MAX_BATCH_BYTES) {
+        throw invalid(`A batch holds at most ${MAX_BATCH_BYTES} bytes`);
+      }
+      // SQS checks every entry before it stores any in this queue's simple model.
+      for (const message of messages) validateOutgoing(message);
+      return messages.map((message) => enqueue(message, randomUUID()));
     },
 
     async changeVisibility(receiptHandle, seconds) {

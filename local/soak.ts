@@ -71,6 +71,12 @@ export interface SoakReport {
   partial: number;
   /** The consumer's answers: nothing written, every field held a newer change. */
   stale: number;
+  /** The consumer's answers: carried by a write in which later changes overtook all its fields. */
+  superseded: number;
+  /** UpdateUser requests the consumer made that went through (by request id). */
+  writes: number;
+  /** Of `writes`: those that carried more than one change. */
+  coalescedWrites: number;
   /** The consumer's answers: nothing written, the change had been applied already. */
   duplicate: number;
   /** Fields whose newest change CIAM never wrote. */
@@ -123,15 +129,29 @@ const DEDUPLICATION_WINDOW_MS = 5 * 60_000;
  */
 class AnswerCounter extends Logger {
   readonly counts = new Map<string, number>();
+  /** The changes each UpdateUser carried, by its request id: more than one is a coalesced write. */
+  readonly writes = new Map<string, Set<string>>();
 
   constructor() {
     super({ serviceName: 'soak', logLevel: 'SILENT' });
   }
 
   override info(input: LogItemMessage, ...extraInput: LogItemExtraInput): void {
-    if (input !== 'queued change applied' && input !== 'queued change ignored') return;
     const attributes = extraInput[0];
     if (typeof attributes !== 'object' || attributes instanceof Error) return;
+    const { upstreamRequestId, messageId } = attributes;
+    if (typeof upstreamRequestId === 'string' && typeof messageId === 'string') {
+      const carried = this.writes.get(upstreamRequestId) ?? new Set<string>();
+      carried.add(messageId);
+      this.writes.set(upstreamRequestId, carried);
+    }
+    if (
+      input !== 'queued change applied' &&
+      input !== 'queued change ignored' &&
+      input !== 'queued change superseded within its write'
+    ) {
+      return;
+    }
     const answer = attributes.reason ?? attributes.outcome;
     if (typeof answer === 'string') this.counts.set(answer, (this.counts.get(answer) ?? 0) + 1);
   }
@@ -499,6 +519,10 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     partial: answerCounter.counts.get('partial') ?? 0,
     stale: answerCounter.counts.get('stale') ?? 0,
     duplicate: answerCounter.counts.get('duplicate') ?? 0,
+    superseded: answerCounter.counts.get('superseded') ?? 0,
+    writes: answerCounter.writes.size,
+    coalescedWrites: [...answerCounter.writes.values()].filter((carried) => carried.size > 1)
+      .length,
     lost,
     outOfOrder,
     duplicatesAppliedLate,

@@ -164,6 +164,12 @@ const formatLetters = (letters: readonly DeadLetterSummary[], queue: string): st
         name,
         letter.reason[name],
       ]),
+      [
+        'note',
+        letter.reason.attempted === 'false'
+          ? 'never attempted: skipped behind a failing change of its group'
+          : undefined,
+      ],
       ['body', letter.body],
     ];
     for (const [name, value] of rows) {

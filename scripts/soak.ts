@@ -23,6 +23,6 @@ console.log(
   `sent=${report.sent} redelivered_late=${report.redeliveredLate} accepted=${report.accepted} refused=${report.refused} ciam_calls=${report.ciamCalls} faults_injected=${report.faultsInjected} dead_letters_without_reason=${report.deadLettersWithoutReason} users_on_wrong_final_state=${report.usersOnWrongFinalState} fields_on_wrong_final_state=${report.fieldsOnWrongFinalState} seconds=${report.seconds.toFixed(1)}`,
 );
 console.log(
-  `SOAK applied=${report.applied} dlq=${report.dlq} fields=${report.fields} fields_applied=${report.fieldsApplied} partial=${report.partial} stale=${report.stale} duplicate=${report.duplicate} lost=${report.lost} out_of_order=${report.outOfOrder} duplicates_applied_late=${report.duplicatesAppliedLate}`,
+  `SOAK applied=${report.applied} dlq=${report.dlq} fields=${report.fields} fields_applied=${report.fieldsApplied} partial=${report.partial} stale=${report.stale} duplicate=${report.duplicate} superseded=${report.superseded} writes=${report.writes} coalesced_writes=${report.coalescedWrites} lost=${report.lost} out_of_order=${report.outOfOrder} duplicates_applied_late=${report.duplicatesAppliedLate}`,
 );
 process.exit(soakPassed(report) ? 0 : 1);

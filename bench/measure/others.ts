@@ -15,4 +15,7 @@ export const signLine = () => lastLine(['bench/sign.bench.ts'], 'ratio:');
 
 /** `npm run bench:queue`'s `BENCH_QUEUE` line, measured over `windowMs`. */
 export const queueLine = (windowMs: number) =>
-  lastLine(['bench/queue.bench.ts'], 'BENCH_QUEUE', { BENCH_WINDOW_MS: String(windowMs) });
+  lastLine(['bench/queue.bench.ts'], 'BENCH_QUEUE', {
+    BENCH_WINDOW_MS: String(windowMs),
+    BENCH_QUEUE_SCENARIOS: 'd',
+  });

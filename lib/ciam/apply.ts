@@ -50,6 +50,8 @@ export interface AppliedUpdate {
   /** With the stale-event guard: the fields written, and those skipped with the reason. */
   fields?: FieldName[];
   skipped?: SkippedField[];
+  /** Coalesced writes: fields this change set that a later change of the same write overtook. */
+  superseded?: FieldName[];
   /**
    * An earlier attempt of this write timed out or lost its connection and may still land later,
    * over a newer change. Queued delivery holds the user's group until it must have landed.
@@ -264,4 +266,191 @@ export const createKeyedLock = (): KeyedLock => {
       if (tails.get(key) === tail) tails.delete(key);
     }
   };
+};
+
+/** A change of a coalesced write whose every field a later change of the same write overtook. */
+export interface SupersededUpdate {
+  status: 'superseded';
+  eventId: string;
+  userId: string;
+  /** The write that carried the later changes. */
+  requestId: string;
+  /** The fields it would have set, each now holding a later change's value. */
+  superseded: FieldName[];
+  lateWritePossible?: true;
+}
+
+/** What became of one change of {@link applyUpdates}. */
+export type BatchApplyResult = ApplyResult | SupersededUpdate;
+
+/** Outcome of an UpdateUser call that may have had an attempt go unanswered. */
+const sendUpdate = async (
+  deps: ApplyDeps,
+  request: UpdateUserRequest,
+  options: CallOptions,
+): Promise<{ requestId: string; uncertain: boolean }> => {
+  let uncertain = false;
+  try {
+    const callOptions: CallOptions = {
+      onUncertainAttempt: () => {
+        uncertain = true;
+      },
+    };
+    if (options.signal !== undefined) callOptions.signal = options.signal;
+    const response = await deps.ciam.updateUser(request, callOptions);
+    return { requestId: response.RequestId, uncertain };
+  } catch (error) {
+    // As in applyUpdate: a write whose fate is unknown is never reported as a plain failure.
+    if (!uncertain || (isAdapterError(error) && error.code === 'USER_NOT_FOUND')) throw error;
+    throw new AdapterError(
+      'UPSTREAM_OUTCOME_UNKNOWN',
+      'UpdateUser failed after an attempt whose outcome is unknown',
+      { cause: error, expose: true },
+    );
+  }
+};
+
+/**
+ * Several changes to ONE user, oldest queued first, applied as one DescribeUserById and at most
+ * one UpdateUser. Each change is folded through the same per-field rule as applyUpdate, against
+ * the clocks as the changes before it left them: per field the newest change by its clock wins,
+ * a change already recorded (on the user or earlier in the same list) is a duplicate, and a
+ * change whose every field a later one of the list overtook is `superseded`. One result per
+ * change, in order. Needs the stale-event guard: without clocks there is nothing that makes
+ * merging safe. Throws when the read or the write fails: then none of the changes is applied.
+ */
+export const applyUpdates = async (
+  deps: ApplyDeps,
+  target: ApplyTarget,
+  planned: readonly PlannedUpdate[],
+  options: CallOptions = {},
+): Promise<BatchApplyResult[]> => {
+  const guard = target.guard;
+  const first = planned[0];
+  if (guard === undefined || first === undefined) {
+    throw new AdapterError('INTERNAL', 'Coalescing needs the stale-event guard and a change');
+  }
+  const clocks = planned.map(({ change }) => {
+    const clock = clockOf(guard, change);
+    if (clock === undefined)
+      throw new AdapterError('INTERNAL', 'The change has no valid occurredAt');
+    return clock;
+  });
+  const lock = deps.lock ?? unlocked;
+
+  const attempt = (userId: string): Promise<BatchApplyResult[]> =>
+    lock(`${target.userStoreId}\u0000${userId}`, async () => {
+      const { User: user } = await deps.ciam.describeUserById(
+        { UserStoreId: target.userStoreId, UserId: userId },
+        options,
+      );
+      if (user === null || user === undefined) throw userNotFound();
+      let current = readClocks(
+        user.CustomAttributes,
+        guard,
+        planned.flatMap(({ draft }) => clockFieldsOf(draft)),
+      );
+      let groups: readonly string[] = user.UserGroups ?? [];
+      let groupsChanged = false;
+      const draft: Record<string, unknown> = {};
+      const custom = new Map<
+        string,
+        NonNullable<UpdateUserDraft['CustomizationAttributes']>[number]
+      >();
+      // Which change's value each written field ends up holding.
+      const owner = new Map<FieldName, number>();
+      let newest = Number.NEGATIVE_INFINITY;
+      const plans = planned.map(({ draft: carried, memberships }, index) => {
+        const clock = clocks[index] as (typeof clocks)[number];
+        const fieldPlan = planFieldWrite(carried, clock, current, guard.authorityOf);
+        const groupPlan = planMemberships(
+          memberships ?? [],
+          clock,
+          fieldPlan.clocks,
+          guard.authorityOf,
+          groups,
+        );
+        const written = [...fieldPlan.written, ...groupPlan.written];
+        const skipped = [...fieldPlan.skipped, ...groupPlan.skipped];
+        if (written.length > 0) {
+          // As applyUpdate: a change that sets no clocked field sends nothing, unclocked ones too.
+          current = groupPlan.clocks;
+          if (groupPlan.groups !== undefined) {
+            groups = groupPlan.groups;
+            groupsChanged = true;
+          }
+          for (const [key, value] of Object.entries(fieldPlan.draft)) {
+            if (key !== 'CustomizationAttributes') draft[key] = value;
+          }
+          for (const item of fieldPlan.draft.CustomizationAttributes ?? [])
+            custom.set(item.Name, item);
+          for (const field of written) owner.set(field, index);
+          newest = Math.max(newest, clock.at);
+        }
+        return { written, skipped };
+      });
+      const ignored = (index: number, skipped: SkippedField[]): SkippedUpdate => ({
+        status: 'ignored',
+        eventId: (planned[index] as PlannedUpdate).change.eventId,
+        userId,
+        reason: skipReason(skipped),
+        skipped,
+      });
+      if (owner.size === 0) return plans.map(({ skipped }, index) => ignored(index, skipped));
+
+      const compacted = compactMemberships(current, newest - MEMBERSHIP_HORIZON_MS);
+      const encoded = encodeClocks(compacted);
+      if (encoded.length > MAX_CLOCKS_CHARS) {
+        throw new AdapterError(
+          'CLOCKS_TOO_LONG',
+          `The user's field clocks would need ${encoded.length} characters`,
+          { details: { maxChars: MAX_CLOCKS_CHARS } },
+        );
+      }
+      const request = Object.assign({}, draft, { UserId: userId }) as UpdateUserRequest;
+      if (groupsChanged) request.UserGroup = [...groups];
+      request.CustomizationAttributes = mergeCustomAttributes(user.CustomAttributes, [
+        ...custom.values(),
+        { Name: guard.attribute, Value: encoded, Type: guard.type },
+      ]);
+      const { requestId, uncertain } = await sendUpdate(deps, request, options);
+      const late = uncertain ? { lateWritePossible: true as const } : {};
+      return plans.map(({ written, skipped }, index): BatchApplyResult => {
+        if (written.length === 0) return ignored(index, skipped);
+        const eventId = (planned[index] as PlannedUpdate).change.eventId;
+        const kept = written.filter((field) => owner.get(field) === index);
+        const overtaken = written.filter((field) => owner.get(field) !== index);
+        if (kept.length === 0) {
+          return {
+            status: 'superseded',
+            eventId,
+            userId,
+            requestId,
+            superseded: overtaken,
+            ...late,
+          };
+        }
+        return {
+          status: skipped.length > 0 ? 'partial' : 'applied',
+          eventId,
+          userId,
+          requestId,
+          fields: kept,
+          ...(skipped.length > 0 ? { skipped } : {}),
+          ...(overtaken.length > 0 ? { superseded: overtaken } : {}),
+          ...late,
+        };
+      });
+    });
+
+  const userId = await deps.resolver.resolve(target, first.change, options);
+  try {
+    return await attempt(userId);
+  } catch (error) {
+    if (!isAdapterError(error) || error.code !== 'USER_NOT_FOUND') throw error;
+    deps.resolver.forget(target, first.change);
+    const again = await deps.resolver.resolve(target, first.change, options);
+    if (again === userId) throw error;
+    return attempt(again);
+  }
 };

@@ -1,16 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import {
-  type AppliedUpdate,
   type ApplyDeps,
-  type ApplyResult,
   type ApplyTarget,
   applyUpdate,
+  applyUpdates,
+  type BatchApplyResult,
+  type PlannedUpdate,
 } from '../ciam/apply.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
 import { failureFields, logFailure } from '../log/failures.ts';
 import type { RecordOutcome } from '../metrics.ts';
-import { type AttemptOutcome, decideRecord, type QueueSettings } from './decide.ts';
+import { type AttemptOutcome, decideRecord, type QueueSettings, reasonOf } from './decide.ts';
 import { parseEnvelope, type QueueEnvelope } from './envelope.ts';
 import { envelopeResolver } from './envelope-resolver.ts';
 import type { QueuePort } from './types.ts';
@@ -43,7 +44,7 @@ export interface ConsumerDeps {
 
 /** What became of one record that is acknowledged (deleted from the queue). */
 export type ConsumeResult =
-  | ApplyResult
+  | BatchApplyResult
   | { status: 'dead-lettered'; code: string; messageId: string; deadLetterMessageId: string };
 
 /** A record the consumer did not acknowledge: SQS delivers it again. */
@@ -96,73 +97,106 @@ interface Ids {
 
 const failed = (error: AdapterError): AttemptOutcome => ({ ok: false, error });
 
-/**
- * Reads the record and applies its change. Fills `ids` with what could be read, for logs and the
- * DLQ; never throws, a failure is part of the outcome.
- */
-const attemptRecord = async (
-  deps: ConsumerDeps,
-  record: SQSRecord,
-  ids: Ids,
-  signal: AbortSignal | undefined,
-): Promise<AttemptOutcome> => {
+/** A record read into its change and connection, or the failure that stopped that. */
+type Prepared =
+  | { ok: true; envelope: QueueEnvelope; target: ApplyTarget }
+  | { ok: false; outcome: AttemptOutcome };
+
+/** Reads the record's envelope and finds its connection; fills `ids` with what could be read. */
+const prepareRecord = (deps: ConsumerDeps, record: SQSRecord, ids: Ids): Prepared => {
   let envelope: QueueEnvelope;
   try {
     envelope = parseEnvelope(record.body);
   } catch (error) {
     Object.assign(ids, idsOf(record.body));
-    return failed(asAdapterError(error));
+    return { ok: false, outcome: failed(asAdapterError(error)) };
   }
   ids.connectionId = envelope.connectionId;
   ids.eventId = envelope.eventId;
-
   const target = deps.connections.get(envelope.connectionId);
   if (target === undefined) {
-    return failed(
-      new AdapterError(
-        'CONNECTION_NOT_FOUND',
-        `No connection ${envelope.connectionId} is configured`,
+    return {
+      ok: false,
+      outcome: failed(
+        new AdapterError(
+          'CONNECTION_NOT_FOUND',
+          `No connection ${envelope.connectionId} is configured`,
+        ),
       ),
-    );
+    };
   }
+  return { ok: true, envelope, target };
+};
 
+const plannedOf = (envelope: QueueEnvelope): PlannedUpdate => ({
+  change: {
+    eventId: envelope.eventId,
+    eventType: envelope.eventType,
+    occurredAt: envelope.occurredAt,
+    subject: envelope.subject,
+  },
+  draft: envelope.draft,
+  ...(envelope.memberships === undefined ? {} : { memberships: envelope.memberships }),
+});
+
+/** A failure while applying, as the decision sees it. */
+const applyFailure = (thrown: unknown, signal: AbortSignal | undefined): AdapterError => {
+  const error = asAdapterError(thrown);
+  // Out of time: said as such, except where a write may still land, whose retry must wait out
+  // the settle time like any other unknown outcome.
+  if (
+    signal?.aborted &&
+    error.retryable &&
+    error.code !== 'DEADLINE_EXCEEDED' &&
+    error.code !== 'UPSTREAM_OUTCOME_UNKNOWN'
+  ) {
+    return new AdapterError('DEADLINE_EXCEEDED', 'Ran out of time applying the change', {
+      cause: error,
+    });
+  }
+  return error;
+};
+
+const noTimeLeft = () =>
+  new AdapterError('DEADLINE_EXCEEDED', 'No time was left to apply the change');
+
+/**
+ * Applies prepared changes of one connection and one user: a single one as applyUpdate always
+ * did, several as one coalesced write (applyUpdates). One outcome per change, in order; when the
+ * read or the write fails, every change of it fails with that error.
+ */
+const applyRun = async (
+  deps: ConsumerDeps,
+  run: ReadonlyArray<{ envelope: QueueEnvelope; target: ApplyTarget }>,
+  signal: AbortSignal | undefined,
+): Promise<AttemptOutcome[]> => {
+  const head = run[0];
+  if (head === undefined) return [];
+  const apply = {
+    ...deps.apply,
+    resolver: envelopeResolver(deps.apply.resolver, head.envelope.userId),
+  };
+  const options = signal === undefined ? {} : { signal };
   try {
-    if (signal?.aborted) {
-      throw new AdapterError('DEADLINE_EXCEEDED', 'No time was left to apply the change');
-    }
-    const result = await applyUpdate(
-      { ...deps.apply, resolver: envelopeResolver(deps.apply.resolver, envelope.userId) },
-      target,
-      {
-        change: {
-          eventId: envelope.eventId,
-          eventType: envelope.eventType,
-          occurredAt: envelope.occurredAt,
-          subject: envelope.subject,
+    if (signal?.aborted) throw noTimeLeft();
+    if (run.length === 1) {
+      return [
+        {
+          ok: true,
+          result: await applyUpdate(apply, head.target, plannedOf(head.envelope), options),
         },
-        draft: envelope.draft,
-        ...(envelope.memberships === undefined ? {} : { memberships: envelope.memberships }),
-      },
-      signal === undefined ? {} : { signal },
-    );
-    return { ok: true, result };
-  } catch (thrown) {
-    const error = asAdapterError(thrown);
-    // Out of time: said as such, except where a write may still land, whose retry must wait out
-    // the settle time like any other unknown outcome.
-    if (
-      signal?.aborted &&
-      error.retryable &&
-      error.code !== 'DEADLINE_EXCEEDED' &&
-      error.code !== 'UPSTREAM_OUTCOME_UNKNOWN'
-    ) {
-      return failed(
-        new AdapterError('DEADLINE_EXCEEDED', 'Ran out of time applying the change', {
-          cause: error,
-        }),
-      );
+      ];
     }
-    return failed(error);
+    const results = await applyUpdates(
+      apply,
+      head.target,
+      run.map(({ envelope }) => plannedOf(envelope)),
+      options,
+    );
+    return results.map((result) => ({ ok: true, result }));
+  } catch (thrown) {
+    const error = applyFailure(thrown, signal);
+    return run.map(() => failed(error));
   }
 };
 
@@ -174,26 +208,39 @@ interface Delivery {
   receiveCount: number;
 }
 
-const acknowledge = ({ deps, ids, receiveCount }: Delivery, result: ApplyResult): ApplyResult => {
-  deps.logger.info(
-    result.status === 'ignored' ? 'queued change ignored' : 'queued change applied',
-    {
-      ...ids,
-      userId: result.userId,
-      outcome: result.status,
-      attempts: receiveCount,
-      // Field names only, never their values.
-      ...(result.status === 'ignored'
-        ? { reason: result.reason, skipped: result.skipped }
-        : { upstreamRequestId: result.requestId, fields: result.fields, skipped: result.skipped }),
-    },
-  );
+const acknowledge = (
+  { deps, ids, receiveCount }: Delivery,
+  result: BatchApplyResult,
+): BatchApplyResult => {
+  const common = { ...ids, userId: result.userId, outcome: result.status, attempts: receiveCount };
+  // Field names only, never their values.
+  if (result.status === 'ignored') {
+    deps.logger.info('queued change ignored', {
+      ...common,
+      reason: result.reason,
+      skipped: result.skipped,
+    });
+  } else if (result.status === 'superseded') {
+    deps.logger.info('queued change superseded within its write', {
+      ...common,
+      upstreamRequestId: result.requestId,
+      superseded: result.superseded,
+    });
+  } else {
+    deps.logger.info('queued change applied', {
+      ...common,
+      upstreamRequestId: result.requestId,
+      fields: result.fields,
+      skipped: result.skipped,
+      ...(result.superseded === undefined ? {} : { superseded: result.superseded }),
+    });
+  }
   return result;
 };
 
 const hold = async (
   { deps, record, ids, receiveCount }: Delivery,
-  result: AppliedUpdate,
+  result: Exclude<BatchApplyResult, { status: 'ignored' }>,
   seconds: number,
 ): Promise<never> => {
   await deps.queue.changeVisibility(record.receiptHandle, seconds).catch(() => undefined);
@@ -236,6 +283,7 @@ const deadLetter = async (
   { deps, record, ids, receiveCount }: Delivery,
   error: AdapterError,
   reason: string,
+  attempted = true,
 ): Promise<ConsumeResult> => {
   const at = deps.now();
   const firstReceive = positiveInteger(record.attributes.ApproximateFirstReceiveTimestamp);
@@ -252,6 +300,8 @@ const deadLetter = async (
     ...(ids.connectionId === undefined ? {} : { connectionId: ids.connectionId }),
     ...(ids.eventId === undefined ? {} : { eventId: ids.eventId }),
     reason,
+    // Said only of a change that was never tried: its own data may be fine.
+    ...(attempted ? {} : { attempted: 'false' }),
   };
   let sent: { messageId: string };
   try {
@@ -281,6 +331,7 @@ const deadLetter = async (
     outcome: 'dead-lettered',
     attempts: receiveCount,
     deadLetterMessageId: sent.messageId,
+    ...(attempted ? {} : { attempted: false }),
   });
   return {
     status: 'dead-lettered',
@@ -290,19 +341,9 @@ const deadLetter = async (
   };
 };
 
-/**
- * One SQS record of the changes queue: apply it, let {@link decideRecord} choose between ack,
- * hold, retry and dead letter, and carry that out. Resolves when the record may be deleted; throws
- * RecordFailedError when SQS must deliver it again. Never logs the body (personal data).
- */
-export const consumeRecord = async (
-  deps: ConsumerDeps,
-  record: SQSRecord,
-  options: { signal?: AbortSignal } = {},
-): Promise<ConsumeResult> => {
-  const receiveCount = positiveInteger(record.attributes.ApproximateReceiveCount) ?? 1;
-  const delivery: Delivery = { deps, record, ids: { messageId: record.messageId }, receiveCount };
-  const outcome = await attemptRecord(deps, record, delivery.ids, options.signal);
+/** Lets {@link decideRecord} choose between ack, hold, retry and dead letter, and carries it out. */
+const settle = async (delivery: Delivery, outcome: AttemptOutcome): Promise<ConsumeResult> => {
+  const { deps, receiveCount } = delivery;
   deps.recordOutcome(
     delivery.ids.connectionId ?? 'unknown',
     // Skipped changes by their reason (stale, duplicate, not_authoritative).
@@ -328,4 +369,163 @@ export const consumeRecord = async (
   }
   if (decision.kind === 'retry') return retryLater(delivery, outcome.error, decision.delaySeconds);
   return deadLetter(delivery, outcome.error, decision.reason);
+};
+
+const deliveryOf = (deps: ConsumerDeps, record: SQSRecord): Delivery => ({
+  deps,
+  record,
+  ids: { messageId: record.messageId },
+  receiveCount: positiveInteger(record.attributes.ApproximateReceiveCount) ?? 1,
+});
+
+/**
+ * One SQS record of the changes queue: apply it, let {@link decideRecord} choose between ack,
+ * hold, retry and dead letter, and carry that out. Resolves when the record may be deleted; throws
+ * RecordFailedError when SQS must deliver it again. Never logs the body (personal data).
+ */
+export const consumeRecord = async (
+  deps: ConsumerDeps,
+  record: SQSRecord,
+  options: { signal?: AbortSignal } = {},
+): Promise<ConsumeResult> => {
+  const delivery = deliveryOf(deps, record);
+  const prepared = prepareRecord(deps, record, delivery.ids);
+  const [outcome] = prepared.ok
+    ? await applyRun(deps, [prepared], options.signal)
+    : [prepared.outcome];
+  return settle(delivery, outcome ?? failed(new AdapterError('INTERNAL', 'No outcome')));
+};
+
+/** What became of one record of a message group. */
+export type GroupRecordReport =
+  | { messageId: string; acknowledged: true; result: ConsumeResult }
+  | {
+      messageId: string;
+      acknowledged: false;
+      error: RecordFailedError;
+      /** Failed only because an earlier record of its group did: make it visible again. */
+      release: boolean;
+    };
+
+/** SQS FIFO delivers at most 10 records a batch: the most one write can carry. */
+export const MAX_COALESCED = 10;
+
+const SKIPPED_REASON = 'skipped behind a failing record of its group; never attempted';
+
+/**
+ * The records of ONE message group of a batch, in their order. Consecutive changes of one
+ * connection to one user are applied together: one read and one UpdateUser (applyUpdates), each
+ * record then acknowledged, held, retried or dead-lettered on its own outcome. The first record
+ * that is not acknowledged stops the group: every record after it fails too (so none overtakes
+ * it), to be released at once, except those of the same write that must be held with it. A record
+ * behind a failure on its last allowed receive is dead-lettered here, marked as never attempted,
+ * rather than moved by SQS without a reason. Never throws.
+ */
+export const consumeGroup = async (
+  deps: ConsumerDeps,
+  records: readonly SQSRecord[],
+  options: { signal?: AbortSignal } = {},
+): Promise<GroupRecordReport[]> => {
+  const reports: GroupRecordReport[] = [];
+  const items = records.map((record) => {
+    const delivery = deliveryOf(deps, record);
+    return { record, delivery, prepared: prepareRecord(deps, record, delivery.ids) };
+  });
+  let blocking: RecordFailedError | undefined;
+
+  const behind = async (item: (typeof items)[number], attempted: boolean) => {
+    const error = blocking as RecordFailedError;
+    const cause =
+      error.cause instanceof AdapterError
+        ? error.cause
+        : new AdapterError('INTERNAL', error.message);
+    if (item.delivery.receiveCount >= deps.settings.maxReceiveCount) {
+      try {
+        const result = await deadLetter(
+          item.delivery,
+          cause,
+          attempted
+            ? `failed with an earlier change of its group: ${reasonOf(cause)}`
+            : SKIPPED_REASON,
+          attempted,
+        );
+        deps.recordOutcome(item.delivery.ids.connectionId ?? 'unknown', cause.code, 1);
+        reports.push({ messageId: item.record.messageId, acknowledged: true, result });
+        return;
+      } catch (thrown) {
+        if (!(thrown instanceof RecordFailedError)) throw thrown;
+      }
+    }
+    reports.push({
+      messageId: item.record.messageId,
+      acknowledged: false,
+      error: new RecordFailedError('Skipped behind a failing record of its group', cause),
+      release: true,
+    });
+  };
+
+  const finish = async (item: (typeof items)[number], outcome: AttemptOutcome) => {
+    try {
+      const result = await settle(item.delivery, outcome);
+      reports.push({ messageId: item.record.messageId, acknowledged: true, result });
+    } catch (thrown) {
+      const error =
+        thrown instanceof RecordFailedError
+          ? thrown
+          : new RecordFailedError('Unexpected failure', asAdapterError(thrown));
+      blocking = error;
+      reports.push({
+        messageId: item.record.messageId,
+        acknowledged: false,
+        error,
+        release: false,
+      });
+    }
+  };
+
+  let index = 0;
+  while (index < items.length) {
+    const head = items[index] as (typeof items)[number];
+    if (blocking !== undefined) {
+      await behind(head, false);
+      index += 1;
+      continue;
+    }
+    if (!head.prepared.ok) {
+      await finish(head, head.prepared.outcome);
+      index += 1;
+      continue;
+    }
+    const run = [head];
+    const { envelope, target } = head.prepared;
+    if (target.guard !== undefined) {
+      while (run.length < MAX_COALESCED) {
+        const next = items[index + run.length];
+        if (
+          next === undefined ||
+          !next.prepared.ok ||
+          next.prepared.envelope.connectionId !== envelope.connectionId ||
+          next.prepared.envelope.userId !== envelope.userId
+        ) {
+          break;
+        }
+        run.push(next);
+      }
+    }
+    const outcomes = await applyRun(
+      deps,
+      run.map((item) => item.prepared as Extract<Prepared, { ok: true }>),
+      options.signal,
+    );
+    for (const [at, item] of run.entries()) {
+      const outcome = outcomes[at] ?? failed(new AdapterError('INTERNAL', 'No outcome'));
+      // A write that went through carried every change of it: each is settled on its own (a
+      // held one keeps the group locked, so the others may go). A write that failed carried
+      // them all into its failure: after the first that is not acknowledged, the rest wait.
+      if (blocking === undefined || outcome.ok) await finish(item, outcome);
+      else await behind(item, true);
+    }
+    index += run.length;
+  }
+  return reports;
 };

@@ -12,6 +12,9 @@ export const DEAD_LETTER_REASON_ATTRIBUTES = [
   'connectionId',
   'eventId',
   'reason',
+  // `false` when the change was dead-lettered without being tried: it sat behind a failing
+  // change of its group until its last allowed receive.
+  'attempted',
 ] as const;
 
 export type DeadLetterReasonAttribute = (typeof DEAD_LETTER_REASON_ATTRIBUTES)[number];

@@ -1,4 +1,4 @@
-import type { ApplyResult } from '../ciam/apply.ts';
+import type { BatchApplyResult } from '../ciam/apply.ts';
 import type { AdapterError } from '../errors.ts';
 
 /** How the consumer's queue is set up; must match the redrive policy in serverless.yml. */
@@ -13,7 +13,9 @@ export interface QueueSettings {
 }
 
 /** What one receive of a record came to: applied or ignored, or the error that stopped it. */
-export type AttemptOutcome = { ok: true; result: ApplyResult } | { ok: false; error: AdapterError };
+export type AttemptOutcome =
+  | { ok: true; result: BatchApplyResult }
+  | { ok: false; error: AdapterError };
 
 export interface DecisionInput {
   outcome: AttemptOutcome;

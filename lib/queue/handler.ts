@@ -1,12 +1,11 @@
 // The queue consumer's middy chain. Side-effect free: `handlers/queue.ts` builds it once from the
 // runtime; tests build it from fakes.
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AdapterError } from '../errors.ts';
-import { type ConsumerDeps, consumeRecord } from './consumer.ts';
+import { type ConsumerDeps, consumeGroup, type GroupRecordReport } from './consumer.ts';
 
 export interface QueueDeps extends ConsumerDeps {
   logger: Logger;
@@ -19,11 +18,27 @@ export interface QueueDeps extends ConsumerDeps {
 
 const DEFAULT_DEADLINE_MARGIN_MS = 2000;
 
+/** A batch's records by message group, each group in the batch's order. */
+const byGroup = (records: readonly SQSRecord[]): SQSRecord[][] => {
+  const groups = new Map<string, SQSRecord[]>();
+  for (const record of records) {
+    // A record without a group id (not from a FIFO queue) is a group of its own.
+    const key = record.attributes.MessageGroupId ?? `\u0000${record.messageId}`;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [record]);
+    else group.push(record);
+  }
+  return [...groups.values()];
+};
+
 /**
- * SQS FIFO batch with ReportBatchItemFailures. Records run one after another; a failed record
- * fails the records after it in its message group (so a user's changes never overtake each
- * other), while other groups go on. A fully failed batch is reported, not thrown: throwing would
- * also make Lambda scale the queue's pollers down.
+ * SQS FIFO batch with ReportBatchItemFailures. The batch is split by message group; each group's
+ * records go to consumeGroup in order, which applies a user's consecutive changes as one write.
+ * A record not acknowledged fails the records after it in its group (so a user's changes never
+ * overtake each other), while other groups go on: a held or failing group never holds another
+ * user's records. A fully failed batch is reported, not thrown: throwing would also make Lambda
+ * scale the queue's pollers down. Groups run one after another, like the records did before, so
+ * the function's CIAM rate stays what the deployment's concurrency was sized for.
  */
 export const createHandler = (deps: QueueDeps) =>
   middy<SQSEvent, SQSBatchResponse, Error, Context>()
@@ -38,40 +53,41 @@ export const createHandler = (deps: QueueDeps) =>
       if (budgetMs <= 0) stop();
       const timer = budgetMs > 0 ? setTimeout(stop, budgetMs) : undefined;
       try {
-        // A processor holds one batch's state: one per invocation, as invocations may overlap
-        // locally (the poller runs two at a time against one handler).
-        const tried = new Set<string>();
-        const response = await processPartialResponse(
-          event,
-          (record: SQSRecord) => {
-            tried.add(record.messageId);
-            return consumeRecord(deps, record, { signal: deadline.signal });
-          },
-          new SqsFifoPartialProcessorAsync(),
-          { context, skipGroupOnError: true, throwOnFullBatchFailure: false },
+        const reports: GroupRecordReport[] = [];
+        for (const group of byGroup(event.Records)) {
+          reports.push(...(await consumeGroup(deps, group, { signal: deadline.signal })));
+        }
+        await releaseSkipped(deps, event, reports);
+        const failed = new Set(
+          reports.filter((report) => !report.acknowledged).map((report) => report.messageId),
         );
-        await releaseSkipped(deps, event, response, tried);
-        return response;
+        // In the batch's order, as SQS and the poller read them.
+        return {
+          batchItemFailures: event.Records.filter((record) => failed.has(record.messageId)).map(
+            (record) => ({ itemIdentifier: record.messageId }),
+          ),
+        };
       } finally {
         clearTimeout(timer);
       }
     });
 
 /**
- * Records failed only because an earlier one of their group failed were never tried; left alone
- * they would stay hidden for the whole visibility timeout (6 × the function's), long after the
- * failed record's own backoff. Making them visible at once is safe: SQS returns no message of a
- * FIFO group while an earlier one is in flight, so they still come after it, in order.
+ * Records failed only because an earlier one of their group failed; left alone they would stay
+ * hidden for the whole visibility timeout (6 × the function's), long after the failed record's
+ * own backoff. Making them visible at once is safe: SQS returns no message of a FIFO group while
+ * an earlier one is in flight, so they still come after it, in order.
  */
 const releaseSkipped = async (
   deps: QueueDeps,
   event: SQSEvent,
-  response: SQSBatchResponse,
-  tried: ReadonlySet<string>,
+  reports: readonly GroupRecordReport[],
 ): Promise<void> => {
-  const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+  const released = new Set(
+    reports.filter((report) => !report.acknowledged && report.release).map((r) => r.messageId),
+  );
   for (const record of event.Records) {
-    if (!failed.has(record.messageId) || tried.has(record.messageId)) continue;
+    if (!released.has(record.messageId)) continue;
     await deps.queue.changeVisibility(record.receiptHandle, 0).catch((error: unknown) => {
       // Harmless: the record then comes back after the queue's visibility timeout.
       deps.logger.warn('could not release a record skipped behind its group', {

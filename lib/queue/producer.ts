@@ -5,7 +5,13 @@ import type { Connection } from '../config/types.ts';
 import type { Deliver, QueuedUpdate } from '../delivery/delivery.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
 import { deduplicationId, toEnvelope, userGroupId } from './envelope.ts';
-import type { OutgoingMessage, QueuePort } from './types.ts';
+import {
+  MAX_BATCH_BYTES,
+  MAX_BATCH_MESSAGES,
+  messageBytes,
+  type OutgoingMessage,
+  type QueuePort,
+} from './types.ts';
 
 /**
  * SQS takes 256 KiB per message, attributes included. The consumer dead-letters a message with
@@ -26,13 +32,35 @@ export interface QueuedDeliveryDeps {
   now: () => number;
 }
 
+/** Consecutive runs of messages that each fit one SendMessageBatch (count and bytes). */
+const batchesOf = (messages: readonly OutgoingMessage[]): OutgoingMessage[][] => {
+  const batches: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = messageBytes(message);
+    if (
+      current.length === MAX_BATCH_MESSAGES ||
+      (current.length > 0 && bytes + size > MAX_BATCH_BYTES)
+    ) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+};
+
 /**
  * `delivery: "queued"`: one FIFO message per change, grouped by CIAM user, deduplicated by the
  * sender's event id; the sender is answered 202 only once SQS has stored every change of the
  * request. Every change is resolved and checked before the first is sent, so a change that cannot
  * be queued (its user not found, ambiguous, CIAM unavailable, too large) fails the request with
- * nothing stored, answered with that error's status. Changes are then sent one after another so a
- * user's changes keep the sender's order in their group.
+ * nothing stored, answered with that error's status. Changes are then sent in the sender's order
+ * (several in batches of up to 10, each stored in order) so a user's changes keep it in their group.
  */
 export const createQueuedDelivery =
   (deps: QueuedDeliveryDeps): Deliver =>
@@ -65,18 +93,31 @@ export const createQueuedDelivery =
       });
     }
     const results: QueuedUpdate[] = [];
-    for (const { eventId, message } of messages) {
-      try {
-        const sent = await deps.queue.send(message, call);
-        results.push({ status: 'queued', eventId, messageId: sent.messageId });
-      } catch (error) {
-        if (isAdapterError(error)) throw error;
-        // Nothing is acknowledged that was not stored: the sender retries, and the changes this
-        // request did store are dropped as duplicates by SQS or the stale-event guard.
-        throw new AdapterError('QUEUE_UNAVAILABLE', 'The change could not be queued', {
-          cause: error,
-        });
+    try {
+      // A request of several changes (a reconciliation, a SCIM group's members) goes in batches of
+      // up to 10, stored in order; a single change keeps its one SendMessage.
+      const sendBatch = deps.queue.sendBatch?.bind(deps.queue);
+      if (sendBatch !== undefined && messages.length > 1) {
+        for (const chunk of batchesOf(messages.map(({ message }) => message))) {
+          const sent = await sendBatch(chunk, call);
+          for (const { messageId } of sent) {
+            const eventId = messages[results.length]?.eventId ?? '';
+            results.push({ status: 'queued', eventId, messageId });
+          }
+        }
+      } else {
+        for (const { eventId, message } of messages) {
+          const sent = await deps.queue.send(message, call);
+          results.push({ status: 'queued', eventId, messageId: sent.messageId });
+        }
       }
+    } catch (error) {
+      if (isAdapterError(error)) throw error;
+      // Nothing is acknowledged that was not stored: the sender retries, and the changes this
+      // request did store are dropped as duplicates by SQS or the stale-event guard.
+      throw new AdapterError('QUEUE_UNAVAILABLE', 'The change could not be queued', {
+        cause: error,
+      });
     }
     return { results };
   };

@@ -1,7 +1,7 @@
 import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import { sqsSdk } from '../aws/sdk.ts';
 import { AdapterError } from '../errors.ts';
-import { QueueError, type QueuePort } from './types.ts';
+import { MAX_BATCH_MESSAGES, type OutgoingMessage, QueueError, type QueuePort } from './types.ts';
 
 export interface SqsQueueOptions {
   /** Default: a client for the function's own region and role. */
@@ -11,6 +11,37 @@ export interface SqsQueueOptions {
 
 // SQS answers a stale handle with one of these, depending on whether the message is still there.
 const STALE_HANDLE_ERRORS = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight']);
+
+/** The fields of one message as SendMessage and a SendMessageBatch entry both take them. */
+const entryOf = (message: OutgoingMessage) => {
+  const attributes = Object.entries(message.attributes ?? {});
+  return {
+    MessageBody: message.body,
+    MessageGroupId: message.groupId,
+    MessageDeduplicationId: message.deduplicationId,
+    ...(attributes.length === 0
+      ? {}
+      : {
+          MessageAttributes: Object.fromEntries(
+            attributes.map(([name, value]): [string, MessageAttributeValue] => [
+              name,
+              { DataType: 'String', StringValue: value },
+            ]),
+          ),
+        }),
+  };
+};
+
+/** SendMessageBatch stored only some of the messages: which ones failed, by position. */
+export class QueueBatchError extends Error {
+  override readonly name = 'QueueBatchError';
+  readonly failed: ReadonlyArray<{ index: number; code: string }>;
+
+  constructor(message: string, failed: ReadonlyArray<{ index: number; code: string }>) {
+    super(message);
+    this.failed = failed;
+  }
+}
 
 /**
  * QueuePort over a real SQS FIFO queue. SDK errors other than a stale handle pass through. The SDK
@@ -25,24 +56,8 @@ export const createSqsQueue = ({ client: given, queueUrl }: SqsQueueOptions): Qu
   };
   return {
     async send(message, options = {}) {
-      const attributes = Object.entries(message.attributes ?? {});
       const output = await clientOf().send(
-        new (sqsSdk().SendMessageCommand)({
-          QueueUrl: queueUrl,
-          MessageBody: message.body,
-          MessageGroupId: message.groupId,
-          MessageDeduplicationId: message.deduplicationId,
-          ...(attributes.length === 0
-            ? {}
-            : {
-                MessageAttributes: Object.fromEntries(
-                  attributes.map(([name, value]): [string, MessageAttributeValue] => [
-                    name,
-                    { DataType: 'String', StringValue: value },
-                  ]),
-                ),
-              }),
-        }),
+        new (sqsSdk().SendMessageCommand)({ QueueUrl: queueUrl, ...entryOf(message) }),
         options.signal === undefined ? {} : { abortSignal: options.signal },
       );
       if (output.MessageId === undefined) {
@@ -51,6 +66,39 @@ export const createSqsQueue = ({ client: given, queueUrl }: SqsQueueOptions): Qu
       return output.SequenceNumber === undefined
         ? { messageId: output.MessageId }
         : { messageId: output.MessageId, sequenceNumber: output.SequenceNumber };
+    },
+
+    async sendBatch(messages, options = {}) {
+      if (messages.length === 0) return [];
+      if (messages.length > MAX_BATCH_MESSAGES) {
+        throw new AdapterError('INTERNAL', `SendMessageBatch takes at most ${MAX_BATCH_MESSAGES}`);
+      }
+      const output = await clientOf().send(
+        new (sqsSdk().SendMessageBatchCommand)({
+          QueueUrl: queueUrl,
+          // Entry ids only need to be unique within the call: the position says it.
+          Entries: messages.map((message, index) => ({ Id: String(index), ...entryOf(message) })),
+        }),
+        options.signal === undefined ? {} : { abortSignal: options.signal },
+      );
+      const failed = output.Failed ?? [];
+      if (failed.length > 0) {
+        const first = failed[0];
+        throw new QueueBatchError(
+          `SQS stored ${messages.length - failed.length} of ${messages.length} messages; entry ${first?.Id} failed with ${first?.Code}`,
+          failed.map((entry) => ({ index: Number(entry.Id), code: entry.Code ?? 'Unknown' })),
+        );
+      }
+      const byId = new Map((output.Successful ?? []).map((entry) => [entry.Id, entry]));
+      return messages.map((_, index) => {
+        const entry = byId.get(String(index));
+        if (entry?.MessageId === undefined) {
+          throw new AdapterError('INTERNAL', 'SQS SendMessageBatch answered without a MessageId');
+        }
+        return entry.SequenceNumber === undefined
+          ? { messageId: entry.MessageId }
+          : { messageId: entry.MessageId, sequenceNumber: entry.SequenceNumber };
+      });
     },
 
     async changeVisibility(receiptHandle, visibilityTimeoutSeconds) {

@@ -41,6 +41,9 @@ describe('soak (webhook → FIFO queue → consumer → CIAM emulator, with faul
     expect(report.partial).toBeGreaterThan(0);
     expect(report.stale).toBeGreaterThan(0);
     expect(report.duplicate).toBeGreaterThan(0);
+    // Retries behind faults back a user's changes up in the queue: some writes carry several.
+    expect(report.coalescedWrites).toBeGreaterThan(0);
+    expect(report.coalescedWrites).toBeLessThanOrEqual(report.writes);
     expect(soakPassed(report)).toBe(true);
     // What `npm run soak` shows on a terminal: every send counted, then the later phases.
     const counted = (label: string, sent: number) => {

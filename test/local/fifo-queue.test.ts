@@ -114,6 +114,27 @@ describe('local/fifo-queue', () => {
     });
   });
 
+  describe('sendBatch', () => {
+    it('stores a batch in order, deduplicating as send does', async () => {
+      const queue = makeQueue();
+      const earlier = await queue.send(msg('g1', 'a'));
+      const sent = await queue.sendBatch([msg('g1', 'a'), msg('g1', 'b'), msg('g2', 'c')]);
+      expect(sent[0]?.messageId).toBe(earlier.messageId);
+      expect(sent).toHaveLength(3);
+      expect(bodies(queue.receive())).toEqual(['g1:a', 'g1:b', 'g2:c']);
+    });
+
+    it('refuses more than 10 messages, or an invalid one, storing none', async () => {
+      const queue = makeQueue();
+      const eleven = Array.from({ length: 11 }, (_, n) => msg('g1', `m${n}`));
+      expect(await codeOf(() => queue.sendBatch(eleven))).toBe('InvalidParameterValue');
+      expect(
+        await codeOf(() => queue.sendBatch([msg('g1', 'ok'), msg('g1', 'bad', { body: '' })])),
+      ).toBe('InvalidParameterValue');
+      expect(queue.stats().total).toBe(0);
+    });
+  });
+
   describe('receive', () => {
     it('returns the messages of a group in send order, filling the batch group by group', async () => {
       const queue = makeQueue();

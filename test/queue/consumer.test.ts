@@ -484,24 +484,169 @@ describe('queue/consumer (createHandler with local FIFO queues and the CIAM emul
     });
 
     const held = await h.poll();
-    // Both fail: the first is held, the second waits behind it in its group.
+    // One write carried both changes; its outcome is unknown, so both are held together.
     expect(held.response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([first, second]);
-    // The held record waits the settle time; the one skipped behind it is released at once.
     expect(h.visibility).toEqual([
       { receiptHandle: held.messages[0]?.receiptHandle, seconds: 60 },
-      { receiptHandle: held.messages[1]?.receiptHandle, seconds: 0 },
+      { receiptHandle: held.messages[1]?.receiptHandle, seconds: 60 },
     ]);
+    expect(h.outcomes.map((o) => o.outcome)).toEqual(['superseded', 'applied']);
     // The abandoned attempt is still in CIAM's hands; let it land before the next change goes out.
     await emulator().idle();
-    // The retry and, late, the abandoned attempt: both wrote the first change.
+    // The retry and, late, the abandoned attempt: both wrote the same coalesced request.
     expect(updateUserCalls().filter((c) => c.code === undefined)).toHaveLength(2);
-    expect(user('demo-user-1')?.Nickname).toBe('First');
+    expect(user('demo-user-1')?.Nickname).toBe('Second');
     h.advance(60);
     const next = await h.poll();
     expect(next.response).toEqual(emptyResponse);
     expect(next.messages.map((m) => m.messageId)).toEqual([first, second]);
+    // Redelivered, each finds the write on the user's clocks: overtaken, then its own.
+    expect(h.outcomes.slice(2).map((o) => o.outcome)).toEqual(['stale', 'duplicate']);
     expect(user('demo-user-1')?.Nickname).toBe('Second');
     expect(h.deadLetterQueue.stats().total).toBe(0);
+  });
+
+  it("applies a user's queued changes of one batch as one read and one write", async () => {
+    const h = harness();
+    for (const [n, nickname] of ['One', 'Two', 'Three'].entries()) {
+      await h.produce({
+        eventId: `evt-${n}`,
+        occurredAt: `2025-01-01T00:00:0${n + 1}.000Z`,
+        nickname,
+      });
+    }
+    // Out of event-time order: the newest already queued wins, this one is stale on its field.
+    await h.produce({
+      eventId: 'evt-old',
+      occurredAt: '2024-12-31T00:00:00.000Z',
+      nickname: 'Old',
+    });
+
+    const { messages, response } = await h.poll();
+
+    expect(messages).toHaveLength(4);
+    expect(response).toEqual(emptyResponse);
+    expect(emulator().calls.map((c) => c.action)).toEqual(['DescribeUserById', 'UpdateUser']);
+    expect(user('demo-user-1')?.Nickname).toBe('Three');
+    expect(h.outcomes.map((o) => o.outcome)).toEqual([
+      'superseded',
+      'superseded',
+      'applied',
+      'stale',
+    ]);
+  });
+
+  it('retries every record of a failed coalesced write, in order', async () => {
+    const h = harness();
+    emulator().faults.configure({ rates: { InternalError: 1 }, actions: ['UpdateUser'] });
+    const ids: string[] = [];
+    for (const [n, nickname] of ['One', 'Two', 'Three'].entries()) {
+      ids.push(
+        await h.produce({
+          eventId: `evt-${n}`,
+          occurredAt: `2025-01-01T00:00:0${n + 1}.000Z`,
+          nickname,
+        }),
+      );
+    }
+
+    const failed = await h.poll();
+
+    expect(failed.response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(ids);
+    // The first waits its backoff; the others, carried by the same write, wait behind it.
+    expect(h.visibility.map((v) => v.seconds)).toEqual([30, 0, 0]);
+    expect(updateUserCalls().every((c) => c.code !== undefined)).toBe(true);
+    expect(user('demo-user-1')?.Nickname).toBeUndefined();
+    expect(h.queue.receive()).toEqual([]);
+
+    emulator().faults.clear();
+    h.advance(30);
+    const again = await h.poll();
+    expect(again.messages.map((m) => [m.messageId, m.receiveCount])).toEqual(
+      ids.map((id) => [id, 2]),
+    );
+    expect(again.response).toEqual(emptyResponse);
+    expect(user('demo-user-1')?.Nickname).toBe('Three');
+    expect(h.outcomes.map((o) => o.outcome)).toEqual([
+      'UPSTREAM_UNAVAILABLE',
+      'superseded',
+      'superseded',
+      'applied',
+    ]);
+    expect(h.queue.stats().total).toBe(0);
+  });
+
+  it('acknowledges a duplicate of a coalesced set as such and applies the others', async () => {
+    const h = harness();
+    const change = { eventId: 'evt-1', occurredAt: '2025-01-01T00:00:01.000Z', nickname: 'One' };
+    await h.produce(change);
+    expect((await h.poll()).response).toEqual(emptyResponse);
+    // Past SQS's 5-minute deduplication window the sender's retry of evt-1 is queued again, now
+    // in one batch with a change to another field and a newer nickname.
+    h.advance(301);
+    const calls = emulator().calls.length;
+    await h.produce(change);
+    await h.produce({ eventId: 'evt-2', occurredAt: '2025-01-01T00:00:02.000Z', nickname: 'Two' });
+
+    const { messages, response } = await h.poll();
+
+    expect(messages).toHaveLength(2);
+    expect(response).toEqual(emptyResponse);
+    expect(
+      emulator()
+        .calls.slice(calls)
+        .map((c) => c.action),
+    ).toEqual(['DescribeUserById', 'UpdateUser']);
+    expect(h.outcomes.map((o) => o.outcome)).toEqual(['applied', 'duplicate', 'applied']);
+    expect(user('demo-user-1')?.Nickname).toBe('Two');
+  });
+
+  it('dead-letters a change skipped behind a failure on its last receive as never attempted', async () => {
+    const h = harness();
+    emulator().faults.configure({ rates: { InternalError: 1 }, actions: ['UpdateUser'] });
+    const failing = await h.produce({ eventId: 'evt-a', nickname: 'Alice' });
+    const skipped = await h.produce({ eventId: 'evt-b', nickname: 'Alice again' });
+    const event = h.queue.toSqsEvent(h.queue.receive(), { queueArn: QUEUE_ARN, region: REGION });
+    const tail = event.Records[1];
+    if (tail === undefined) throw new Error('two records expected');
+    // The second record is on its last allowed receive (it came back from a redrive, say) and
+    // names another connection, so the first one's write does not carry it.
+    tail.attributes.ApproximateReceiveCount = '5';
+    tail.body = JSON.stringify({ ...JSON.parse(tail.body), connectionId: 'clerk-elsewhere' });
+
+    const response = (await h.handler(event, fakeContext())) as SQSBatchResponse;
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: failing }] });
+    expect(h.deadLetterQueue.peek()).toHaveLength(1);
+    const [letter] = h.deadLetterQueue.peek();
+    expect(letter?.deduplicationId).toBe(skipped);
+    expect(letter?.attributes).toMatchObject({
+      errorCode: 'UPSTREAM_UNAVAILABLE',
+      attempted: 'false',
+      attempts: '5',
+      reason: 'skipped behind a failing record of its group; never attempted',
+    });
+    // It was never tried: the only read is the failing record's.
+    expect(emulator().calls.filter((c) => c.action === 'DescribeUserById')).toHaveLength(1);
+  });
+
+  it("does not hold another user's records when one user's write is held", async () => {
+    const h = harness({ ciamTimeoutMs: 150 });
+    emulator().faults.configure({
+      script: [{ kind: 'latency', latencyMs: 400 }],
+      actions: ['UpdateUser'],
+    });
+    const alice = await h.produce({ eventId: 'evt-a', nickname: 'Alice held' });
+    const bob = await h.produce({ eventId: 'evt-b', externalId: 'ext-bob', nickname: 'Bob' });
+
+    const { messages, response } = await h.poll();
+
+    expect(messages.map((m) => m.messageId)).toEqual([alice, bob]);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: alice }] });
+    expect(h.visibility.map((v) => v.seconds)).toEqual([60]);
+    expect(user('demo-user-2')?.Nickname).toBe('Bob');
+    expect(h.queue.stats()).toMatchObject({ total: 1, inFlight: 1 });
+    await emulator().idle();
   });
 
   it('retries a write whose outcome is unknown after the settle time, not the DLQ', async () => {

@@ -1,4 +1,9 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { loadSeed } from '../../emulator/server.ts';
@@ -61,6 +66,13 @@ describe('queue/producer: one FIFO group per CIAM user (SQS SDK faked, CIAM emul
       sent += 1;
       return { MessageId: `m-${sent}` };
     });
+    sqs.on(SendMessageBatchCommand).callsFake(async ({ Entries = [] }) => ({
+      Successful: Entries.map(({ Id }: SendMessageBatchRequestEntry) => {
+        sent += 1;
+        return { Id, MessageId: `m-${sent}`, MD5OfMessageBody: '' };
+      }),
+      Failed: [],
+    }));
     const ciam = createCiamClient(
       createTencentClient({
         fetch,
@@ -75,12 +87,25 @@ describe('queue/producer: one FIFO group per CIAM user (SQS SDK faked, CIAM emul
       resolver: createUserResolver({ ciam, now: Date.now }),
       now: () => Date.parse('2025-01-01T00:00:01.000Z'),
     });
-    const inputs = () => sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+    /** Every message sent, one by one or in batches, as a SendMessage input, in order. */
+    const inputs = () =>
+      sqs.calls().flatMap((call) => {
+        const command = call.args[0];
+        if (command instanceof SendMessageBatchCommand) {
+          return (command.input.Entries ?? []).map(({ Id: _id, ...entry }) => ({
+            QueueUrl: command.input.QueueUrl,
+            ...entry,
+          }));
+        }
+        return command instanceof SendMessageCommand ? [command.input] : [];
+      });
+    const batchCalls = () => sqs.commandCalls(SendMessageBatchCommand).length;
+    const singleCalls = () => sqs.commandCalls(SendMessageCommand).length;
     const lookups = () =>
       emulator().calls.filter(
         (c) => c.action === 'DescribeUser' || c.action === 'ListUserByProperty',
       );
-    return { deliver, inputs, lookups };
+    return { deliver, inputs, lookups, batchCalls, singleCalls };
   };
 
   it('groups by user store and CIAM user, records the user in the envelope, dedups per event', async () => {
@@ -120,6 +145,47 @@ describe('queue/producer: one FIFO group per CIAM user (SQS SDK faked, CIAM emul
     expect(parseEnvelope(body).userId).toBe('demo-user-1');
     // The second change of the user is answered from the resolver's cache.
     expect(lookups()).toHaveLength(1);
+  });
+
+  it('sends a request of many changes in batches of 10, in order; a single change alone', async () => {
+    const { deliver, inputs, batchCalls, singleCalls } = setup();
+    const many = Array.from({ length: 23 }, (_, n) => planned(`e${n}`, {}, `N${n}`));
+
+    const report = await deliver(byExternalId, many, {});
+
+    expect(batchCalls()).toBe(3);
+    expect(singleCalls()).toBe(0);
+    expect(report.results.map((r) => r.eventId)).toEqual(many.map((p) => p.change.eventId));
+    expect(report.results.map((r) => (r.status === 'queued' ? r.messageId : ''))).toEqual(
+      many.map((_, n) => `m-${n + 1}`),
+    );
+    expect(inputs().map((input) => input.MessageDeduplicationId)).toEqual(
+      many.map((p) => deduplicationId('clerk-queued', p.change.eventId)),
+    );
+
+    await deliver(byExternalId, [planned('single')], {});
+    expect(singleCalls()).toBe(1);
+    expect(batchCalls()).toBe(3);
+  });
+
+  it('answers QUEUE_UNAVAILABLE when a batch send stores only some changes', async () => {
+    const client = new SQSClient({ region: 'ap-southeast-1' });
+    mockClient(client)
+      .on(SendMessageBatchCommand)
+      .resolves({
+        Successful: [{ Id: '0', MessageId: 'm-1', MD5OfMessageBody: '' }],
+        Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false }],
+      });
+    const deliver = createQueuedDelivery({
+      queue: createSqsQueue({ client, queueUrl: QUEUE_URL }),
+      resolver: createUserResolver({ ciam: setupCiamNever(), now: Date.now }),
+      now: Date.now,
+    });
+    const subject = { ciamUserId: 'demo-user-1' };
+
+    await expect(
+      deliver(byUserId, [planned('e1', subject), planned('e2', subject)], {}),
+    ).rejects.toMatchObject({ code: 'QUEUE_UNAVAILABLE', retryable: true });
   });
 
   it('puts one user in one group whichever connection and lookup key the change came by', async () => {

@@ -4,6 +4,7 @@ import {
   QueueDoesNotExist,
   ReceiptHandleIsInvalid,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
   StartMessageMoveTaskCommand,
@@ -51,6 +52,55 @@ describe('queue/sqs', () => {
           connectionId: { DataType: 'String', StringValue: 'conn-1' },
           schema: { DataType: 'String', StringValue: 'v1' },
         },
+      });
+    });
+
+    it('sends a batch as one SendMessageBatch and returns the ids in order', async () => {
+      sqs.on(SendMessageBatchCommand).resolves({
+        // SQS may list the entries in any order: the ids say which is which.
+        Successful: [
+          { Id: '1', MessageId: 'm-2', MD5OfMessageBody: '', SequenceNumber: '2' },
+          { Id: '0', MessageId: 'm-1', MD5OfMessageBody: '', SequenceNumber: '1' },
+        ],
+        Failed: [],
+      });
+      const sent = await createSqsQueue({ client: client(), queueUrl: QUEUE_URL }).sendBatch?.([
+        { body: 'a', groupId: 'g', deduplicationId: 'd-a', attributes: { connectionId: 'c' } },
+        { body: 'b', groupId: 'g', deduplicationId: 'd-b' },
+      ]);
+      expect(sent).toEqual([
+        { messageId: 'm-1', sequenceNumber: '1' },
+        { messageId: 'm-2', sequenceNumber: '2' },
+      ]);
+      expect(sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input).toEqual({
+        QueueUrl: QUEUE_URL,
+        Entries: [
+          {
+            Id: '0',
+            MessageBody: 'a',
+            MessageGroupId: 'g',
+            MessageDeduplicationId: 'd-a',
+            MessageAttributes: { connectionId: { DataType: 'String', StringValue: 'c' } },
+          },
+          { Id: '1', MessageBody: 'b', MessageGroupId: 'g', MessageDeduplicationId: 'd-b' },
+        ],
+      });
+    });
+
+    it('throws when a batch entry was not stored, naming it', async () => {
+      sqs.on(SendMessageBatchCommand).resolves({
+        Successful: [{ Id: '0', MessageId: 'm-1', MD5OfMessageBody: '' }],
+        Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false }],
+      });
+      const error = await rejection(
+        createSqsQueue({ client: client(), queueUrl: QUEUE_URL }).sendBatch?.([
+          { body: 'a', groupId: 'g', deduplicationId: 'd-a' },
+          { body: 'b', groupId: 'g', deduplicationId: 'd-b' },
+        ]) ?? Promise.resolve(),
+      );
+      expect(error).toMatchObject({
+        name: 'QueueBatchError',
+        failed: [{ index: 1, code: 'InternalError' }],
       });
     });
 
