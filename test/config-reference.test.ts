@@ -66,10 +66,16 @@ const WHOLE = new Set([
   'connections[].options',
 ]);
 
-/** Every `.ts`/`.mjs` file below `dir`, generated code aside. */
+/**
+ * Every `.ts`/`.mjs` file below `dir`, generated code aside, and build output too (`npm run bench`
+ * leaves its bundles in `bench/.out`, which read the variables of the libraries they bundle).
+ */
 const sources = (dir: string): string[] =>
   readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((name) => /\.(ts|mjs)$/.test(name) && !name.includes('generated'))
+    .filter(
+      (name) =>
+        /\.(ts|mjs)$/.test(name) && !name.includes('generated') && !/(^|\/)\.out\//.test(name),
+    )
     .map((name) => join(dir, name));
 
 /**
