@@ -104,6 +104,35 @@ const userNotFound = () =>
     details: { resolveBy: 'userId' },
   });
 
+/** Outcome of an UpdateUser call that may have had an attempt go unanswered. */
+const sendUpdate = async (
+  deps: ApplyDeps,
+  request: UpdateUserRequest,
+  options: CallOptions,
+): Promise<{ requestId: string; uncertain: boolean }> => {
+  let uncertain = false;
+  try {
+    const callOptions: CallOptions = {
+      onUncertainAttempt: () => {
+        uncertain = true;
+      },
+    };
+    if (options.signal !== undefined) callOptions.signal = options.signal;
+    const response = await deps.ciam.updateUser(request, callOptions);
+    return { requestId: response.RequestId, uncertain };
+  } catch (error) {
+    // An attempt went unanswered (timed out, lost its connection, or was cut off by the
+    // deadline) and may land yet. Whatever the last error said, the write's fate is unknown:
+    // acknowledging it now would let that late attempt overwrite the user's next change.
+    if (!uncertain || (isAdapterError(error) && error.code === 'USER_NOT_FOUND')) throw error;
+    throw new AdapterError(
+      'UPSTREAM_OUTCOME_UNKNOWN',
+      'UpdateUser failed after an attempt whose outcome is unknown',
+      { cause: error, expose: true },
+    );
+  }
+};
+
 /**
  * Resolves the CIAM user and sends UpdateUser. When the connection guards order, or the change
  * writes custom attributes, the user is read first: a change older than (or the same as) the last
@@ -208,34 +237,14 @@ export const applyUpdate = async (
           }
         }
       }
-      let uncertain = false;
-      let response: Awaited<ReturnType<typeof deps.ciam.updateUser>>;
-      try {
-        const callOptions: CallOptions = {
-          onUncertainAttempt: () => {
-            uncertain = true;
-          },
-        };
-        if (options.signal !== undefined) callOptions.signal = options.signal;
-        response = await deps.ciam.updateUser(request, callOptions);
-      } catch (error) {
-        // An attempt went unanswered (timed out, lost its connection, or was cut off by the
-        // deadline) and may land yet. Whatever the last error said, the write's fate is unknown:
-        // acknowledging it now would let that late attempt overwrite the user's next change.
-        if (!uncertain || (isAdapterError(error) && error.code === 'USER_NOT_FOUND')) throw error;
-        throw new AdapterError(
-          'UPSTREAM_OUTCOME_UNKNOWN',
-          'UpdateUser failed after an attempt whose outcome is unknown',
-          { cause: error, expose: true },
-        );
-      }
+      const sent = await sendUpdate(deps, request, options);
       return {
         status,
         eventId: change.eventId,
         userId,
-        requestId: response.RequestId,
+        requestId: sent.requestId,
         ...written,
-        ...(uncertain ? { lateWritePossible: true as const } : {}),
+        ...(sent.uncertain ? { lateWritePossible: true as const } : {}),
       };
     });
 
@@ -282,33 +291,6 @@ export interface SupersededUpdate {
 
 /** What became of one change of {@link applyUpdates}. */
 export type BatchApplyResult = ApplyResult | SupersededUpdate;
-
-/** Outcome of an UpdateUser call that may have had an attempt go unanswered. */
-const sendUpdate = async (
-  deps: ApplyDeps,
-  request: UpdateUserRequest,
-  options: CallOptions,
-): Promise<{ requestId: string; uncertain: boolean }> => {
-  let uncertain = false;
-  try {
-    const callOptions: CallOptions = {
-      onUncertainAttempt: () => {
-        uncertain = true;
-      },
-    };
-    if (options.signal !== undefined) callOptions.signal = options.signal;
-    const response = await deps.ciam.updateUser(request, callOptions);
-    return { requestId: response.RequestId, uncertain };
-  } catch (error) {
-    // As in applyUpdate: a write whose fate is unknown is never reported as a plain failure.
-    if (!uncertain || (isAdapterError(error) && error.code === 'USER_NOT_FOUND')) throw error;
-    throw new AdapterError(
-      'UPSTREAM_OUTCOME_UNKNOWN',
-      'UpdateUser failed after an attempt whose outcome is unknown',
-      { cause: error, expose: true },
-    );
-  }
-};
 
 /**
  * Several changes to ONE user, oldest queued first, applied as one DescribeUserById and at most
