@@ -1,5 +1,5 @@
 // The SCIM function's composition: its chain's dependencies, built from the shared runtime.
-import { createKeyedLock } from '../ciam/apply.ts';
+import { type ApplyTarget, createKeyedLock } from '../ciam/apply.ts';
 import { prepareEach } from '../config/prepare.ts';
 import type { AdapterConfig } from '../config/types.ts';
 import { applyTargetsOf } from '../delivery/delivery.ts';
@@ -18,9 +18,9 @@ import type { Runtime } from './index.ts';
  */
 export const prepareScimConnections = (
   config: AdapterConfig,
-): ReadonlyMap<string, ScimConnection> => {
-  const targets = applyTargetsOf(config);
-  return prepareEach(config.connections, (connection) => {
+  targets: ReadonlyMap<string, ApplyTarget> = applyTargetsOf(config),
+): ReadonlyMap<string, ScimConnection> =>
+  prepareEach(config.connections, (connection) => {
     if (connection.source !== 'scim') return undefined;
     // Checked against scimOptionsSchema when the config was loaded.
     const options = connection.options as ScimOptions;
@@ -28,15 +28,16 @@ export const prepareScimConnections = (
     checkNameAttributes(options, guard);
     return { connection, options, mapper: compileMapping(connection), guard };
   });
-};
 
 /** The SCIM function's dependencies, from the shared runtime. */
 export const scimDeps = (runtime: Runtime): ScimDeps => {
   // One lock for User and Group writes: a member change and a PATCH of the same user never
   // interleave their read and write.
   const lock = createKeyedLock();
+  // Resolved once: the connections' guards and the group writes use the same targets.
+  const targets = applyTargetsOf(runtime.config);
   return {
-    connections: prepareScimConnections(runtime.config),
+    connections: prepareScimConnections(runtime.config, targets),
     service: createScimService({
       ciam: runtime.ciam,
       resolver: runtime.resolver,
@@ -47,7 +48,7 @@ export const scimDeps = (runtime: Runtime): ScimDeps => {
       ciam: runtime.ciam,
       resolver: runtime.resolver,
       lock,
-      targets: applyTargetsOf(runtime.config),
+      targets,
       now: runtime.now,
     }),
     secrets: runtime.secrets,

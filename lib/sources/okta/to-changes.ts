@@ -128,25 +128,6 @@ export const oktaToChanges = (
       continue;
     }
     const attributes = attributesOf(user);
-    if (event.membership !== undefined) {
-      // The profile is read for the subject only: a membership event sets no attribute.
-      changes.push({
-        connectionId: settings.connectionId,
-        eventId: event.eventId,
-        eventType: event.eventType,
-        occurredAt: event.occurredAt,
-        subject: definedOnly({
-          externalId: user.id,
-          email: attributes.email,
-          phone: attributes.phone,
-          userName: attributes.userName,
-        }),
-        attributes: {},
-        raw: user,
-        memberships: [event.membership],
-      });
-      continue;
-    }
     changes.push({
       connectionId: settings.connectionId,
       eventId: event.eventId,
@@ -158,7 +139,10 @@ export const oktaToChanges = (
         phone: attributes.phone,
         userName: attributes.userName,
       }),
-      attributes,
+      // A membership event reads the profile for the subject only: it sets no attribute.
+      ...(event.membership === undefined
+        ? { attributes }
+        : { attributes: {}, memberships: [event.membership] }),
       raw: user,
     });
   }
