@@ -24,14 +24,15 @@ const LAYERS = [
     'require-on-first-use.ts',
     'validators/',
   ],
-  ['expression.ts', 'limit/', 'aws/'],
+  ['expression.ts', 'limit/', 'aws/', 'filter/'],
   ['tencent/'],
   ['http/', 'secrets/', 'log/'],
   ['ciam/'],
   ['config/'],
   ['sources/', 'mapping/'],
-  ['delivery/'],
+  ['delivery/', 'source-apis/'],
   ['webhook/', 'scim/', 'queue/'],
+  ['reconcile/', 'explain/'],
   ['runtime/'],
 ];
 

@@ -79,6 +79,64 @@ const userStore = {
   },
 };
 
+const reconcile = {
+  type: 'object',
+  description:
+    "Backfill and reconciliation: list every user through the source's own API and bring CIAM into agreement (npm run reconcile).",
+  required: ['api'],
+  additionalProperties: false,
+  properties: {
+    api: {
+      type: 'object',
+      required: ['kind'],
+      additionalProperties: false,
+      properties: {
+        kind: {
+          enum: ['clerk', 'workos', 'auth0', 'okta'],
+          description:
+            'The user API: clerk (a standard-webhooks connection fed by Clerk), workos, auth0 or okta.',
+        },
+        baseUrl: {
+          type: 'string',
+          format: 'uri',
+          pattern: '^https?://',
+          description:
+            "Default https://api.clerk.com (clerk), https://api.workos.com (workos); the tenant's origin for auth0 and okta.",
+        },
+        credentials: {
+          $ref: '#/definitions/secretRef',
+          description:
+            "The API credential's secret; for okta the connection's secrets.apiToken by default.",
+        },
+        directoryId: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'WorkOS: the directory whose users are listed.',
+        },
+        pageSize: { type: 'integer', minimum: 1, maximum: 500 },
+      },
+    },
+    maxChanges: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'A plan with more changes than this stops and asks for --yes (default: 10 % of the source users, at least 10).',
+    },
+    orphans: {
+      enum: ['report', 'freeze'],
+      default: 'report',
+      description:
+        'CIAM users linked to this connection that the source no longer has: only reported, or frozen.',
+    },
+    createUnmatched: {
+      type: 'boolean',
+      default: false,
+      description: 'Create CIAM users for source users that have none (default: only reported).',
+    },
+  },
+};
+
 const mapping = {
   type: 'object',
   additionalProperties: false,
@@ -216,6 +274,7 @@ export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object
         },
       },
       options: { type: 'object', default: {} },
+      reconcile: { $ref: '#/definitions/reconcile' },
     },
     allOf: sources.map((source) => {
       const options = embeddable(sourceOptionSchemas[source]);
@@ -274,6 +333,6 @@ export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object
         additionalProperties: { $ref: '#/definitions/userStore' },
       },
     },
-    definitions: { secretRef, resolve, mapping, connection, userStore },
+    definitions: { secretRef, resolve, mapping, connection, userStore, reconcile },
   };
 };

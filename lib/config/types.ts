@@ -64,6 +64,38 @@ export interface Connection {
   groups?: GroupsConfig;
   /** Source-specific options, validated against that source's `optionsSchema`. */
   options: Record<string, unknown>;
+  /** Backfill and reconciliation from the source's user API (`npm run reconcile`). */
+  reconcile?: ReconcileConfig;
+}
+
+/** The source user APIs reconciliation can list users from. */
+export type SourceApiKind = 'clerk' | 'workos' | 'auth0' | 'okta';
+
+/** Where and how a connection's source lists its users. */
+export interface SourceApiConfig {
+  /** Which API: clerk (standard-webhooks connections), workos, auth0 or okta (their own sources). */
+  kind: SourceApiKind;
+  /**
+   * Base URL: default https://api.clerk.com (clerk) and https://api.workos.com (workos); the
+   * tenant's own origin for auth0 (https://example.eu.auth0.com) and okta (https://example.okta.com).
+   */
+  baseUrl?: string;
+  /** The API credential's secret (for okta, default: the connection's `secrets.apiToken`). */
+  credentials?: SecretRef;
+  /** WorkOS: the directory whose users are listed. */
+  directoryId?: string;
+  /** Users per page (each API's maximum by default). */
+  pageSize?: number;
+}
+
+export interface ReconcileConfig {
+  api: SourceApiConfig;
+  /** A plan with more changes than this is applied only with `--yes`. */
+  maxChanges?: number;
+  /** CIAM users of this connection the source no longer has: only `report`ed (default) or `freeze`. */
+  orphans?: 'report' | 'freeze';
+  /** Source users with no CIAM user: created only when true (default false: reported). */
+  createUnmatched?: boolean;
 }
 
 export interface CiamSettings {
