@@ -72,7 +72,8 @@ export interface SourceMembership {
  * - `not_authoritative`: its connection may not set the fields it carries, or a connection that
  *   ranks higher for them set them (the user store's field authority);
  * - `group_not_mapped`: a membership event for a source group the connection maps to no CIAM group
- *   (`groups.unmapped: "ignore"`).
+ *   (`groups.unmapped: "ignore"`);
+ * - `filtered`: outside the connection's scoping filter (docs/filters.md).
  */
 export const IGNORED_REASONS = [
   'event_type_not_handled',
@@ -85,6 +86,8 @@ export const IGNORED_REASONS = [
   'not_authoritative',
   // Set when mapping a membership event's group, not by sources.
   'group_not_mapped',
+  // Set by the connection's scoping filter, after mapping and before delivery.
+  'filtered',
 ] as const;
 
 export type IgnoredReason = (typeof IGNORED_REASONS)[number];

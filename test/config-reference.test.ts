@@ -45,14 +45,25 @@ const definitions = (schema.definitions ?? schema.$defs) as Record<string, Node>
 const deref = (node: Node): Node =>
   node.$ref === undefined ? node : (definitions[node.$ref.split('/').at(-1) ?? ''] ?? node);
 
-/** Dotted paths of every property below `node` (a secret reference or object: its fields). */
-const paths = (node: Node, prefix: string, stopAt: Set<string>): string[] => {
+/**
+ * Dotted paths of every property below `node` (a secret reference or object: its fields). A
+ * recursive definition (the filter: `not` holds another filter) is walked once: a `$ref` back to a
+ * definition the path is already inside is a field of its own, not descended into again.
+ */
+const paths = (
+  node: Node,
+  prefix: string,
+  stopAt: Set<string>,
+  inside: ReadonlySet<string> = new Set(),
+): string[] => {
+  if (node.$ref !== undefined && inside.has(node.$ref)) return [];
   const resolved = deref(node);
+  const within = node.$ref === undefined ? inside : new Set([...inside, node.$ref]);
   const properties = resolved.properties ?? {};
   return Object.entries(properties).flatMap(([name, child]) => {
     const path = `${prefix}.${name}`;
     if (stopAt.has(path)) return [path];
-    const below = paths(child, path, stopAt);
+    const below = paths(child, path, stopAt, within);
     return below.length === 0 ? [path] : below;
   });
 };
@@ -127,6 +138,17 @@ describe('docs/configuration.md configuration reference', () => {
     });
     expect(missing).toEqual([]);
     expect(expected.length).toBeGreaterThan(20);
+    // The recursive filter is listed field by field, once.
+    expect(expected.filter((path) => path.startsWith('connections[].filter.'))).toEqual(
+      ['all', 'any', 'not', 'path', 'op', 'value'].map((field) => `connections[].filter.${field}`),
+    );
+  });
+
+  it('names every filter operator', () => {
+    const ops = (deref(definitions.filter as Node).properties?.op as { enum?: string[] }).enum;
+    const entry = entries.find((item) => namesOf(item)[0] === 'connections[].filter.op') ?? '';
+    expect(ops?.length).toBeGreaterThan(5);
+    expect((ops ?? []).filter((op) => !entry.includes(`\`${op}\``))).toEqual([]);
   });
 
   it('names every UpdateUser field a mapping can override', () => {

@@ -2,6 +2,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { connectionTag } from '../ciam/field-clocks.ts';
 import { legacyMarkAttribute } from '../ciam/stale-guard.ts';
 import { ConfigError } from '../errors.ts';
+import { checkFilter } from '../filter/index.ts';
 import { parseSourceIpRange } from '../http/source-ip.ts';
 import { isRecord } from '../is-record.ts';
 import * as generated from '../validators/generated.js';
@@ -201,6 +202,33 @@ const sourceIpProblems = (config: unknown): ConfigProblem[] => {
   return problems;
 };
 
+/**
+ * Each connection's filter within its limits, every operator with a value it takes; `scim`
+ * connections take none. A filter the schema already refused is not checked again, so each
+ * problem is reported once.
+ */
+const filterProblems = (config: unknown, schemaProblems: readonly string[]): ConfigProblem[] => {
+  if (!isRecord(config) || !Array.isArray(config.connections)) return [];
+  const problems: ConfigProblem[] = [];
+  config.connections.forEach((connection: unknown, index) => {
+    if (!isRecord(connection) || connection.filter === undefined) return;
+    const pointer = `/connections/${index}/filter`;
+    if (connection.source === 'scim') {
+      // Entra and Okta scope SCIM provisioning themselves (assignment, scoping filters), and a
+      // SCIM client that got 200 for a user it sent expects that user to exist.
+      problems.push({
+        path: pointer,
+        message:
+          'scim connections take no filter: scope provisioning in the identity provider (assignments, scoping filters)',
+      });
+      return;
+    }
+    if (schemaProblems.some((path) => path === pointer || path.startsWith(`${pointer}/`))) return;
+    problems.push(...checkFilter(connection.filter, pointer));
+  });
+  return problems;
+};
+
 const duplicateIds = (config: unknown): ConfigProblem[] => {
   if (!isRecord(config) || !Array.isArray(config.connections)) return [];
   const firstAt = new Map<string, number>();
@@ -239,8 +267,13 @@ const check = (
 
   const seen = new Set<string>();
   const problems: ConfigProblem[] = [];
+  const schemaProblems = valid ? [] : (validate.errors ?? []).map(describeError);
   for (const problem of [
-    ...(valid ? [] : (validate.errors ?? []).map(describeError)),
+    ...schemaProblems,
+    ...filterProblems(
+      config,
+      schemaProblems.flatMap((problem) => (problem === undefined ? [] : [problem.path])),
+    ),
     ...duplicateIds(config),
     ...sharedGuardAttributes(config),
     ...userStoreProblems(config),

@@ -4,6 +4,7 @@ import {
   MAPPABLE_FIELDS,
   PHONE_FORMATS,
 } from '../ciam/update-user-fields.ts';
+import { FILTER_LIMITS, FILTER_OPERATORS } from '../filter/index.ts';
 import type { SourceType } from './types.ts';
 
 export const CONNECTION_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
@@ -135,6 +136,61 @@ const reconcile = {
       description: 'Create CIAM users for source users that have none (default: only reported).',
     },
   },
+};
+
+const filterScalar = {
+  type: ['string', 'number', 'boolean'],
+  maxLength: FILTER_LIMITS.stringLength,
+};
+
+/**
+ * A scoping filter node (docs/filters.md): a group (`all`, `any`, `not`) or a condition. The shape
+ * only; the loader's checkFilter adds the limits a schema cannot count (conditions in all, depth)
+ * and what each operator's value must be, with clearer messages than if/then would give.
+ */
+const filter = {
+  type: 'object',
+  description:
+    'Only changes inside this filter are applied; the others are answered 200 ignored, reason filtered. A group {all: [...]}, {any: [...]} or {not: {...}}, or a condition {path, op, value}. See docs/filters.md.',
+  additionalProperties: false,
+  properties: {
+    all: {
+      type: 'array',
+      description: 'Inside when every member is.',
+      minItems: 1,
+      maxItems: FILTER_LIMITS.conditions,
+      items: { $ref: '#/definitions/filter' },
+    },
+    any: {
+      type: 'array',
+      description: 'Inside when at least one member is.',
+      minItems: 1,
+      maxItems: FILTER_LIMITS.conditions,
+      items: { $ref: '#/definitions/filter' },
+    },
+    not: { $ref: '#/definitions/filter', description: 'Inside when its member is not.' },
+    path: {
+      type: 'string',
+      description:
+        "A condition's dotted path from change, update or payload, e.g. change.subject.email; at most 8 segments.",
+      minLength: 1,
+      maxLength: FILTER_LIMITS.stringLength,
+    },
+    op: { enum: [...FILTER_OPERATORS], description: "A condition's operator." },
+    value: {
+      description:
+        'What the operator compares with: none for exists, a list for in, a number for gt and lt, a string for startsWith and endsWith.',
+      anyOf: [
+        filterScalar,
+        { type: 'array', minItems: 1, maxItems: FILTER_LIMITS.inValues, items: filterScalar },
+      ],
+    },
+  },
+  // A group stands alone; anything else is a condition, which needs a path and an operator.
+  if: { anyOf: [{ required: ['all'] }, { required: ['any'] }, { required: ['not'] }] },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema keyword, not a thenable
+  then: { maxProperties: 1 },
+  else: { required: ['path', 'op'] },
 };
 
 const mapping = {
@@ -275,6 +331,7 @@ export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object
       },
       options: { type: 'object', default: {} },
       reconcile: { $ref: '#/definitions/reconcile' },
+      filter: { $ref: '#/definitions/filter' },
     },
     allOf: sources.map((source) => {
       const options = embeddable(sourceOptionSchemas[source]);
@@ -333,6 +390,6 @@ export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object
         additionalProperties: { $ref: '#/definitions/userStore' },
       },
     },
-    definitions: { secretRef, resolve, mapping, connection, userStore, reconcile },
+    definitions: { secretRef, resolve, mapping, connection, userStore, reconcile, filter },
   };
 };

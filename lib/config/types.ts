@@ -1,5 +1,6 @@
 import type { ResolveStrategy } from '../ciam/resolve.ts';
 import type { PhoneFormat, UpdateUserField } from '../ciam/update-user-fields.ts';
+import type { FilterNode } from '../filter/index.ts';
 import type { SecretRef } from '../secrets/types.ts';
 
 export type SourceType = WebhookSourceType | 'scim';
@@ -66,6 +67,11 @@ export interface Connection {
   options: Record<string, unknown>;
   /** Backfill and reconciliation from the source's user API (`npm run reconcile`). */
   reconcile?: ReconcileConfig;
+  /**
+   * The scoping filter (docs/filters.md): only changes inside it are applied, the others are
+   * answered `ignored` with reason `filtered`. Not on `scim` connections.
+   */
+  filter?: FilterNode;
 }
 
 /** The source user APIs reconciliation can list users from. */

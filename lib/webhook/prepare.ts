@@ -2,14 +2,15 @@ import type { GroupResolver } from '../ciam/groups.ts';
 import { prepareEach } from '../config/prepare.ts';
 import type { AdapterConfig, WebhookSourceType } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
+import { connectionFilter } from '../filter/index.ts';
 import { compileMapping } from '../mapping/index.ts';
 import type { SourceDefinition } from '../sources/types.ts';
 import { membershipMapper } from './groups.ts';
 import type { PreparedConnection } from './process.ts';
 
 /**
- * Cold-start work for every webhook connection: bind its source (schemas, expressions) and compile
- * its mapping, so a bad connection fails the deployment's first invocation loudly instead of the
+ * Cold-start work for every webhook connection: bind its source (schemas, expressions), compile
+ * its mapping and its filter, so a bad connection fails the deployment's first invocation loudly instead of the
  * first matching webhook quietly.
  */
 export const prepareConnections = (
@@ -27,10 +28,12 @@ export const prepareConnections = (
     if (connection.delivery === 'queued' && !options.queued) {
       throw new ConfigError('delivery "queued" needs the queue to be configured');
     }
+    const filter = connectionFilter(connection);
     return {
       connection,
       source: sources[connection.source].prepare(connection),
       mapper: compileMapping(connection),
       memberships: membershipMapper(connection, options.groups),
+      ...(filter === undefined ? {} : { filter }),
     };
   });

@@ -2,6 +2,7 @@ import type { UserChange } from '../change.ts';
 import type { PlannedUpdate } from '../ciam/apply.ts';
 import type { Connection } from '../config/types.ts';
 import type { Deliver, DeliverOptions, DeliveryReport } from '../delivery/delivery.ts';
+import type { CompiledFilter } from '../filter/index.ts';
 import { maskEmail, maskPhone } from '../log/mask.ts';
 import type { Mapper } from '../mapping/index.ts';
 import type {
@@ -19,6 +20,8 @@ export interface PreparedConnection {
   mapper: Mapper;
   /** Maps membership events' source groups to CIAM groups; only `groups.map` when left out. */
   memberships?: MapMemberships;
+  /** The connection's scoping filter, compiled; every change is inside when left out. */
+  filter?: CompiledFilter;
 }
 
 export interface WebhookOutcome {
@@ -27,7 +30,7 @@ export interface WebhookOutcome {
   /** Counts by outcome, for metrics. */
   /**
    * Counts by outcome, for metrics: every ignored change in `ignored`, and those the field clocks
-   * skipped also by their reason.
+   * skipped or the connection's filter left out also by their reason.
    */
   counts: {
     applied: number;
@@ -37,8 +40,11 @@ export interface WebhookOutcome {
     stale?: number;
     duplicate?: number;
     not_authoritative?: number;
+    filtered?: number;
   };
   eventIds: string[];
+  /** The changes left out before delivery, with why: ids, types and reasons, never values. */
+  ignored: Array<Pick<IgnoredEvent, 'eventId' | 'eventType' | 'reason'>>;
   /** Who the changes were about, safe to log: emails and phones masked. */
   subjects: LoggableSubject[];
 }
@@ -78,13 +84,30 @@ export const processWebhook = async (
   const changes: UserChange[] = [];
 
   const planned: PlannedUpdate[] = [];
+  const { filter } = prepared;
+  // Without `update` in its paths the filter runs before mapping, so a change it leaves out is
+  // not refused for a mapping problem, nor costs a group lookup.
+  const early = filter !== undefined && !filter.roots.has('update');
+  let filtered = 0;
+  const outside = (change: UserChange, update: unknown): boolean => {
+    if (filter === undefined || filter({ change, update, payload })) return false;
+    filtered += 1;
+    ignored.push({ eventId: change.eventId, eventType: change.eventType, reason: 'filtered' });
+    return true;
+  };
   for (const change of outcome.changes) {
     if (change.memberships === undefined) {
+      if (early && outside(change, undefined)) continue;
+      const draft = await prepared.mapper.map(change);
+      if (!early && outside(change, draft)) continue;
       changes.push(change);
-      planned.push({ change, draft: await prepared.mapper.map(change) });
+      planned.push({ change, draft });
       continue;
     }
-    // A membership event sets no attribute: its draft names only the user store.
+    // A membership event sets no attribute: its draft names only the user store, and that is the
+    // `update` its filter sees.
+    const draft = { UserStoreId: prepared.connection.userStoreId };
+    if (outside(change, draft)) continue;
     const mapMemberships = prepared.memberships ?? membershipMapper(prepared.connection, undefined);
     const mapped = await mapMemberships(change, context.signal);
     if (mapped.status === 'unmapped') {
@@ -96,11 +119,7 @@ export const processWebhook = async (
       continue;
     }
     changes.push(change);
-    planned.push({
-      change,
-      draft: { UserStoreId: prepared.connection.userStoreId },
-      memberships: mapped.memberships,
-    });
+    planned.push({ change, draft, memberships: mapped.memberships });
   }
   const ignoredBody = ignored.map(({ eventId, eventType, reason }) => ({
     eventId,
@@ -118,8 +137,15 @@ export const processWebhook = async (
         ignoredBody.length === 1 && only
           ? { status: 'ignored', ...only }
           : { status: 'ignored', ignored: ignoredBody },
-      counts: { applied: 0, partial: 0, queued: 0, ignored: ignored.length },
+      counts: {
+        applied: 0,
+        partial: 0,
+        queued: 0,
+        ignored: ignored.length,
+        ...(filtered > 0 ? { filtered } : {}),
+      },
       eventIds,
+      ignored: ignoredBody,
       subjects,
     };
   }
@@ -143,6 +169,7 @@ export const processWebhook = async (
     queued: count('queued'),
     ignored: ignored.length + count('ignored'),
   };
+  if (filtered > 0) counts.filtered = filtered;
   for (const result of results) {
     if (result.status === 'ignored') counts[result.reason] = (counts[result.reason] ?? 0) + 1;
   }
@@ -159,5 +186,12 @@ export const processWebhook = async (
     results.length === 1 && first && ignoredBody.length === 0
       ? { ...first }
       : { status, results, ...(ignoredBody.length > 0 ? { ignored: ignoredBody } : {}) };
-  return { statusCode: counts.queued > 0 ? 202 : 200, body, counts, eventIds, subjects };
+  return {
+    statusCode: counts.queued > 0 ? 202 : 200,
+    body,
+    counts,
+    eventIds,
+    ignored: ignoredBody,
+    subjects,
+  };
 };
