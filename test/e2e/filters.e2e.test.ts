@@ -233,6 +233,23 @@ describe('connection filters end to end', () => {
     expect(stack.queue.deadLetterQueue.stats().total).toBe(0);
   });
 
+  it('leaves out a change its mapping would refuse when the filter does not read the update', async () => {
+    const phone = {
+      primary_phone_number_id: 'idn_2',
+      phone_numbers: [{ id: 'idn_2', phone_number: 'not-a-phone' }],
+    };
+    // `clerk` reads only the change: decided before mapping, so nothing is refused.
+    const outside = await postClerk('clerk', clerkUser('ext-bob', 'bob@elsewhere.org', phone));
+    expect(outside).toMatchObject({ status: 200, body: { reason: 'filtered' } });
+    // `clerk-queued` reads the update: mapped first, and the mapping refuses it.
+    const mapped = await postClerk(
+      'clerk-queued',
+      clerkUser('ext-bob', 'bob@elsewhere.org', phone),
+    );
+    expect(mapped).toMatchObject({ status: 422, body: { code: 'MAPPING_INVALID' } });
+    expect(stack.emulator.calls).toEqual([]);
+  });
+
   it('filters membership events too: another organization’s never reaches CIAM', async () => {
     const membership = (organizationId: string) =>
       JSON.stringify({
