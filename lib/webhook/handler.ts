@@ -108,7 +108,8 @@ export const createHandler = (deps: WebhookDeps) => {
           deps.logger.info('webhook processed', {
             status: outcome.body.status,
             eventIds: outcome.eventIds,
-            // Why changes were left alone (`filtered`, `stale`…), never the values that decided it.
+            // Why changes were left out (`filtered`, `event_type_not_handled`…), never the values that
+            // decided it.
             ...(outcome.ignored.length > 0 ? { ignored: outcome.ignored } : {}),
             subjects: outcome.subjects,
             upstream: outcome.body.requestId ?? outcome.body.results,
