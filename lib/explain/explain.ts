@@ -28,10 +28,11 @@ import type { CiamApi, CiamUser, UpdateUserRequest } from '../ciam/types.ts';
 import { assertValidUpdateUser } from '../ciam/update-user-schema.ts';
 import type { AdapterConfig, WebhookSourceType } from '../config/types.ts';
 import { applyTargetsOf } from '../delivery/delivery.ts';
-import { AdapterError, isAdapterError } from '../errors.ts';
+import { AdapterError, isAdapterError, SignatureError } from '../errors.ts';
 import type { HttpFetch } from '../fetch.ts';
 import { assertJsonContentType, bodyText, type InboundRequest } from '../http/request.ts';
 import { compileAllowList } from '../http/source-ip.ts';
+import { isRecord } from '../is-record.ts';
 import { maskEmail, maskPhone } from '../log/mask.ts';
 import { deduplicationId, userGroupId } from '../queue/envelope.ts';
 import type { SecretSource } from '../secrets/types.ts';
@@ -76,6 +77,8 @@ export type ExplainInput =
 export interface TraceError {
   code: string;
   message: string;
+  /** The error's own reason, where it gives one (a signature's `timestamp_out_of_tolerance`). */
+  reason?: string;
 }
 
 export interface ClockView {
@@ -143,7 +146,8 @@ export interface ExplainTrace {
   outcome: ExplainOutcome;
   /** Deliveries only. */
   sourceIp?: { ip: string; verdict: 'allowed' | 'refused' | 'no_list' };
-  signature?: { verdict: 'valid' | 'invalid'; error?: TraceError };
+  /** `not_checked`: authentication failed for another reason (a secret that could not be read). */
+  signature?: { verdict: 'valid' | 'invalid' | 'not_checked'; error?: TraceError };
   /** Why the real path would refuse the whole delivery (its status and code), and at which step. */
   refused?: TraceError & { step: string; statusCode: number };
   ignored: { eventId: string; eventType: string; reason: IgnoredReason }[];
@@ -154,10 +158,19 @@ export interface ExplainTrace {
   writes: 0;
 }
 
-const errorOf = (error: unknown): TraceError =>
-  isAdapterError(error)
-    ? { code: error.code, message: error.message }
-    : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+const errorOf = (error: unknown): TraceError => {
+  if (!isAdapterError(error)) {
+    return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+  }
+  const { details } = error;
+  const reason =
+    isRecord(details) && typeof details.reason === 'string' ? details.reason : undefined;
+  return {
+    code: error.code,
+    message: error.message,
+    ...(reason === undefined ? {} : { reason }),
+  };
+};
 
 /** A CIAM client that reads and refuses every write, so explain cannot change a user. */
 const readOnly = (ciam: CiamApi): CiamApi => {
@@ -292,9 +305,15 @@ export const explain = async (deps: ExplainDeps, input: ExplainInput): Promise<E
     writes: 0,
   };
   const refuse = (step: string, error: unknown): ExplainTrace => {
-    const { code, message } = errorOf(error);
+    const { code, message, reason } = errorOf(error);
     const statusCode = isAdapterError(error) ? error.statusCode : 500;
-    trace.refused = { step, code, message, statusCode };
+    trace.refused = {
+      step,
+      code,
+      message,
+      statusCode,
+      ...(reason === undefined ? {} : { reason }),
+    };
     trace.outcome = 'refused';
     return trace;
   };
@@ -328,7 +347,8 @@ export const explain = async (deps: ExplainDeps, input: ExplainInput): Promise<E
       await prepared.source.authenticate(request, context);
       trace.signature = { verdict: 'valid' };
     } catch (error) {
-      trace.signature = { verdict: 'invalid', error: errorOf(error) };
+      const invalid = error instanceof SignatureError;
+      trace.signature = { verdict: invalid ? 'invalid' : 'not_checked', error: errorOf(error) };
       // As the real path: nothing of an unauthenticated request is looked at any further.
       return refuse('authenticate', error);
     }

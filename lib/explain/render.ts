@@ -133,7 +133,7 @@ export const renderTrace = (trace: ExplainTrace, options: { showBody: boolean })
     lines.push(
       verdict === 'valid'
         ? 'signature  valid'
-        : `signature  invalid: ${error?.code} ${error?.message}; the real path stops here`,
+        : `signature  ${verdict === 'invalid' ? 'invalid' : 'not checked'}: ${error?.code} ${error?.message}${error?.reason === undefined ? '' : ` (${error.reason})`}; the real path stops here`,
     );
   } else if (trace.input === 'snapshot') {
     lines.push('signature  none: a snapshot from the source API, not a delivery');

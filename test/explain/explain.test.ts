@@ -6,9 +6,9 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ExplainInput, type ExplainTrace, explain } from '../../lib/explain/explain.ts';
 import { deliveryFromEvent } from '../../lib/explain/input.ts';
-import { traceJson } from '../../lib/explain/render.ts';
+import { renderTrace, traceJson } from '../../lib/explain/render.ts';
 import { createRuntime } from '../../lib/runtime/index.ts';
-import { clerkEvent, fixturePayload, workosEvent } from '../helpers/events.ts';
+import { clerkEvent, fixturePayload, readEvent, workosEvent } from '../helpers/events.ts';
 import { readJson } from '../helpers/files.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 
@@ -262,5 +262,99 @@ describe('explain a delivery (CIAM emulator over HTTP)', () => {
       changed: true,
     });
     expect(actions()).not.toContain('UpdateUser');
+  });
+
+  it('shows what the queue function sends for a queued connection, byte for byte', async () => {
+    const event = clerkEvent();
+    const trace = await run(delivery('clerk-queued', event));
+    expect(actions()).not.toContain('UpdateUser');
+    expect((await deliver('clerk-queued', event)).status).toBe(202);
+    await stack.queue.poller.drain();
+    const sent = stack.emulator.calls.filter(({ action }) => action === 'UpdateUser');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.body).toBe(trace.changes[0]?.request?.body);
+  });
+
+  it('stops at a source IP the connection does not allow', async () => {
+    const config = {
+      ...local,
+      connections: (local.connections as Record<string, unknown>[]).map((connection) =>
+        connection.id === 'clerk'
+          ? { ...connection, allowedSourceIps: ['192.0.2.0/24'] }
+          : connection,
+      ),
+    };
+    const trace = await run(delivery('clerk', clerkEvent()), config);
+    expect(trace.sourceIp).toEqual({ ip: '203.0.113.7', verdict: 'refused' });
+    expect(trace.refused).toMatchObject({ step: 'source_ip', code: 'SOURCE_IP_NOT_ALLOWED' });
+    expect(trace.signature).toBeUndefined();
+    expect(renderTrace(trace, { showBody: false })).toContain(
+      'refused    at source_ip: 403 SOURCE_IP_NOT_ALLOWED The source IP is not on the allow-list',
+    );
+  });
+
+  it('refuses the whole delivery when a change cannot be mapped', async () => {
+    const trace = await run(delivery('clerk', clerkWith({ birthday: 'not a date' })));
+    expect(trace.refused).toMatchObject({
+      step: 'mapping',
+      code: 'MAPPING_INVALID',
+      statusCode: 422,
+    });
+    expect(trace.changes[0]?.mapping).toMatchObject({ error: { code: 'MAPPING_INVALID' } });
+    expect(renderTrace(trace, { showBody: false }).join('\n')).toContain(
+      'mapping  refused: MAPPING_INVALID',
+    );
+  });
+
+  it('answers a handshake without applying anything', async () => {
+    const config = {
+      ...local,
+      connections: [
+        ...(local.connections as unknown[]),
+        {
+          id: 'okta',
+          source: 'okta',
+          userStoreId: STORE,
+          secrets: {
+            signing: [{ name: 'ciam-webhook-adapter/okta', key: 'hookSecret' }],
+            apiToken: { name: 'ciam-webhook-adapter/okta', key: 'apiToken' },
+          },
+          resolve: { by: 'indexedAttribute', index: 1 },
+          options: { orgUrl: 'https://demo.okta.com' },
+        },
+      ],
+    };
+    const trace = await run(delivery('okta', readEvent('okta.verification')), config);
+    expect(trace.outcome).toBe('handshake');
+    expect(actions()).toEqual([]);
+  });
+
+  it('renders skipped, failed and ignored changes, and a plan entry that names another user', async () => {
+    const lines = (trace: ExplainTrace) => renderTrace(trace, { showBody: false }).join('\n');
+    const missing = await run(delivery('clerk', clerkWith({ id: 'ext-nobody' })));
+    expect(lines(missing)).toContain('  decision fails: USER_NOT_FOUND');
+    const ignored = await run(
+      delivery(
+        'clerk',
+        clerkEvent({ ...fixturePayload('clerk.user-updated'), type: 'session.created' }),
+      ),
+    );
+    expect(lines(ignored)).toMatch(/ignored {4}msg_\S+ session\.created: event_type_not_handled/);
+    expect(lines(ignored)).toContain('outcome    ignored: nothing to apply');
+    const snapshot = await run({
+      kind: 'snapshot',
+      connectionId: 'clerk',
+      planUserId: 'demo-user-9',
+      change: {
+        connectionId: 'clerk',
+        eventId: 'reconcile-2',
+        eventType: 'user.snapshot',
+        occurredAt: '2025-02-01T00:00:00.000Z',
+        subject: { externalId: 'ext-alice' },
+        attributes: { nickname: 'Ally' },
+        raw: {},
+      },
+    });
+    expect(lines(snapshot)).toContain('           the plan entry names demo-user-9');
   });
 });
