@@ -138,7 +138,13 @@ export interface RequestTrace {
   masked: Record<string, unknown>;
 }
 
-export type ExplainOutcome = 'would_write' | 'would_skip' | 'ignored' | 'refused' | 'handshake';
+export type ExplainOutcome =
+  | 'would_write'
+  | 'would_skip'
+  | 'would_fail'
+  | 'ignored'
+  | 'refused'
+  | 'handshake';
 
 export interface ExplainTrace {
   connection: { id: string; source: string; delivery: string; userStoreId: string };
@@ -449,9 +455,11 @@ export const explain = async (deps: ExplainDeps, input: ExplainInput): Promise<E
   const decisions = trace.changes.map(({ decision }) => decision);
   trace.outcome = decisions.includes('write')
     ? 'would_write'
-    : decisions.length > 0
-      ? 'would_skip'
-      : 'ignored';
+    : decisions.includes('error')
+      ? 'would_fail'
+      : decisions.length > 0
+        ? 'would_skip'
+        : 'ignored';
   if (connection.delivery === 'queued' && input.kind === 'delivery' && planned.length > 0) {
     trace.note =
       'Queued connection: the real path enqueues each change (202) and the queue function applies it; shown is what it would send if it applied now.';

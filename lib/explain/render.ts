@@ -110,6 +110,7 @@ const changeLines = (change: ChangeTrace, showBody: boolean): string[] => {
 const OUTCOMES: Record<ExplainTrace['outcome'], string> = {
   would_write: 'would write',
   would_skip: 'would write nothing',
+  would_fail: 'would fail: see the change',
   ignored: 'ignored: nothing to apply',
   refused: 'refused',
   handshake: 'handshake',

@@ -168,6 +168,7 @@ describe('explain a delivery (CIAM emulator over HTTP)', () => {
     });
     expect(change?.decision).toBe('error');
     expect(change?.request).toBeUndefined();
+    expect(trace.outcome).toBe('would_fail');
   });
 
   it('shows fields a newer change at CIAM holds as skipped, with that clock', async () => {
