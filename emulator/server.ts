@@ -83,6 +83,8 @@ export interface EmulatorCall {
   /** The injected fault, if any. */
   fault?: string;
   at: number;
+  /** The request body exactly as received (UTF-8 text), to compare with what a client meant to send. */
+  body: string;
 }
 
 export interface Emulator {
@@ -259,10 +261,11 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     for (const resolve of waiters) resolve();
   };
 
-  const record = (action: string, code: string | undefined, fault?: string): void => {
+  const record = (action: string, body: Buffer, code: string | undefined, fault?: string): void => {
     const call: EmulatorCall = {
       action,
       at: now(),
+      body: body.toString('utf8'),
       ...(code === undefined ? {} : { code }),
       ...(fault === undefined ? {} : { fault }),
     };
@@ -321,12 +324,12 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       if (injected) {
         fault = injected.kind === 'error' ? injected.code : injected.kind;
         if (injected.kind === 'drop') {
-          record(action, 'drop', fault);
+          record(action, body, 'drop', fault);
           req.socket.destroy();
           return;
         }
         if (injected.kind === 'http502') {
-          record(action, 'http502', fault);
+          record(action, body, 'http502', fault);
           res.writeHead(502, { 'Content-Type': 'text/html' });
           res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
           return;
@@ -340,7 +343,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       checkContentType(req);
       const params = parseParams(action, body);
       const data = dispatch(store, action, params);
-      record(action, undefined, fault);
+      record(action, body, undefined, fault);
       options.onApplied?.(action, params);
       sendJson(res, 200, { Response: { ...data, RequestId: requestId } });
     } catch (error) {
@@ -348,7 +351,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
         error instanceof ApiError
           ? error
           : new ApiError('InternalError', 'An internal error occurred.');
-      record(action, apiError.code, fault);
+      record(action, body, apiError.code, fault);
       sendJson(res, 200, {
         Response: {
           Error: { Code: apiError.code, Message: apiError.message },

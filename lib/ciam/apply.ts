@@ -104,6 +104,21 @@ const userNotFound = () =>
     details: { resolveBy: 'userId' },
   });
 
+/** The user as CIAM holds it now; USER_NOT_FOUND when it no longer exists. */
+export const readUser = async (
+  deps: Pick<ApplyDeps, 'ciam'>,
+  target: Pick<ApplyTarget, 'userStoreId'>,
+  userId: string,
+  options: CallOptions,
+): Promise<CiamUser> => {
+  const { User } = await deps.ciam.describeUserById(
+    { UserStoreId: target.userStoreId, UserId: userId },
+    options,
+  );
+  if (User === null || User === undefined) throw userNotFound();
+  return User;
+};
+
 /** Outcome of an UpdateUser call that may have had an attempt go unanswered. */
 const sendUpdate = async (
   deps: ApplyDeps,
@@ -134,10 +149,121 @@ const sendUpdate = async (
 };
 
 /**
+ * What one change would write to a user, decided without any I/O: the exact UpdateUser request,
+ * or why nothing is sent. applyUpdate sends what this returns, and `npm run explain` shows it, so
+ * the two can never disagree.
+ */
+export type WritePlan =
+  | {
+      action: 'write';
+      request: UpdateUserRequest;
+      /** `partial`: some carried fields were written, some skipped. */
+      status: AppliedUpdate['status'];
+      /** With the stale-event guard: the fields written, and those skipped with the reason. */
+      fields?: FieldName[];
+      skipped?: SkippedField[];
+    }
+  | {
+      action: 'skip';
+      reason: SkippedUpdate['reason'];
+      skipped: SkippedField[];
+    };
+
+/**
+ * Whether applying the change reads the user first: to check the field clocks, to merge custom
+ * attributes (UpdateUser replaces the whole list) or to merge group memberships.
+ */
+export const needsUserRead = (target: ApplyTarget, planned: PlannedUpdate): boolean =>
+  target.guard !== undefined ||
+  planned.draft.CustomizationAttributes !== undefined ||
+  (planned.memberships ?? []).length > 0;
+
+const guardedClock = (target: ApplyTarget, change: ChangeRef) => {
+  const clock = target.guard === undefined ? undefined : clockOf(target.guard, change);
+  if (target.guard !== undefined && clock === undefined) {
+    // Sources always set an ISO time; a bad one here is our bug, not the sender's.
+    throw new AdapterError('INTERNAL', 'The change has no valid occurredAt');
+  }
+  return clock;
+};
+
+/**
+ * The write one change makes to user `userId`, as it is now (`user`: what DescribeUserById
+ * returned, or undefined when {@link needsUserRead} says no read is needed). Pure: the same inputs
+ * give the same request, byte for byte once serialised.
+ */
+export const planWrite = (
+  target: ApplyTarget,
+  planned: PlannedUpdate,
+  userId: string,
+  user: CiamUser | undefined,
+): WritePlan => {
+  const { change, draft } = planned;
+  const memberships = planned.memberships ?? [];
+  const guard = target.guard;
+  const clock = guardedClock(target, change);
+  if (needsUserRead(target, planned) && user === undefined) {
+    throw new AdapterError('INTERNAL', 'The write needs the user as CIAM holds it');
+  }
+  if (guard !== undefined && clock !== undefined && user !== undefined) {
+    const current = readClocks(user.CustomAttributes, guard, clockFieldsOf(draft));
+    const fieldPlan = planFieldWrite(draft, clock, current, guard.authorityOf);
+    const groupPlan = planMemberships(
+      memberships,
+      clock,
+      fieldPlan.clocks,
+      guard.authorityOf,
+      user.UserGroups ?? [],
+    );
+    const written = [...fieldPlan.written, ...groupPlan.written];
+    const skipped = [...fieldPlan.skipped, ...groupPlan.skipped];
+    if (written.length === 0) return { action: 'skip', reason: skipReason(skipped), skipped };
+    const clocks = compactMemberships(groupPlan.clocks, clock.at - MEMBERSHIP_HORIZON_MS);
+    const encoded = encodeClocks(clocks);
+    if (encoded.length > MAX_CLOCKS_CHARS) {
+      throw new AdapterError(
+        'CLOCKS_TOO_LONG',
+        `The user's field clocks would need ${encoded.length} characters`,
+        { details: { maxChars: MAX_CLOCKS_CHARS } },
+      );
+    }
+    // Object.assign, not `{ ...draft, UserId }`: a property added after a spread gives every
+    // request object its own hidden class on Node 20 (V8 11), old-space garbage.
+    const request: UpdateUserRequest = Object.assign({}, fieldPlan.draft, { UserId: userId });
+    if (groupPlan.groups !== undefined) request.UserGroup = groupPlan.groups;
+    request.CustomizationAttributes = mergeCustomAttributes(user.CustomAttributes, [
+      ...(fieldPlan.draft.CustomizationAttributes ?? []),
+      { Name: guard.attribute, Value: encoded, Type: guard.type },
+    ]);
+    if (skipped.length === 0)
+      return { action: 'write', request, status: 'applied', fields: written };
+    return { action: 'write', request, status: 'partial', fields: written, skipped };
+  }
+  const request: UpdateUserRequest = Object.assign({}, draft, { UserId: userId });
+  if (user !== undefined) {
+    request.CustomizationAttributes = mergeCustomAttributes(
+      user.CustomAttributes,
+      draft.CustomizationAttributes ?? [],
+    );
+    if (memberships.length > 0) {
+      // No clocks: each membership applies as it comes, still merged into the user's groups.
+      const groups = new Set(user.UserGroups ?? []);
+      for (const { groupId, member } of memberships) {
+        if (member) groups.add(groupId);
+        else groups.delete(groupId);
+      }
+      request.UserGroup = [...groups];
+    }
+  }
+  return { action: 'write', request, status: 'applied' };
+};
+
+/**
  * Resolves the CIAM user and sends UpdateUser. When the connection guards order, or the change
  * writes custom attributes, the user is read first: a change older than (or the same as) the last
  * one applied is skipped, and custom attributes are merged so none is dropped. When CIAM no longer
- * knows a user we had cached (deleted and re-created, say), the lookup is redone once.
+ * knows a user we had cached (deleted and re-created, say), the lookup is redone once. What is
+ * sent is decided by {@link planWrite}.
  */
 export const applyUpdate = async (
   deps: ApplyDeps,
@@ -145,105 +271,33 @@ export const applyUpdate = async (
   planned: PlannedUpdate,
   options: CallOptions = {},
 ): Promise<ApplyResult> => {
-  const { change, draft } = planned;
-  const memberships = planned.memberships ?? [];
+  const { change } = planned;
   const lock = deps.lock ?? unlocked;
-  const guard = target.guard;
-  const clock = guard === undefined ? undefined : clockOf(guard, change);
-  if (guard !== undefined && clock === undefined) {
-    // Sources always set an ISO time; a bad one here is our bug, not the sender's.
-    throw new AdapterError('INTERNAL', 'The change has no valid occurredAt');
-  }
-  const needsRead =
-    guard !== undefined || draft.CustomizationAttributes !== undefined || memberships.length > 0;
-
-  const readUser = async (userId: string): Promise<CiamUser> => {
-    const { User } = await deps.ciam.describeUserById(
-      { UserStoreId: target.userStoreId, UserId: userId },
-      options,
-    );
-    if (User === null || User === undefined) throw userNotFound();
-    return User;
-  };
+  // Before any call: a change without a valid time fails at once.
+  guardedClock(target, change);
+  const needsRead = needsUserRead(target, planned);
 
   const attempt = (userId: string): Promise<ApplyResult> =>
     lock(`${target.userStoreId}\u0000${userId}`, async () => {
-      let request: UpdateUserRequest;
-      let written: Pick<AppliedUpdate, 'fields' | 'skipped'> = {};
-      let status: AppliedUpdate['status'] = 'applied';
-      if (guard !== undefined && clock !== undefined) {
-        const user = await readUser(userId);
-        const current = readClocks(user.CustomAttributes, guard, clockFieldsOf(draft));
-        const fieldPlan = planFieldWrite(draft, clock, current, guard.authorityOf);
-        const groupPlan = planMemberships(
-          memberships,
-          clock,
-          fieldPlan.clocks,
-          guard.authorityOf,
-          user.UserGroups ?? [],
-        );
-        const plan = {
-          draft: fieldPlan.draft,
-          written: [...fieldPlan.written, ...groupPlan.written],
-          skipped: [...fieldPlan.skipped, ...groupPlan.skipped],
+      const user = needsRead ? await readUser(deps, target, userId, options) : undefined;
+      const plan = planWrite(target, planned, userId, user);
+      if (plan.action === 'skip') {
+        return {
+          status: 'ignored',
+          eventId: change.eventId,
+          userId,
+          reason: plan.reason,
+          skipped: plan.skipped,
         };
-        if (plan.written.length === 0) {
-          return {
-            status: 'ignored',
-            eventId: change.eventId,
-            userId,
-            reason: skipReason(plan.skipped),
-            skipped: plan.skipped,
-          };
-        }
-        const clocks = compactMemberships(groupPlan.clocks, clock.at - MEMBERSHIP_HORIZON_MS);
-        const encoded = encodeClocks(clocks);
-        if (encoded.length > MAX_CLOCKS_CHARS) {
-          throw new AdapterError(
-            'CLOCKS_TOO_LONG',
-            `The user's field clocks would need ${encoded.length} characters`,
-            { details: { maxChars: MAX_CLOCKS_CHARS } },
-          );
-        }
-        // Object.assign, not `{ ...draft, UserId }`: a property added after a spread gives every
-        // request object its own hidden class on Node 20 (V8 11), old-space garbage.
-        request = Object.assign({}, plan.draft, { UserId: userId });
-        if (groupPlan.groups !== undefined) request.UserGroup = groupPlan.groups;
-        request.CustomizationAttributes = mergeCustomAttributes(user.CustomAttributes, [
-          ...(plan.draft.CustomizationAttributes ?? []),
-          { Name: guard.attribute, Value: encoded, Type: guard.type },
-        ]);
-        written = {
-          fields: plan.written,
-          ...(plan.skipped.length > 0 ? { skipped: plan.skipped } : {}),
-        };
-        if (plan.skipped.length > 0) status = 'partial';
-      } else {
-        request = Object.assign({}, draft, { UserId: userId });
-        if (needsRead) {
-          const user = await readUser(userId);
-          request.CustomizationAttributes = mergeCustomAttributes(
-            user.CustomAttributes,
-            draft.CustomizationAttributes ?? [],
-          );
-          if (memberships.length > 0) {
-            // No clocks: each membership applies as it comes, still merged into the user's groups.
-            const groups = new Set(user.UserGroups ?? []);
-            for (const { groupId, member } of memberships) {
-              if (member) groups.add(groupId);
-              else groups.delete(groupId);
-            }
-            request.UserGroup = [...groups];
-          }
-        }
       }
-      const sent = await sendUpdate(deps, request, options);
+      const sent = await sendUpdate(deps, plan.request, options);
       return {
-        status,
+        status: plan.status,
         eventId: change.eventId,
         userId,
         requestId: sent.requestId,
-        ...written,
+        ...(plan.fields === undefined ? {} : { fields: plan.fields }),
+        ...(plan.skipped === undefined ? {} : { skipped: plan.skipped }),
         ...(sent.uncertain ? { lateWritePossible: true as const } : {}),
       };
     });
@@ -292,6 +346,111 @@ export interface SupersededUpdate {
 /** What became of one change of {@link applyUpdates}. */
 export type BatchApplyResult = ApplyResult | SupersededUpdate;
 
+/** What a coalesced write does with one of its changes (see {@link planBatchWrite}). */
+export interface BatchEntryPlan {
+  eventId: string;
+  /** Fields the change set that the write holds its value for. */
+  kept: FieldName[];
+  /** Fields it set that a later change of the same write overtook. */
+  overtaken: FieldName[];
+  skipped: SkippedField[];
+}
+
+/** A coalesced write: the one request (undefined when no change sets anything), one entry each. */
+export interface BatchWritePlan {
+  request: UpdateUserRequest | undefined;
+  entries: BatchEntryPlan[];
+}
+
+const clocksOfBatch = (guard: StaleGuard, planned: readonly PlannedUpdate[]) =>
+  planned.map(({ change }) => {
+    const clock = clockOf(guard, change);
+    if (clock === undefined)
+      throw new AdapterError('INTERNAL', 'The change has no valid occurredAt');
+    return clock;
+  });
+
+/**
+ * The one write several changes to one user make, as {@link applyUpdates} sends it, decided
+ * without I/O from the user as CIAM holds it now.
+ */
+export const planBatchWrite = (
+  target: ApplyTarget,
+  planned: readonly PlannedUpdate[],
+  userId: string,
+  user: CiamUser,
+): BatchWritePlan => {
+  const guard = target.guard;
+  if (guard === undefined || planned.length === 0) {
+    throw new AdapterError('INTERNAL', 'Coalescing needs the stale-event guard and a change');
+  }
+  const clocks = clocksOfBatch(guard, planned);
+  let current = readClocks(
+    user.CustomAttributes,
+    guard,
+    planned.flatMap(({ draft }) => clockFieldsOf(draft)),
+  );
+  let groups: readonly string[] = user.UserGroups ?? [];
+  let groupsChanged = false;
+  const draft: Record<string, unknown> = {};
+  const custom = new Map<string, NonNullable<UpdateUserDraft['CustomizationAttributes']>[number]>();
+  // Which change's value each written field ends up holding.
+  const owner = new Map<FieldName, number>();
+  let newest = Number.NEGATIVE_INFINITY;
+  const plans = planned.map(({ draft: carried, memberships }, index) => {
+    const clock = clocks[index] as (typeof clocks)[number];
+    const fieldPlan = planFieldWrite(carried, clock, current, guard.authorityOf);
+    const groupPlan = planMemberships(
+      memberships ?? [],
+      clock,
+      fieldPlan.clocks,
+      guard.authorityOf,
+      groups,
+    );
+    const written = [...fieldPlan.written, ...groupPlan.written];
+    const skipped = [...fieldPlan.skipped, ...groupPlan.skipped];
+    if (written.length > 0) {
+      // As applyUpdate: a change that sets no clocked field sends nothing, unclocked ones too.
+      current = groupPlan.clocks;
+      if (groupPlan.groups !== undefined) {
+        groups = groupPlan.groups;
+        groupsChanged = true;
+      }
+      for (const [key, value] of Object.entries(fieldPlan.draft)) {
+        if (key !== 'CustomizationAttributes') draft[key] = value;
+      }
+      for (const item of fieldPlan.draft.CustomizationAttributes ?? []) custom.set(item.Name, item);
+      for (const field of written) owner.set(field, index);
+      newest = Math.max(newest, clock.at);
+    }
+    return { written, skipped };
+  });
+  const entries = plans.map(({ written, skipped }, index) => ({
+    eventId: (planned[index] as PlannedUpdate).change.eventId,
+    kept: written.filter((field) => owner.get(field) === index),
+    overtaken: written.filter((field) => owner.get(field) !== index),
+    skipped,
+  }));
+  if (owner.size === 0) return { request: undefined, entries };
+
+  const compacted = compactMemberships(current, newest - MEMBERSHIP_HORIZON_MS);
+  const encoded = encodeClocks(compacted);
+  if (encoded.length > MAX_CLOCKS_CHARS) {
+    throw new AdapterError(
+      'CLOCKS_TOO_LONG',
+      `The user's field clocks would need ${encoded.length} characters`,
+      { details: { maxChars: MAX_CLOCKS_CHARS } },
+    );
+  }
+  const request = Object.assign({}, draft, { UserId: userId }) as UpdateUserRequest;
+  if (groupsChanged) request.UserGroup = [...groups];
+  request.CustomizationAttributes = mergeCustomAttributes(user.CustomAttributes, [
+    ...custom.values(),
+    { Name: guard.attribute, Value: encoded, Type: guard.type },
+  ]);
+  return { request, entries };
+};
+
 /**
  * Several changes to ONE user, oldest queued first, applied as one DescribeUserById and at most
  * one UpdateUser. Each change is folded through the same per-field rule as applyUpdate, against
@@ -300,6 +459,7 @@ export type BatchApplyResult = ApplyResult | SupersededUpdate;
  * change whose every field a later one of the list overtook is `superseded`. One result per
  * change, in order. Needs the stale-event guard: without clocks there is nothing that makes
  * merging safe. Throws when the read or the write fails: then none of the changes is applied.
+ * What is sent is decided by {@link planBatchWrite}.
  */
 export const applyUpdates = async (
   deps: ApplyDeps,
@@ -312,96 +472,27 @@ export const applyUpdates = async (
   if (guard === undefined || first === undefined) {
     throw new AdapterError('INTERNAL', 'Coalescing needs the stale-event guard and a change');
   }
-  const clocks = planned.map(({ change }) => {
-    const clock = clockOf(guard, change);
-    if (clock === undefined)
-      throw new AdapterError('INTERNAL', 'The change has no valid occurredAt');
-    return clock;
-  });
+  // Before any call: a change without a valid time fails at once.
+  clocksOfBatch(guard, planned);
   const lock = deps.lock ?? unlocked;
 
   const attempt = (userId: string): Promise<BatchApplyResult[]> =>
     lock(`${target.userStoreId}\u0000${userId}`, async () => {
-      const { User: user } = await deps.ciam.describeUserById(
-        { UserStoreId: target.userStoreId, UserId: userId },
-        options,
-      );
-      if (user === null || user === undefined) throw userNotFound();
-      let current = readClocks(
-        user.CustomAttributes,
-        guard,
-        planned.flatMap(({ draft }) => clockFieldsOf(draft)),
-      );
-      let groups: readonly string[] = user.UserGroups ?? [];
-      let groupsChanged = false;
-      const draft: Record<string, unknown> = {};
-      const custom = new Map<
-        string,
-        NonNullable<UpdateUserDraft['CustomizationAttributes']>[number]
-      >();
-      // Which change's value each written field ends up holding.
-      const owner = new Map<FieldName, number>();
-      let newest = Number.NEGATIVE_INFINITY;
-      const plans = planned.map(({ draft: carried, memberships }, index) => {
-        const clock = clocks[index] as (typeof clocks)[number];
-        const fieldPlan = planFieldWrite(carried, clock, current, guard.authorityOf);
-        const groupPlan = planMemberships(
-          memberships ?? [],
-          clock,
-          fieldPlan.clocks,
-          guard.authorityOf,
-          groups,
-        );
-        const written = [...fieldPlan.written, ...groupPlan.written];
-        const skipped = [...fieldPlan.skipped, ...groupPlan.skipped];
-        if (written.length > 0) {
-          // As applyUpdate: a change that sets no clocked field sends nothing, unclocked ones too.
-          current = groupPlan.clocks;
-          if (groupPlan.groups !== undefined) {
-            groups = groupPlan.groups;
-            groupsChanged = true;
-          }
-          for (const [key, value] of Object.entries(fieldPlan.draft)) {
-            if (key !== 'CustomizationAttributes') draft[key] = value;
-          }
-          for (const item of fieldPlan.draft.CustomizationAttributes ?? [])
-            custom.set(item.Name, item);
-          for (const field of written) owner.set(field, index);
-          newest = Math.max(newest, clock.at);
-        }
-        return { written, skipped };
-      });
-      const ignored = (index: number, skipped: SkippedField[]): SkippedUpdate => ({
+      const user = await readUser(deps, target, userId, options);
+      const { request, entries } = planBatchWrite(target, planned, userId, user);
+      const ignored = ({ eventId, skipped }: BatchEntryPlan): SkippedUpdate => ({
         status: 'ignored',
-        eventId: (planned[index] as PlannedUpdate).change.eventId,
+        eventId,
         userId,
         reason: skipReason(skipped),
         skipped,
       });
-      if (owner.size === 0) return plans.map(({ skipped }, index) => ignored(index, skipped));
-
-      const compacted = compactMemberships(current, newest - MEMBERSHIP_HORIZON_MS);
-      const encoded = encodeClocks(compacted);
-      if (encoded.length > MAX_CLOCKS_CHARS) {
-        throw new AdapterError(
-          'CLOCKS_TOO_LONG',
-          `The user's field clocks would need ${encoded.length} characters`,
-          { details: { maxChars: MAX_CLOCKS_CHARS } },
-        );
-      }
-      const request = Object.assign({}, draft, { UserId: userId }) as UpdateUserRequest;
-      if (groupsChanged) request.UserGroup = [...groups];
-      request.CustomizationAttributes = mergeCustomAttributes(user.CustomAttributes, [
-        ...custom.values(),
-        { Name: guard.attribute, Value: encoded, Type: guard.type },
-      ]);
+      if (request === undefined) return entries.map(ignored);
       const { requestId, uncertain } = await sendUpdate(deps, request, options);
       const late = uncertain ? { lateWritePossible: true as const } : {};
-      return plans.map(({ written, skipped }, index): BatchApplyResult => {
-        if (written.length === 0) return ignored(index, skipped);
-        const eventId = (planned[index] as PlannedUpdate).change.eventId;
-        const kept = written.filter((field) => owner.get(field) === index);
-        const overtaken = written.filter((field) => owner.get(field) !== index);
+      return entries.map((entry): BatchApplyResult => {
+        const { eventId, kept, overtaken, skipped } = entry;
+        if (kept.length === 0 && overtaken.length === 0) return ignored(entry);
         if (kept.length === 0) {
           return {
             status: 'superseded',

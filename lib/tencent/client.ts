@@ -61,7 +61,22 @@ export interface TencentClient {
     params: object,
     options?: TencentCallOptions,
   ): Promise<T>;
+  /**
+   * The request `call` would send for these params if it attempted now, signed, but not sent:
+   * what `npm run explain` shows. The same serialisation and headers as every attempt of `call`.
+   */
+  prepare(action: string, params: object): Promise<PreparedTencentRequest>;
 }
+
+/** One request as the client sends it. `headers.Authorization` carries the signature. */
+export interface PreparedTencentRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The body bytes of a call: every attempt sends and signs exactly this text. */
+export const serializeParams = (params: object): string => JSON.stringify(params);
 
 // What the official Node SDK sends; it is also exactly what we sign.
 const CONTENT_TYPE = 'application/json';
@@ -150,11 +165,7 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
   const aborted = (action: string, signal: AbortSignal) =>
     new UpstreamError({ upstreamCode: 'ABORTED', action, cause: signal.reason });
 
-  const attempt = async (
-    action: string,
-    body: string,
-    callerSignal: AbortSignal | undefined,
-  ): Promise<Record<string, unknown>> => {
+  const signedHeaders = async (action: string, body: string): Promise<Record<string, string>> => {
     const creds = await credentials.get();
     const timestamp = Math.floor(now() / 1000);
     const { authorization } = signTc3(
@@ -180,6 +191,15 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
     };
     if (region !== '') headers['X-TC-Region'] = region;
     if (creds.token !== undefined && creds.token !== '') headers['X-TC-Token'] = creds.token;
+    return headers;
+  };
+
+  const attempt = async (
+    action: string,
+    body: string,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<Record<string, unknown>> => {
+    const headers = await signedHeaders(action, body);
 
     // One controller and one cleared timer per attempt rather than AbortSignal.timeout() and
     // AbortSignal.any(): their timers outlive the call by timeoutMs and Node 20's any() keeps
@@ -269,7 +289,7 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
   ): Promise<T> => {
     const { signal } = callOptions;
     // Serialised once: every attempt sends and signs these exact bytes.
-    const body = JSON.stringify(params);
+    const body = serializeParams(params);
     let retries = 0;
     let refreshed = false;
     for (;;) {
@@ -301,5 +321,10 @@ export const createTencentClient = (options: TencentClientOptions): TencentClien
     }
   };
 
-  return { call };
+  const prepare = async (action: string, params: object): Promise<PreparedTencentRequest> => {
+    const body = serializeParams(params);
+    return { url: url.href, headers: await signedHeaders(action, body), body };
+  };
+
+  return { call, prepare };
 };

@@ -194,8 +194,13 @@ describe('emulator admin endpoints', () => {
     const res = await admin('calls');
     const { calls } = (await res.json()) as { calls: Array<Record<string, unknown>> };
     expect(calls).toEqual([
-      { action: 'DescribeUserById', at: expect.any(Number) },
-      { action: 'DescribeUserById', code: 'FailedOperation.UserNotFound', at: expect.any(Number) },
+      { action: 'DescribeUserById', at: expect.any(Number), body: JSON.stringify(alice) },
+      {
+        action: 'DescribeUserById',
+        code: 'FailedOperation.UserNotFound',
+        at: expect.any(Number),
+        body: JSON.stringify({ ...alice, UserId: 'nobody' }),
+      },
     ]);
   });
 
