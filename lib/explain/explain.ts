@@ -39,9 +39,8 @@ import type { SecretSource } from '../secrets/types.ts';
 import { SOURCES } from '../sources/registry.ts';
 import type { SourceContext, SourceDefinition } from '../sources/types.ts';
 import type { PreparedTencentRequest } from '../tencent/client.ts';
-import { membershipMapper } from '../webhook/groups.ts';
 import { prepareConnections } from '../webhook/prepare.ts';
-import type { PreparedConnection } from '../webhook/process.ts';
+import { type PreparedConnection, planChanges } from '../webhook/process.ts';
 import { type Masked, maskRequest, maskValue, redactHeaders } from './mask.ts';
 
 export interface ExplainDeps {
@@ -325,6 +324,8 @@ export const explain = async (deps: ExplainDeps, input: ExplainInput): Promise<E
   };
 
   let changes: UserChange[];
+  // The webhook body as received; a plan entry has none (a filter on `payload` sees it absent).
+  let payload: unknown;
   if (input.kind === 'delivery') {
     const { request } = input;
     if (input.sourceIp !== undefined) {
@@ -358,7 +359,6 @@ export const explain = async (deps: ExplainDeps, input: ExplainInput): Promise<E
       // As the real path: nothing of an unauthenticated request is looked at any further.
       return refuse('authenticate', error);
     }
-    let payload: unknown;
     try {
       assertJsonContentType(request);
       const text = bodyText(request.rawBody);
@@ -388,43 +388,34 @@ export const explain = async (deps: ExplainDeps, input: ExplainInput): Promise<E
     changes = [input.change];
   }
 
-  // Mapping: every change of the request is mapped before any is applied, so one bad change
-  // refuses the whole request, as processWebhook does.
-  const planned: { change: UserChange; update: PlannedUpdate }[] = [];
-  for (const change of changes) {
-    try {
-      if (change.memberships === undefined) {
-        planned.push({ change, update: { change, draft: await prepared.mapper.map(change) } });
-        continue;
-      }
-      const mapMemberships = prepared.memberships ?? membershipMapper(connection, undefined);
-      const mapped = await mapMemberships(change);
-      if (mapped.status === 'unmapped') {
-        trace.ignored.push({
-          eventId: change.eventId,
-          eventType: change.eventType,
-          reason: 'group_not_mapped',
-        });
-        continue;
-      }
-      planned.push({
-        change,
-        update: {
-          change,
-          draft: { UserStoreId: connection.userStoreId },
-          memberships: mapped.memberships,
-        },
-      });
-    } catch (error) {
+  // Filter and mapping through the real path's own step: every change of the request is mapped
+  // before any is applied, so one bad change refuses the whole request.
+  let current: UserChange | undefined;
+  const kept: UserChange[] = [];
+  let planned: { change: UserChange; update: PlannedUpdate }[];
+  try {
+    const result = await planChanges(prepared, changes, payload, {
+      ignored: trace.ignored,
+      changes: kept,
+      onChange: (change) => {
+        current = change;
+      },
+    });
+    planned = result.planned.map((update, index) => ({
+      change: kept[index] as UserChange,
+      update,
+    }));
+  } catch (error) {
+    if (current !== undefined) {
       trace.changes.push({
-        eventId: change.eventId,
-        eventType: change.eventType,
-        occurredAt: change.occurredAt,
-        subject: maskedSubject(change),
+        eventId: current.eventId,
+        eventType: current.eventType,
+        occurredAt: current.occurredAt,
+        subject: maskedSubject(current),
         mapping: { error: errorOf(error) },
       });
-      return refuse('mapping', error);
     }
+    return refuse('mapping', error);
   }
 
   const resolver = createUserResolver({ ciam, now: deps.now });

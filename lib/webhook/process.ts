@@ -65,6 +65,72 @@ const loggable = ({ eventId, eventType, subject }: UserChange): LoggableSubject 
   ...(subject.phone === undefined ? {} : { phone: maskPhone(subject.phone) }),
 });
 
+/** What `planChanges` fills in besides the planned updates. */
+export interface PlanChangesOptions {
+  /** Receives the changes left out: by the filter (`filtered`) or an unmapped group. */
+  ignored: IgnoredEvent[];
+  /** Receives the changes that go on to delivery, in order. */
+  changes: UserChange[];
+  signal?: AbortSignal;
+  /** Told of each change before it is mapped (explain names the change a mapping error is in). */
+  onChange?: (change: UserChange) => void;
+}
+
+/**
+ * The connection's filter and mapping over a request's changes, in the sender's order: every
+ * change is mapped before any is delivered, so one bad change refuses the whole request (the
+ * mapper throws). Shared by the webhook path and `npm run explain`, so explain shows what the
+ * real path decides.
+ */
+export const planChanges = async (
+  prepared: PreparedConnection,
+  source: readonly UserChange[],
+  payload: unknown,
+  options: PlanChangesOptions,
+): Promise<{ planned: PlannedUpdate[]; filtered: number }> => {
+  const { ignored, changes } = options;
+  const planned: PlannedUpdate[] = [];
+  const { filter } = prepared;
+  // Without `update` in its paths the filter runs before mapping, so a change it leaves out is
+  // not refused for a mapping problem, nor costs a group lookup.
+  const early = filter !== undefined && !filter.roots.has('update');
+  let filtered = 0;
+  const outside = (change: UserChange, update: unknown): boolean => {
+    if (filter === undefined || filter({ change, update, payload })) return false;
+    filtered += 1;
+    ignored.push({ eventId: change.eventId, eventType: change.eventType, reason: 'filtered' });
+    return true;
+  };
+  for (const change of source) {
+    options.onChange?.(change);
+    if (change.memberships === undefined) {
+      if (early && outside(change, undefined)) continue;
+      const draft = await prepared.mapper.map(change);
+      if (!early && outside(change, draft)) continue;
+      changes.push(change);
+      planned.push({ change, draft });
+      continue;
+    }
+    // A membership event sets no attribute: its draft names only the user store, and that is the
+    // `update` its filter sees.
+    const draft = { UserStoreId: prepared.connection.userStoreId };
+    if (outside(change, draft)) continue;
+    const mapMemberships = prepared.memberships ?? membershipMapper(prepared.connection, undefined);
+    const mapped = await mapMemberships(change, options.signal);
+    if (mapped.status === 'unmapped') {
+      ignored.push({
+        eventId: change.eventId,
+        eventType: change.eventType,
+        reason: 'group_not_mapped',
+      });
+      continue;
+    }
+    changes.push(change);
+    planned.push({ change, draft, memberships: mapped.memberships });
+  }
+  return { planned, filtered };
+};
+
 /**
  * Steps 3–6 of the data flow, after the request was authenticated and its JSON parsed: check it
  * against the source's schemas (once), turn it into canonical changes, map every change (so a bad
@@ -83,44 +149,11 @@ export const processWebhook = async (
   const ignored: IgnoredEvent[] = [...outcome.ignored];
   const changes: UserChange[] = [];
 
-  const planned: PlannedUpdate[] = [];
-  const { filter } = prepared;
-  // Without `update` in its paths the filter runs before mapping, so a change it leaves out is
-  // not refused for a mapping problem, nor costs a group lookup.
-  const early = filter !== undefined && !filter.roots.has('update');
-  let filtered = 0;
-  const outside = (change: UserChange, update: unknown): boolean => {
-    if (filter === undefined || filter({ change, update, payload })) return false;
-    filtered += 1;
-    ignored.push({ eventId: change.eventId, eventType: change.eventType, reason: 'filtered' });
-    return true;
-  };
-  for (const change of outcome.changes) {
-    if (change.memberships === undefined) {
-      if (early && outside(change, undefined)) continue;
-      const draft = await prepared.mapper.map(change);
-      if (!early && outside(change, draft)) continue;
-      changes.push(change);
-      planned.push({ change, draft });
-      continue;
-    }
-    // A membership event sets no attribute: its draft names only the user store, and that is the
-    // `update` its filter sees.
-    const draft = { UserStoreId: prepared.connection.userStoreId };
-    if (outside(change, draft)) continue;
-    const mapMemberships = prepared.memberships ?? membershipMapper(prepared.connection, undefined);
-    const mapped = await mapMemberships(change, context.signal);
-    if (mapped.status === 'unmapped') {
-      ignored.push({
-        eventId: change.eventId,
-        eventType: change.eventType,
-        reason: 'group_not_mapped',
-      });
-      continue;
-    }
-    changes.push(change);
-    planned.push({ change, draft, memberships: mapped.memberships });
-  }
+  const { planned, filtered } = await planChanges(prepared, outcome.changes, payload, {
+    ignored,
+    changes,
+    ...(context.signal === undefined ? {} : { signal: context.signal }),
+  });
   const ignoredBody = ignored.map(({ eventId, eventType, reason }) => ({
     eventId,
     eventType,

@@ -158,6 +158,22 @@ describe('explain a delivery (CIAM emulator over HTTP)', () => {
     expect(actions()).toEqual([]);
   });
 
+  it("shows a change the connection's filter leaves out, as the real path answers it", async () => {
+    const payload = fixturePayload('clerk.user-updated') as { data: Record<string, unknown> };
+    const outside = {
+      ...payload,
+      data: { ...payload.data, public_metadata: { ciamSync: false } },
+    };
+    const event = clerkEvent(outside);
+    const trace = await run(delivery('clerk', event));
+    expect(trace.outcome).toBe('ignored');
+    expect(trace.ignored).toEqual([expect.objectContaining({ reason: 'filtered' })]);
+    expect(trace.changes).toEqual([]);
+    expect(actions()).toEqual([]);
+    const real = await deliver('clerk', event);
+    expect(real.body).toMatchObject({ status: 'ignored', reason: 'filtered' });
+  });
+
   it('says how a user was not found', async () => {
     const trace = await run(delivery('clerk', clerkWith({ id: 'ext-nobody' })));
     const [change] = trace.changes;
