@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.ts';
 import { parseSourceIpRange } from '../http/source-ip.ts';
 import { isRecord } from '../is-record.ts';
 import * as generated from '../validators/generated.js';
-import { CONFIG_DEFAULTS, SOURCE_IP_PATTERN } from './schema.ts';
+import { CONFIG_DEFAULTS, DEFAULT_TENANT_ID, SOURCE_IP_PATTERN } from './schema.ts';
 import type { AdapterConfig } from './types.ts';
 
 export const DEFAULT_CONFIG_PATH = 'config/local.json';
@@ -25,7 +25,10 @@ export interface LoadConfigDeps {
 export interface ConfigLocation {
   /** ADAPTER_CONFIG; default config/local.json. */
   configPath?: string | undefined;
-  /** CIAM_ENDPOINT: replaces `ciam.endpoint`. */
+  /**
+   * CIAM_ENDPOINT: replaces `ciam.endpoint` and every tenant's endpoint; a local and test override
+   * (one emulator serves every tenant), never set in a deployment.
+   */
   ciamEndpoint?: string | undefined;
   /** CIAM_CREDENTIALS_SECRET_NAME: replaces `ciam.credentials.name`. */
   credentialsSecretName?: string | undefined;
@@ -61,6 +64,16 @@ const applyDefaults = (config: unknown, ciamEndpoint: string | undefined): void 
     setDefault(ciam, 'region', CONFIG_DEFAULTS.ciam.region);
     setDefault(ciam, 'timeoutMs', CONFIG_DEFAULTS.ciam.timeoutMs);
     if (ciamEndpoint !== undefined) ciam.endpoint = ciamEndpoint;
+    // A tenant takes what it leaves out from the `ciam` block (after its defaults).
+    if (isRecord(config.tenants)) {
+      for (const tenant of Object.values(config.tenants)) {
+        if (!isRecord(tenant)) continue;
+        setDefault(tenant, 'endpoint', ciam.endpoint);
+        setDefault(tenant, 'region', ciam.region);
+        setDefault(tenant, 'timeoutMs', ciam.timeoutMs);
+        if (ciamEndpoint !== undefined) tenant.endpoint = ciamEndpoint;
+      }
+    }
   }
   if (!Array.isArray(connections)) return;
   for (const connection of connections) {
@@ -201,6 +214,34 @@ const sourceIpProblems = (config: unknown): ConfigProblem[] => {
   return problems;
 };
 
+/**
+ * `tenants.default` would be a second name for the `ciam` block, so it is refused; a connection's
+ * `tenant` must be a key of `tenants`.
+ */
+const tenantProblems = (config: unknown): ConfigProblem[] => {
+  if (!isRecord(config)) return [];
+  const tenants = isRecord(config.tenants) ? config.tenants : {};
+  const problems: ConfigProblem[] = [];
+  if (Object.hasOwn(tenants, DEFAULT_TENANT_ID)) {
+    problems.push({
+      path: `/tenants/${DEFAULT_TENANT_ID}`,
+      message: `"${DEFAULT_TENANT_ID}" is the ciam block's tenant; configure it there, or choose another id`,
+    });
+  }
+  if (!Array.isArray(config.connections)) return problems;
+  config.connections.forEach((connection: unknown, index) => {
+    if (!isRecord(connection) || typeof connection.tenant !== 'string') return;
+    if (connection.tenant === DEFAULT_TENANT_ID || Object.hasOwn(tenants, connection.tenant)) {
+      return;
+    }
+    problems.push({
+      path: `/connections/${index}/tenant`,
+      message: `"${connection.tenant}" is not a key of tenants`,
+    });
+  });
+  return problems;
+};
+
 const duplicateIds = (config: unknown): ConfigProblem[] => {
   if (!isRecord(config) || !Array.isArray(config.connections)) return [];
   const firstAt = new Map<string, number>();
@@ -242,6 +283,7 @@ const check = (
   for (const problem of [
     ...(valid ? [] : (validate.errors ?? []).map(describeError)),
     ...duplicateIds(config),
+    ...tenantProblems(config),
     ...sharedGuardAttributes(config),
     ...userStoreProblems(config),
     ...sourceIpProblems(config),
