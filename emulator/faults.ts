@@ -24,6 +24,11 @@ export interface FaultOptions {
   rates?: Partial<Record<FaultKind, number>>;
   /** Limit faults (script consumption included) to these actions. */
   actions?: string[];
+  /**
+   * Limit faults (script consumption included) to calls signed with these SecretIds: one tenant
+   * fails while the others are served.
+   */
+  secretIds?: string[];
   /** Delay for `latency` faults without their own value. Default 1000 ms. */
   latencyMs?: number;
   /** Seed for the rate draws, so a run is reproducible (default 1). */
@@ -69,7 +74,15 @@ export const checkFaultOptions = (value: unknown): FaultOptions => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigError('fault options must be a JSON object');
   }
-  const allowed = new Set(['script', 'rates', 'actions', 'latencyMs', 'seed', 'random']);
+  const allowed = new Set([
+    'script',
+    'rates',
+    'actions',
+    'secretIds',
+    'latencyMs',
+    'seed',
+    'random',
+  ]);
   const options = value as Record<string, unknown>;
   for (const key of Object.keys(options)) {
     if (!allowed.has(key)) throw new ConfigError(`unknown fault option ${key}`);
@@ -117,6 +130,14 @@ export const checkFaultOptions = (value: unknown): FaultOptions => {
   if (options.actions !== undefined) {
     if (!Array.isArray(options.actions) || options.actions.some((a) => typeof a !== 'string')) {
       throw new ConfigError('actions must be an array of strings');
+    }
+  }
+  if (options.secretIds !== undefined) {
+    if (
+      !Array.isArray(options.secretIds) ||
+      options.secretIds.some((id) => typeof id !== 'string')
+    ) {
+      throw new ConfigError('secretIds must be an array of strings');
     }
   }
   if (options.latencyMs !== undefined) checkLatency(options.latencyMs, 'latencyMs');
@@ -169,9 +190,10 @@ export class FaultInjector implements FaultController {
   }
 
   /** Picks the fault for one API call, consuming a script entry or a random draw. */
-  next(action: string): ResolvedFault | undefined {
-    const { script, rates, actions } = this.#options;
+  next(action: string, secretId?: string): ResolvedFault | undefined {
+    const { script, rates, actions, secretIds } = this.#options;
     if (actions && !actions.includes(action)) return undefined;
+    if (secretIds && (secretId === undefined || !secretIds.includes(secretId))) return undefined;
     const latency = this.#options.latencyMs ?? DEFAULT_LATENCY_MS;
     if (script && this.#cursor < script.length) {
       const entry = script[this.#cursor] ?? null;

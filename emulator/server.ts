@@ -78,6 +78,10 @@ export interface EmulatorOptions {
 
 export interface EmulatorCall {
   action: string;
+  /** The SecretId the call was signed with, once its signature was read. */
+  secretId?: string;
+  /** The body's `UserStoreId`, when it names one. */
+  userStoreId?: string;
   /** Error code of the answer, if it was an error; `http502` / `drop` for transport faults. */
   code?: string;
   /** The injected fault, if any. */
@@ -222,6 +226,20 @@ const checkHeaders = (req: IncomingMessage, action: string): void => {
   }
 };
 
+/** The body's UserStoreId, for the call log; undefined when the body is not JSON naming one. */
+const userStoreIdOf = (body: Buffer): string | undefined => {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    const id =
+      typeof value === 'object' && value !== null
+        ? (value as Record<string, unknown>).UserStoreId
+        : undefined;
+    return typeof id === 'string' && id !== '' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 const checkContentType = (req: IncomingMessage): void => {
   const type = headerValue(req.headers, 'content-type') ?? '';
   if (type.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
@@ -242,6 +260,13 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
   const faults = new FaultInjector(options.faults ?? {});
   const limiter = new RateLimiter(options.rateLimit ?? 20, now);
   const credentials = new Map(seed.credentials.map((c) => [c.SecretId, c]));
+  // Each store's account: a key of another account (TenantId) is answered as for an unknown store.
+  const storeTenants = new Map(seed.userStores.map((s) => [s.UserStoreId, s.TenantId]));
+  const notYours = (tenant: string | undefined, userStoreId: unknown): boolean => {
+    if (tenant === undefined || typeof userStoreId !== 'string') return false;
+    const owner = storeTenants.get(userStoreId);
+    return owner !== undefined && owner !== tenant;
+  };
   const calls: EmulatorCall[] = [];
   const pendingDelays = new Set<() => void>();
   const sleep = options.sleep ?? ((ms, signal) => wait(ms, undefined, { signal }));
@@ -259,9 +284,16 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     for (const resolve of waiters) resolve();
   };
 
-  const record = (action: string, code: string | undefined, fault?: string): void => {
+  const record = (
+    action: string,
+    code: string | undefined,
+    fault: string | undefined,
+    who: { secretId?: string | undefined; userStoreId?: string | undefined },
+  ): void => {
     const call: EmulatorCall = {
       action,
+      ...(who.secretId === undefined ? {} : { secretId: who.secretId }),
+      ...(who.userStoreId === undefined ? {} : { userStoreId: who.userStoreId }),
       at: now(),
       ...(code === undefined ? {} : { code }),
       ...(fault === undefined ? {} : { fault }),
@@ -294,6 +326,9 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     const action = headerValue(req.headers, 'x-tc-action')?.trim() ?? '';
     const requestId = randomUUID();
     let fault: string | undefined;
+    const who: { secretId?: string; userStoreId?: string } = {};
+    const storeId = userStoreIdOf(body);
+    if (storeId !== undefined) who.userStoreId = storeId;
     try {
       if (tooLarge) {
         throw new ApiError(
@@ -310,23 +345,26 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
         maxSkewSeconds: options.maxSkewSeconds ?? 300,
       });
       if (!verified.ok) throw new ApiError(verified.code, verified.message);
+      who.secretId = verified.secretId;
+      // CIAM's limit is per account and action: one tenant's burst never refuses another's calls.
+      const tenant = credentials.get(verified.secretId)?.TenantId;
       checkHeaders(req, action);
-      if (!limiter.take(action)) {
+      if (!limiter.take(`${tenant ?? ''}\u0000${action}`)) {
         throw new ApiError(
           'RequestLimitExceeded',
           'The number of requests exceeds the frequency limit.',
         );
       }
-      const injected = faults.next(action);
+      const injected = faults.next(action, verified.secretId);
       if (injected) {
         fault = injected.kind === 'error' ? injected.code : injected.kind;
         if (injected.kind === 'drop') {
-          record(action, 'drop', fault);
+          record(action, 'drop', fault, who);
           req.socket.destroy();
           return;
         }
         if (injected.kind === 'http502') {
-          record(action, 'http502', fault);
+          record(action, 'http502', fault, who);
           res.writeHead(502, { 'Content-Type': 'text/html' });
           res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
           return;
@@ -339,8 +377,11 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       }
       checkContentType(req);
       const params = parseParams(action, body);
+      if (notYours(tenant, params.UserStoreId)) {
+        throw new ApiError('FailedOperation.InvalidUserStore', 'The user pool is invalid.');
+      }
       const data = dispatch(store, action, params);
-      record(action, undefined, fault);
+      record(action, undefined, fault, who);
       options.onApplied?.(action, params);
       sendJson(res, 200, { Response: { ...data, RequestId: requestId } });
     } catch (error) {
@@ -348,7 +389,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
         error instanceof ApiError
           ? error
           : new ApiError('InternalError', 'An internal error occurred.');
-      record(action, apiError.code, fault);
+      record(action, apiError.code, fault, who);
       sendJson(res, 200, {
         Response: {
           Error: { Code: apiError.code, Message: apiError.message },
