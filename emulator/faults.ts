@@ -5,7 +5,7 @@
 import { ConfigError } from '../lib/errors.ts';
 
 /** Transport-level faults; any other string is answered as that API error code (HTTP 200). */
-export type TransportFault = 'http502' | 'latency' | 'drop';
+export type TransportFault = 'http502' | 'http503' | 'latency' | 'drop';
 export type FaultKind =
   | 'InternalError'
   | 'ServiceUnavailable'
@@ -39,6 +39,7 @@ export interface FaultOptions {
 
 export type ResolvedFault =
   | { kind: 'http502' }
+  | { kind: 'http503' }
   | { kind: 'drop' }
   | { kind: 'latency'; latencyMs: number }
   | { kind: 'error'; code: string };
@@ -67,7 +68,7 @@ const seededRandom = (seed: number): (() => number) => {
 };
 
 const CODE_PATTERN = /^[A-Z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$/;
-const TRANSPORT = new Set(['http502', 'latency', 'drop', 'none']);
+const TRANSPORT = new Set(['http502', 'http503', 'latency', 'drop', 'none']);
 
 /** Throws ConfigError naming the problem; the admin endpoint turns it into HTTP 400. */
 export const checkFaultOptions = (value: unknown): FaultOptions => {
@@ -90,7 +91,7 @@ export const checkFaultOptions = (value: unknown): FaultOptions => {
   const checkKind = (kind: unknown, where: string): void => {
     if (typeof kind !== 'string' || !(TRANSPORT.has(kind) || CODE_PATTERN.test(kind))) {
       throw new ConfigError(
-        `${where}: fault kind must be http502, latency, drop or an API error code`,
+        `${where}: fault kind must be http502, http503, latency, drop or an API error code`,
       );
     }
   };
@@ -155,6 +156,7 @@ const resolve = (fault: Fault, defaultLatency: number): ResolvedFault | undefine
   const kind = typeof fault === 'object' ? fault.kind : fault;
   if (kind === 'none') return undefined;
   if (kind === 'http502') return { kind: 'http502' };
+  if (kind === 'http503') return { kind: 'http503' };
   if (kind === 'drop') return { kind: 'drop' };
   if (kind === 'latency') {
     const own = typeof fault === 'object' ? fault.latencyMs : undefined;

@@ -82,7 +82,7 @@ export interface EmulatorCall {
   secretId?: string;
   /** The body's `UserStoreId`, when it names one. */
   userStoreId?: string;
-  /** Error code of the answer, if it was an error; `http502` / `drop` for transport faults. */
+  /** Error code of the answer, if it was an error; `http502` / `http503` / `drop` for transport faults. */
   code?: string;
   /** The injected fault, if any. */
   fault?: string;
@@ -226,6 +226,8 @@ const checkHeaders = (req: IncomingMessage, action: string): void => {
   }
 };
 
+const CLAIMED_SECRET_ID = /Credential=([^/\s,]{1,128})\//;
+
 /** The body's UserStoreId, for the call log; undefined when the body is not JSON naming one. */
 const userStoreIdOf = (body: Buffer): string | undefined => {
   try {
@@ -329,6 +331,9 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     const who: { secretId?: string; userStoreId?: string } = {};
     const storeId = userStoreIdOf(body);
     if (storeId !== undefined) who.userStoreId = storeId;
+    // The key the caller signed with, even when it is unknown or its signature fails.
+    const claimed = CLAIMED_SECRET_ID.exec(headerValue(req.headers, 'authorization') ?? '')?.[1];
+    if (claimed !== undefined) who.secretId = claimed;
     try {
       if (tooLarge) {
         throw new ApiError(
@@ -367,6 +372,12 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
           record(action, 'http502', fault, who);
           res.writeHead(502, { 'Content-Type': 'text/html' });
           res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+          return;
+        }
+        if (injected.kind === 'http503') {
+          record(action, 'http503', fault, who);
+          res.writeHead(503, { 'Content-Type': 'text/html' });
+          res.end('<html><body><h1>503 Service Unavailable</h1></body></html>');
           return;
         }
         if (injected.kind === 'error') {
