@@ -73,12 +73,18 @@ export const userGroupId = (
   userId: string,
   tenantId: string = DEFAULT_TENANT_ID,
 ): string => {
-  const parts =
-    tenantId === DEFAULT_TENANT_ID ? [userStoreId, userId] : [tenantId, userStoreId, userId];
+  if (tenantId === DEFAULT_TENANT_ID) {
+    const id = `${userStoreId}:${userId}`;
+    return PLAIN_PART.test(userStoreId) && PLAIN_PART.test(userId) && id.length <= 128
+      ? id
+      : sha256Hex(`${userStoreId}\u0000${userId}`);
+  }
+  const parts = [tenantId, userStoreId, userId];
   const id = parts.join(':');
+  // Hashed as JSON, which never holds a raw NUL: never the input of a default tenant's hash.
   return parts.every((part) => PLAIN_PART.test(part)) && id.length <= 128
     ? id
-    : sha256Hex(parts.join('\u0000'));
+    : sha256Hex(JSON.stringify(parts));
 };
 
 /** Same sender event on the same connection → same id: SQS drops the copy within 5 minutes. */
