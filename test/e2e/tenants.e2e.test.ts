@@ -19,6 +19,7 @@ import { type LocalServer, startLocalServer } from '../../local/http-api.ts';
 import { webhookRoute } from '../../local/pipeline.ts';
 import { fakeContext } from '../helpers/context.ts';
 import { readJson } from '../helpers/files.ts';
+import { type Stack, startStack } from '../helpers/stack.ts';
 
 // Two CIAM tenants as config/local.json and the emulator's seed have them: the default tenant
 // (AKIDlocaldemo, local-store) and `acme` (AKIDacmedemo, acme-store), each with a sync and a
@@ -448,5 +449,41 @@ describe('two CIAM tenants: the adapter paces each account on its own', () => {
     } finally {
       await emulator.close();
     }
+  });
+});
+
+describe('two CIAM tenants: SCIM', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    const config = readJson('config/local.json') as { connections: Array<{ id: string }> };
+    const scim = config.connections.find((c) => c.id === 'scim');
+    stack = await startStack({
+      config: {
+        ...config,
+        connections: [
+          ...config.connections,
+          { ...scim, id: 'scim-acme', tenant: 'acme', userStoreId: 'acme-store' },
+        ],
+      },
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("serves each SCIM connection from its own tenant's account", async () => {
+    const get = (connection: string, user: string) =>
+      fetch(`${stack.server.url}/scim/v2/${connection}/Users/${user}`, {
+        headers: { authorization: 'Bearer demo-scim-token' },
+      });
+    const acme = await get('scim-acme', 'acme-user-1');
+    expect(acme.status).toBe(200);
+    expect(await acme.json()).toMatchObject({ id: 'acme-user-1', userName: 'dana' });
+    expect(keysOf(await callsOver(stack.emulator))).toEqual([ACME_KEY]);
+    stack.emulator.reset();
+    expect((await get('scim', 'demo-user-1')).status).toBe(200);
+    // acme's user is not in the default tenant's store.
+    expect((await get('scim', 'acme-user-1')).status).toBe(404);
+    expect(keysOf(await callsOver(stack.emulator))).toEqual([DEFAULT_KEY]);
   });
 });
