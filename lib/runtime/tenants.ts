@@ -30,6 +30,11 @@ export interface Tenant {
 export interface Tenants {
   /** The tenant a connection writes to. */
   of(connection: Pick<Connection, 'tenant'>): Tenant;
+  /**
+   * The group lookups of a connection's tenant, for wiring at cold start: the tenant is built on
+   * the first lookup, not when the connection is prepared.
+   */
+  groupsOf(connection: Pick<Connection, 'tenant'>): GroupResolver;
   /** A tenant by id; throws ConfigError for an id the config does not have. */
   byId(id: string): Tenant;
 }
@@ -72,7 +77,16 @@ export const createTenants = (deps: TenantsDeps): Tenants => {
     built.set(id, tenant);
     return tenant;
   };
-  return { byId, of: (connection) => byId(tenantIdOf(connection)) };
+  const of = (connection: Pick<Connection, 'tenant'>) => byId(tenantIdOf(connection));
+  return {
+    byId,
+    of,
+    groupsOf: (connection) => ({
+      byName: (...args) => of(connection).groups.byName(...args),
+      byId: (...args) => of(connection).groups.byId(...args),
+      forget: (...args) => of(connection).groups.forget(...args),
+    }),
+  };
 };
 
 export { DEFAULT_TENANT_ID };

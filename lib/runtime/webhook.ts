@@ -15,7 +15,7 @@ export const webhookDeps = (runtime: Runtime): WebhookDeps => {
       queued: runtime.queue !== undefined,
       // One cache per tenant for all its connections: CIAM allows 20 ListUserGroups calls a
       // second per account.
-      groups: (connection) => runtime.tenants.of(connection).groups,
+      groups: (connection) => runtime.tenants.groupsOf(connection),
     }),
     deliver: byDeliveryMode({
       sync: createSyncDelivery({
