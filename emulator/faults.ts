@@ -5,7 +5,7 @@
 import { ConfigError } from '../lib/errors.ts';
 
 /** Transport-level faults; any other string is answered as that API error code (HTTP 200). */
-export type TransportFault = 'http502' | 'latency' | 'drop';
+export type TransportFault = 'http502' | 'http503' | 'latency' | 'drop';
 export type FaultKind =
   | 'InternalError'
   | 'ServiceUnavailable'
@@ -24,6 +24,11 @@ export interface FaultOptions {
   rates?: Partial<Record<FaultKind, number>>;
   /** Limit faults (script consumption included) to these actions. */
   actions?: string[];
+  /**
+   * Limit faults (script consumption included) to calls signed with these SecretIds: one tenant
+   * fails while the others are served.
+   */
+  secretIds?: string[];
   /** Delay for `latency` faults without their own value. Default 1000 ms. */
   latencyMs?: number;
   /** Seed for the rate draws, so a run is reproducible (default 1). */
@@ -34,6 +39,7 @@ export interface FaultOptions {
 
 export type ResolvedFault =
   | { kind: 'http502' }
+  | { kind: 'http503' }
   | { kind: 'drop' }
   | { kind: 'latency'; latencyMs: number }
   | { kind: 'error'; code: string };
@@ -62,14 +68,22 @@ const seededRandom = (seed: number): (() => number) => {
 };
 
 const CODE_PATTERN = /^[A-Z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$/;
-const TRANSPORT = new Set(['http502', 'latency', 'drop', 'none']);
+const TRANSPORT = new Set(['http502', 'http503', 'latency', 'drop', 'none']);
 
 /** Throws ConfigError naming the problem; the admin endpoint turns it into HTTP 400. */
 export const checkFaultOptions = (value: unknown): FaultOptions => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigError('fault options must be a JSON object');
   }
-  const allowed = new Set(['script', 'rates', 'actions', 'latencyMs', 'seed', 'random']);
+  const allowed = new Set([
+    'script',
+    'rates',
+    'actions',
+    'secretIds',
+    'latencyMs',
+    'seed',
+    'random',
+  ]);
   const options = value as Record<string, unknown>;
   for (const key of Object.keys(options)) {
     if (!allowed.has(key)) throw new ConfigError(`unknown fault option ${key}`);
@@ -77,7 +91,7 @@ export const checkFaultOptions = (value: unknown): FaultOptions => {
   const checkKind = (kind: unknown, where: string): void => {
     if (typeof kind !== 'string' || !(TRANSPORT.has(kind) || CODE_PATTERN.test(kind))) {
       throw new ConfigError(
-        `${where}: fault kind must be http502, latency, drop or an API error code`,
+        `${where}: fault kind must be http502, http503, latency, drop or an API error code`,
       );
     }
   };
@@ -119,6 +133,14 @@ export const checkFaultOptions = (value: unknown): FaultOptions => {
       throw new ConfigError('actions must be an array of strings');
     }
   }
+  if (options.secretIds !== undefined) {
+    if (
+      !Array.isArray(options.secretIds) ||
+      options.secretIds.some((id) => typeof id !== 'string')
+    ) {
+      throw new ConfigError('secretIds must be an array of strings');
+    }
+  }
   if (options.latencyMs !== undefined) checkLatency(options.latencyMs, 'latencyMs');
   if (options.seed !== undefined && !Number.isInteger(options.seed)) {
     throw new ConfigError('seed must be an integer');
@@ -134,6 +156,7 @@ const resolve = (fault: Fault, defaultLatency: number): ResolvedFault | undefine
   const kind = typeof fault === 'object' ? fault.kind : fault;
   if (kind === 'none') return undefined;
   if (kind === 'http502') return { kind: 'http502' };
+  if (kind === 'http503') return { kind: 'http503' };
   if (kind === 'drop') return { kind: 'drop' };
   if (kind === 'latency') {
     const own = typeof fault === 'object' ? fault.latencyMs : undefined;
@@ -169,9 +192,10 @@ export class FaultInjector implements FaultController {
   }
 
   /** Picks the fault for one API call, consuming a script entry or a random draw. */
-  next(action: string): ResolvedFault | undefined {
-    const { script, rates, actions } = this.#options;
+  next(action: string, secretId?: string): ResolvedFault | undefined {
+    const { script, rates, actions, secretIds } = this.#options;
     if (actions && !actions.includes(action)) return undefined;
+    if (secretIds && (secretId === undefined || !secretIds.includes(secretId))) return undefined;
     const latency = this.#options.latencyMs ?? DEFAULT_LATENCY_MS;
     if (script && this.#cursor < script.length) {
       const entry = script[this.#cursor] ?? null;

@@ -24,11 +24,14 @@ const emulator = await startEmulator({
   seed: loadSeed(seedPath),
   rateLimit,
   ...(phoneRegex ? { phoneRegex } : {}),
-  // Action and code only: bodies carry personal data.
+  // Action, code and the signing key (one per tenant) only: bodies carry personal data.
   onCall: (call) => {
     const outcome = call.code ?? 'OK';
     const fault = call.fault ? ` fault=${call.fault}` : '';
-    console.log(`${new Date(call.at).toISOString()} ${call.action || '-'} ${outcome}${fault}`);
+    const key = call.secretId ? ` key=${call.secretId}` : '';
+    console.log(
+      `${new Date(call.at).toISOString()} ${call.action || '-'} ${outcome}${fault}${key}`,
+    );
   },
 });
 

@@ -9,6 +9,12 @@ export interface SeedCredential {
   SecretId: string;
   SecretKey: string;
   Token?: string;
+  /**
+   * The account (CIAM tenant) the key belongs to: it sees only the user stores of the same
+   * `TenantId`, and another's answer FailedOperation.InvalidUserStore, as CIAM answers for a store
+   * that is not the caller's. Without it the key sees every store (a single-tenant seed).
+   */
+  TenantId?: string;
 }
 
 /** A user group in CIAM's `UserGroup` shape (`UserStoreId` and `TenantId` come from its store). */
@@ -48,7 +54,10 @@ export interface SeedUser {
 
 export interface SeedUserStore {
   UserStoreId: string;
-  /** Shown as `TenantId` on the store's user groups. */
+  /**
+   * The account the store belongs to: only credentials of this `TenantId` (or of none) reach it.
+   * Shown as `TenantId` on the store's user groups.
+   */
   TenantId?: string;
   UserGroups?: SeedUserGroup[];
   Users?: SeedUser[];
@@ -76,7 +85,12 @@ const SEED_SCHEMA = {
         type: 'object',
         additionalProperties: false,
         required: ['SecretId', 'SecretKey'],
-        properties: { SecretId: nonEmpty, SecretKey: nonEmpty, Token: nonEmpty },
+        properties: {
+          SecretId: nonEmpty,
+          SecretKey: nonEmpty,
+          Token: nonEmpty,
+          TenantId: nonEmpty,
+        },
       },
     },
     userStores: {

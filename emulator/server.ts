@@ -78,7 +78,11 @@ export interface EmulatorOptions {
 
 export interface EmulatorCall {
   action: string;
-  /** Error code of the answer, if it was an error; `http502` / `drop` for transport faults. */
+  /** The SecretId the call was signed with, once its signature was read. */
+  secretId?: string;
+  /** The body's `UserStoreId`, when it names one. */
+  userStoreId?: string;
+  /** Error code of the answer, if it was an error; `http502` / `http503` / `drop` for transport faults. */
   code?: string;
   /** The injected fault, if any. */
   fault?: string;
@@ -224,6 +228,22 @@ const checkHeaders = (req: IncomingMessage, action: string): void => {
   }
 };
 
+const CLAIMED_SECRET_ID = /Credential=([^/\s,]{1,128})\//;
+
+/** The body's UserStoreId, for the call log; undefined when the body is not JSON naming one. */
+const userStoreIdOf = (body: Buffer): string | undefined => {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    const id =
+      typeof value === 'object' && value !== null
+        ? (value as Record<string, unknown>).UserStoreId
+        : undefined;
+    return typeof id === 'string' && id !== '' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 const checkContentType = (req: IncomingMessage): void => {
   const type = headerValue(req.headers, 'content-type') ?? '';
   if (type.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
@@ -244,6 +264,13 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
   const faults = new FaultInjector(options.faults ?? {});
   const limiter = new RateLimiter(options.rateLimit ?? 20, now);
   const credentials = new Map(seed.credentials.map((c) => [c.SecretId, c]));
+  // Each store's account: a key of another account (TenantId) is answered as for an unknown store.
+  const storeTenants = new Map(seed.userStores.map((s) => [s.UserStoreId, s.TenantId]));
+  const notYours = (tenant: string | undefined, userStoreId: unknown): boolean => {
+    if (tenant === undefined || typeof userStoreId !== 'string') return false;
+    const owner = storeTenants.get(userStoreId);
+    return owner !== undefined && owner !== tenant;
+  };
   const calls: EmulatorCall[] = [];
   const pendingDelays = new Set<() => void>();
   const sleep = options.sleep ?? ((ms, signal) => wait(ms, undefined, { signal }));
@@ -261,9 +288,17 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     for (const resolve of waiters) resolve();
   };
 
-  const record = (action: string, body: Buffer, code: string | undefined, fault?: string): void => {
+  const record = (
+    action: string,
+    body: Buffer,
+    code: string | undefined,
+    fault: string | undefined,
+    who: { secretId?: string | undefined; userStoreId?: string | undefined },
+  ): void => {
     const call: EmulatorCall = {
       action,
+      ...(who.secretId === undefined ? {} : { secretId: who.secretId }),
+      ...(who.userStoreId === undefined ? {} : { userStoreId: who.userStoreId }),
       at: now(),
       body: body.toString('utf8'),
       ...(code === undefined ? {} : { code }),
@@ -297,6 +332,12 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
     const action = headerValue(req.headers, 'x-tc-action')?.trim() ?? '';
     const requestId = randomUUID();
     let fault: string | undefined;
+    const who: { secretId?: string; userStoreId?: string } = {};
+    const storeId = userStoreIdOf(body);
+    if (storeId !== undefined) who.userStoreId = storeId;
+    // The key the caller signed with, even when it is unknown or its signature fails.
+    const claimed = CLAIMED_SECRET_ID.exec(headerValue(req.headers, 'authorization') ?? '')?.[1];
+    if (claimed !== undefined) who.secretId = claimed;
     try {
       if (tooLarge) {
         throw new ApiError(
@@ -313,25 +354,34 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
         maxSkewSeconds: options.maxSkewSeconds ?? 300,
       });
       if (!verified.ok) throw new ApiError(verified.code, verified.message);
+      who.secretId = verified.secretId;
+      // CIAM's limit is per account and action: one tenant's burst never refuses another's calls.
+      const tenant = credentials.get(verified.secretId)?.TenantId;
       checkHeaders(req, action);
-      if (!limiter.take(action)) {
+      if (!limiter.take(`${tenant ?? ''}\u0000${action}`)) {
         throw new ApiError(
           'RequestLimitExceeded',
           'The number of requests exceeds the frequency limit.',
         );
       }
-      const injected = faults.next(action);
+      const injected = faults.next(action, verified.secretId);
       if (injected) {
         fault = injected.kind === 'error' ? injected.code : injected.kind;
         if (injected.kind === 'drop') {
-          record(action, body, 'drop', fault);
+          record(action, body, 'drop', fault, who);
           req.socket.destroy();
           return;
         }
         if (injected.kind === 'http502') {
-          record(action, body, 'http502', fault);
+          record(action, body, 'http502', fault, who);
           res.writeHead(502, { 'Content-Type': 'text/html' });
           res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+          return;
+        }
+        if (injected.kind === 'http503') {
+          record(action, body, 'http503', fault, who);
+          res.writeHead(503, { 'Content-Type': 'text/html' });
+          res.end('<html><body><h1>503 Service Unavailable</h1></body></html>');
           return;
         }
         if (injected.kind === 'error') {
@@ -342,8 +392,11 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
       }
       checkContentType(req);
       const params = parseParams(action, body);
+      if (notYours(tenant, params.UserStoreId)) {
+        throw new ApiError('FailedOperation.InvalidUserStore', 'The user pool is invalid.');
+      }
       const data = dispatch(store, action, params);
-      record(action, body, undefined, fault);
+      record(action, body, undefined, fault, who);
       options.onApplied?.(action, params);
       sendJson(res, 200, { Response: { ...data, RequestId: requestId } });
     } catch (error) {
@@ -351,7 +404,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Emul
         error instanceof ApiError
           ? error
           : new ApiError('InternalError', 'An internal error occurred.');
-      record(action, body, apiError.code, fault);
+      record(action, body, apiError.code, fault, who);
       sendJson(res, 200, {
         Response: {
           Error: { Code: apiError.code, Message: apiError.message },

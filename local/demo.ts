@@ -18,6 +18,7 @@ const SAMPLE_OF_SOURCE: Partial<Record<WebhookSourceType, DemoSample>> = {
   hmac: 'hmac',
 };
 export type DemoSample =
+  | 'acme-hmac'
   | 'clerk'
   | 'workos'
   | 'auth0'
@@ -27,6 +28,7 @@ export type DemoSample =
 
 /** Each sample's file in events/ (`<file>.json`). */
 export const SAMPLE_FILES: Readonly<Record<DemoSample, string>> = {
+  'acme-hmac': 'acme-hmac.user-updated',
   clerk: 'clerk.user-updated',
   workos: 'workos.user-updated',
   auth0: 'auth0.user-updated',
@@ -34,6 +36,9 @@ export const SAMPLE_FILES: Readonly<Record<DemoSample, string>> = {
   'clerk-membership': 'clerk.organization-membership-created',
   'workos-group': 'workos.group-user-added',
 };
+
+/** Connections with a sample of their own: the second demo tenant's writes to its own users. */
+const SAMPLE_OF_CONNECTION: Readonly<Record<string, DemoSample>> = { 'acme-hmac': 'acme-hmac' };
 
 /** A group membership sample sent after the user sample, on sync connections of these sources. */
 const GROUP_SAMPLE_OF_SOURCE: Partial<Record<WebhookSourceType, DemoSample>> = {
@@ -57,7 +62,7 @@ export const demoConnections = (config: AdapterConfig): DemoConnection[] =>
   config.connections.flatMap((connection) => {
     const { source } = connection;
     if (source === 'scim') return [];
-    const sample = SAMPLE_OF_SOURCE[source];
+    const sample = SAMPLE_OF_CONNECTION[connection.id] ?? SAMPLE_OF_SOURCE[source];
     const groupSample = connection.delivery === 'sync' ? GROUP_SAMPLE_OF_SOURCE[source] : undefined;
     return sample === undefined
       ? []
@@ -129,6 +134,7 @@ const restamp: Record<DemoSample, (event: SampleEvent, now: number) => string> =
     return event.id;
   },
   hmac: () => `evt_${hex()}`,
+  'acme-hmac': () => `evt_${hex()}`,
   'clerk-membership': (event, now) => {
     event.timestamp = now;
     event.data.updated_at = now;
@@ -238,8 +244,11 @@ export interface RunDemoOptions {
   connections: readonly DemoConnection[];
   readSample: (sample: DemoSample) => string;
   secrets: SecretSource;
-  /** A client of the emulator, signed with the demo credentials. */
-  tencent: TencentClient;
+  /**
+   * A client of the emulator, signed with the demo credentials; per connection when they write
+   * to different tenants (each sees only its own account's stores).
+   */
+  tencent: TencentClient | ((connection: Connection) => TencentClient);
   fetch?: typeof fetch;
   now?: () => number;
   /** How long to wait for the local queue to apply a queued change. */
@@ -279,7 +288,9 @@ export const runDemo = async (options: RunDemoOptions): Promise<DemoRow[]> => {
       : [{ demo, sample: demo.groupSample, label: `${demo.id} (group)` }]),
   ]);
   for (const { demo, sample, label } of sends) {
-    const before = await snapshot(options.tencent, demo.userStoreId);
+    const tencent =
+      typeof options.tencent === 'function' ? options.tencent(demo.connection) : options.tencent;
+    const before = await snapshot(tencent, demo.userStoreId);
     const request = await demoRequest(
       demo,
       options.readSample(sample),
@@ -304,7 +315,7 @@ export const runDemo = async (options: RunDemoOptions): Promise<DemoRow[]> => {
       );
       answer += deadLetters > 0 ? `, then ${deadLetters} in the DLQ` : ', then applied';
     }
-    const after = await snapshot(options.tencent, demo.userStoreId);
+    const after = await snapshot(tencent, demo.userStoreId);
     let changed = false;
     for (const [userId, user] of after) {
       const was = view(before.get(userId));

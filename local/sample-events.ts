@@ -18,6 +18,7 @@ import { createLocalFifoQueue } from './fifo-queue.ts';
  * - `<source>.bad-signature.json`: the same delivery with a wrong signature, token or secret (401);
  * - `<source>.unknown-connection.json`: the same delivery to a connection id nobody configured (404);
  * - the group membership samples (GROUP_SAMPLES), re-signed like the user-updated ones;
+ * - the samples of one connection (CONNECTION_SAMPLES: the second demo tenant's), likewise;
  * - `queue.*.json`: SQS FIFO batches for the queue function, holding the envelopes the webhook
  *   function itself produced for `clerk-queued` deliveries.
  *
@@ -33,6 +34,12 @@ type Event = APIGatewayProxyEventV2;
 const GROUP_SAMPLES: ReadonlyArray<readonly [SampleSource, string]> = [
   ['workos', 'workos.group-user-added'],
   ['clerk', 'clerk.organization-membership-created'],
+];
+
+/** Committed samples of one connection (file name without `.json`): its source, its secret. */
+const CONNECTION_SAMPLES: ReadonlyArray<readonly [SampleSource, string, 'acme-hmac']> = [
+  // The second demo tenant: a user of acme-store, written with the acme credentials.
+  ['hmac', 'acme-hmac.user-updated', 'acme-hmac'],
 ];
 
 export interface SampleEventsOptions {
@@ -62,6 +69,8 @@ const demoSecrets = (file: string, oktaSample: Event) => {
     // secret it was recorded with (the tests' demo Okta connection).
     okta: oktaSample.headers.authorization ?? '',
     hmac: get('hmac', 'secret'),
+    // The second demo tenant's connection (tenant `acme`).
+    'acme-hmac': get('acme-hmac', 'secret'),
   };
 };
 
@@ -292,6 +301,10 @@ export const buildSampleEvents = async (
   for (const [source, name] of GROUP_SAMPLES) {
     const sample = readJson<Event>(`${eventsDir}/${name}.json`);
     files[`${name}.json`] = deliveredAt(sample, options.at, sign(source, sample, secrets[source]));
+  }
+  for (const [source, name, secret] of CONNECTION_SAMPLES) {
+    const sample = readJson<Event>(`${eventsDir}/${name}.json`);
+    files[`${name}.json`] = deliveredAt(sample, options.at, sign(source, sample, secrets[secret]));
   }
   const verification = readJson<Event>(`${eventsDir}/okta.verification.json`);
   files['okta.verification.json'] = deliveredAt(verification, options.at, {

@@ -120,11 +120,15 @@ export const runExplainCli = async (argv: readonly string[], deps: ExplainCliDep
       recordOutcome: () => {},
     });
     const now = at === undefined ? runtime.now : () => at;
+    // The connection's own CIAM tenant: its credentials, endpoint and user stores. An unknown
+    // connection is explain's to report, against the default tenant.
+    const connection = runtime.config.connections.find(({ id }) => id === input.connectionId);
+    const tenant = runtime.tenants.of(connection ?? {});
     const trace = await explain(
       {
         config: runtime.config,
-        ciam: runtime.ciam,
-        prepareRequest: (action, params) => runtime.tencent.prepare(action, params),
+        ciam: tenant.ciam,
+        prepareRequest: (action, params) => tenant.tencent.prepare(action, params),
         secrets: runtime.secrets,
         fetch: runtime.fetch,
         now,

@@ -31,7 +31,8 @@ const rows = await runDemo({
   readSample: (sample) =>
     JSON.parse(readFileSync(`events/${SAMPLE_FILES[sample]}.json`, 'utf8')).body as string,
   secrets: runtime.secrets,
-  tencent: runtime.tencent,
+  // Each connection's tenant's client: a tenant's credentials see only its own user stores.
+  tencent: (connection) => runtime.tenants.of(connection).tencent,
   log: console.log,
 });
 console.log(`\n${formatTable(rows)}`);

@@ -14,10 +14,10 @@ const emulator = await startEmulator({
   port: Number(env.CIAM_EMULATOR_PORT ?? 3100),
   seed: loadSeed(env.CIAM_EMULATOR_SEED ?? 'emulator/seed.json'),
   rateLimit: Number(env.CIAM_EMULATOR_RATE_LIMIT ?? 20),
-  // Action and outcome only: request bodies carry personal data.
+  // Action, outcome and the key that signed it (one per tenant): bodies carry personal data.
   onCall: (call) =>
     console.log(
-      `ciam ${call.action || '-'} ${call.code ?? 'OK'}${call.fault ? ` fault=${call.fault}` : ''}`,
+      `ciam ${call.action || '-'} ${call.code ?? 'OK'}${call.fault ? ` fault=${call.fault}` : ''}${call.secretId ? ` key=${call.secretId}` : ''}`,
     ),
 });
 

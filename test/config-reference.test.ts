@@ -125,11 +125,12 @@ describe('docs/configuration.md configuration reference', () => {
   const entries = items(section(page, '## Configuration reference'));
   const documented = entries.map((item) => namesOf(item)[0] ?? '');
 
-  it('lists every field of the ciam block and of a connection', () => {
+  it('lists every field of the ciam block, of a tenant and of a connection', () => {
     const connection = definitions.connection as Node;
     const expected = [
       '$schema',
       ...paths(schema.properties.ciam, 'ciam', new Set()),
+      ...paths(definitions.tenant as Node, 'tenants.<id>', new Set()),
       ...paths(connection, 'connections[]', WHOLE),
     ];
     const missing = expected.filter((path) => {

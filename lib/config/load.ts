@@ -6,7 +6,7 @@ import { checkFilter } from '../filter/index.ts';
 import { parseSourceIpRange } from '../http/source-ip.ts';
 import { isRecord } from '../is-record.ts';
 import * as generated from '../validators/generated.js';
-import { CONFIG_DEFAULTS, SOURCE_IP_PATTERN } from './schema.ts';
+import { CONFIG_DEFAULTS, DEFAULT_TENANT_ID, SOURCE_IP_PATTERN } from './schema.ts';
 import type { AdapterConfig } from './types.ts';
 
 export const DEFAULT_CONFIG_PATH = 'config/local.json';
@@ -26,7 +26,10 @@ export interface LoadConfigDeps {
 export interface ConfigLocation {
   /** ADAPTER_CONFIG; default config/local.json. */
   configPath?: string | undefined;
-  /** CIAM_ENDPOINT: replaces `ciam.endpoint`. */
+  /**
+   * CIAM_ENDPOINT: replaces `ciam.endpoint` and every tenant's endpoint; a local and test override
+   * (one emulator serves every tenant), never set in a deployment.
+   */
   ciamEndpoint?: string | undefined;
   /** CIAM_CREDENTIALS_SECRET_NAME: replaces `ciam.credentials.name`. */
   credentialsSecretName?: string | undefined;
@@ -62,6 +65,16 @@ const applyDefaults = (config: unknown, ciamEndpoint: string | undefined): void 
     setDefault(ciam, 'region', CONFIG_DEFAULTS.ciam.region);
     setDefault(ciam, 'timeoutMs', CONFIG_DEFAULTS.ciam.timeoutMs);
     if (ciamEndpoint !== undefined) ciam.endpoint = ciamEndpoint;
+    // A tenant takes what it leaves out from the `ciam` block (after its defaults).
+    if (isRecord(config.tenants)) {
+      for (const tenant of Object.values(config.tenants)) {
+        if (!isRecord(tenant)) continue;
+        setDefault(tenant, 'endpoint', ciam.endpoint);
+        setDefault(tenant, 'region', ciam.region);
+        setDefault(tenant, 'timeoutMs', ciam.timeoutMs);
+        if (ciamEndpoint !== undefined) tenant.endpoint = ciamEndpoint;
+      }
+    }
   }
   if (!Array.isArray(connections)) return;
   for (const connection of connections) {
@@ -229,6 +242,34 @@ const filterProblems = (config: unknown, schemaProblems: readonly string[]): Con
   return problems;
 };
 
+/**
+ * `tenants.default` would be a second name for the `ciam` block, so it is refused; a connection's
+ * `tenant` must be a key of `tenants`.
+ */
+const tenantProblems = (config: unknown): ConfigProblem[] => {
+  if (!isRecord(config)) return [];
+  const tenants = isRecord(config.tenants) ? config.tenants : {};
+  const problems: ConfigProblem[] = [];
+  if (Object.hasOwn(tenants, DEFAULT_TENANT_ID)) {
+    problems.push({
+      path: `/tenants/${DEFAULT_TENANT_ID}`,
+      message: `"${DEFAULT_TENANT_ID}" is the ciam block's tenant; configure it there, or choose another id`,
+    });
+  }
+  if (!Array.isArray(config.connections)) return problems;
+  config.connections.forEach((connection: unknown, index) => {
+    if (!isRecord(connection) || typeof connection.tenant !== 'string') return;
+    if (connection.tenant === DEFAULT_TENANT_ID || Object.hasOwn(tenants, connection.tenant)) {
+      return;
+    }
+    problems.push({
+      path: `/connections/${index}/tenant`,
+      message: `"${connection.tenant}" is not a key of tenants`,
+    });
+  });
+  return problems;
+};
+
 const duplicateIds = (config: unknown): ConfigProblem[] => {
   if (!isRecord(config) || !Array.isArray(config.connections)) return [];
   const firstAt = new Map<string, number>();
@@ -275,6 +316,7 @@ const check = (
       schemaProblems.flatMap((problem) => (problem === undefined ? [] : [problem.path])),
     ),
     ...duplicateIds(config),
+    ...tenantProblems(config),
     ...sharedGuardAttributes(config),
     ...userStoreProblems(config),
     ...sourceIpProblems(config),

@@ -9,6 +9,12 @@ import type { SourceType } from './types.ts';
 
 export const CONNECTION_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 
+/** A `tenants` key; `default` names the `ciam` block and is refused as a key (see load.ts). */
+export const TENANT_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+
+/** The tenant of connections that name none: the `ciam` block. */
+export const DEFAULT_TENANT_ID = 'default';
+
 /** The shape of an `allowedSourceIps` entry; the loader then parses each as a network. */
 export const SOURCE_IP_PATTERN = '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$';
 
@@ -16,6 +22,26 @@ export const CONFIG_DEFAULTS = {
   ciam: { endpoint: 'https://ciam.tencentcloudapi.com', region: 'ap-singapore', timeoutMs: 5000 },
   connection: { delivery: 'sync', cacheTtlSeconds: 300 },
 } as const;
+
+const ciamEndpoint = { type: 'string', format: 'uri', pattern: '^https?://' } as const;
+const ciamRegion = { type: 'string', pattern: '^[a-z]+(-[a-z0-9]+)+$' } as const;
+const ciamTimeoutMs = { type: 'integer', minimum: 1, maximum: 300000 } as const;
+
+/** One CIAM target of `tenants`: what it leaves out is taken from the `ciam` block. */
+const tenant = {
+  type: 'object',
+  required: ['credentials'],
+  additionalProperties: false,
+  properties: {
+    credentials: {
+      $ref: '#/definitions/secretRef',
+      description: 'Secret holding this tenant\'s {"SecretId","SecretKey","Token"?}.',
+    },
+    endpoint: { ...ciamEndpoint, description: 'Default: ciam.endpoint.' },
+    region: { ...ciamRegion, description: 'Default: ciam.region.' },
+    timeoutMs: { ...ciamTimeoutMs, description: 'Default: ciam.timeoutMs.' },
+  },
+};
 
 const secretRef = {
   type: 'object',
@@ -260,6 +286,12 @@ export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object
         description: 'Unique; the path segment of /webhooks/{id}.',
       },
       source: { enum: sources },
+      tenant: {
+        type: 'string',
+        pattern: TENANT_ID_PATTERN,
+        description:
+          'The CIAM target (a key of tenants) whose credentials, endpoint and region this connection writes with; default: the ciam block.',
+      },
       userStoreId: { type: 'string', minLength: 1 },
       secrets: {
         type: 'object',
@@ -359,28 +391,23 @@ export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object
         required: ['credentials'],
         additionalProperties: false,
         properties: {
-          endpoint: {
-            type: 'string',
-            format: 'uri',
-            pattern: '^https?://',
-            default: CONFIG_DEFAULTS.ciam.endpoint,
-          },
-          region: {
-            type: 'string',
-            pattern: '^[a-z]+(-[a-z0-9]+)+$',
-            default: CONFIG_DEFAULTS.ciam.region,
-          },
+          endpoint: { ...ciamEndpoint, default: CONFIG_DEFAULTS.ciam.endpoint },
+          region: { ...ciamRegion, default: CONFIG_DEFAULTS.ciam.region },
           credentials: {
             $ref: '#/definitions/secretRef',
             description: 'Secret holding {"SecretId","SecretKey","Token"?}.',
           },
-          timeoutMs: {
-            type: 'integer',
-            minimum: 1,
-            maximum: 300000,
-            default: CONFIG_DEFAULTS.ciam.timeoutMs,
-          },
+          timeoutMs: { ...ciamTimeoutMs, default: CONFIG_DEFAULTS.ciam.timeoutMs },
         },
+      },
+      tenants: {
+        type: 'object',
+        description:
+          'Further CIAM targets (a Tencent Cloud account each), by tenant id; a connection names one with `tenant`. Connections that name none use the `ciam` block, the tenant `default`.',
+        // patternProperties, not propertyNames: ajv's standalone code for propertyNames errors
+        // does not compile.
+        patternProperties: { [TENANT_ID_PATTERN]: { $ref: '#/definitions/tenant' } },
+        additionalProperties: false,
       },
       connections: { type: 'array', minItems: 1, items: { $ref: '#/definitions/connection' } },
       userStores: {
@@ -390,6 +417,6 @@ export const buildConfigSchema = (sourceOptionSchemas: Record<SourceType, object
         additionalProperties: { $ref: '#/definitions/userStore' },
       },
     },
-    definitions: { secretRef, resolve, mapping, connection, userStore, reconcile, filter },
+    definitions: { secretRef, tenant, resolve, mapping, connection, userStore, reconcile, filter },
   };
 };

@@ -42,6 +42,8 @@ export interface GroupsConfig {
 export interface Connection {
   id: string;
   source: SourceType;
+  /** The CIAM target (a key of `tenants`); absent: the `ciam` block, tenant `default`. */
+  tenant?: string;
   userStoreId: string;
   /**
    * Secret references by role. `signing`: the webhook secret(s); two during a rotation.
@@ -122,7 +124,13 @@ export interface UserStoreSettings {
 }
 
 export interface AdapterConfig {
+  /** The default CIAM target (tenant `default`): connections that name no tenant write here. */
   ciam: CiamSettings;
+  /**
+   * Further CIAM targets by tenant id, each its own Tencent Cloud account; what one leaves out
+   * (endpoint, region, timeoutMs) is filled in from `ciam` when the config is loaded.
+   */
+  tenants?: Record<string, CiamSettings>;
   connections: Connection[];
   /** By user store id. */
   userStores?: Record<string, UserStoreSettings>;

@@ -20,6 +20,7 @@ import {
   type StaleGuard,
 } from '../ciam/stale-guard.ts';
 import type { CallOptions } from '../ciam/types.ts';
+import { tenantIdOf } from '../config/tenants.ts';
 import type { AdapterConfig, Connection } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 
@@ -51,6 +52,9 @@ export type Deliver = (
   options: DeliverOptions,
 ) => Promise<DeliveryReport>;
 
+/** A connection as apply needs it, and the tenant it writes to (absent: `default`). */
+export type TenantApplyTarget = ApplyTarget & Pick<Connection, 'tenant'>;
+
 /** Custom attributes a store's clocks must have room for, beyond its standard fields. */
 const CUSTOM_FIELDS_RESERVED = 4;
 
@@ -68,17 +72,19 @@ const mappedFields = (connection: Connection) => {
  * user store's clocks attribute and field authority (as clock tags), and the earlier-version marks
  * of the store's connections. Fails the cold start when a store's clocks could outgrow their
  * attribute.
+ * A user store is one of a tenant's (Tencent Cloud account's): two tenants' stores of the same id
+ * are different stores, so the connections sharing clocks are those of one (tenant, store). The
+ * `userStores` settings are keyed by store id alone and apply to that id in every tenant.
  */
-export const applyTargetsOf = (config: AdapterConfig): ReadonlyMap<string, ApplyTarget> => {
+export const applyTargetsOf = (config: AdapterConfig): ReadonlyMap<string, TenantApplyTarget> => {
   const byStore = new Map<string, Connection[]>();
   for (const connection of config.connections) {
-    byStore.set(connection.userStoreId, [
-      ...(byStore.get(connection.userStoreId) ?? []),
-      connection,
-    ]);
+    const key = `${tenantIdOf(connection)}\u0000${connection.userStoreId}`;
+    byStore.set(key, [...(byStore.get(key) ?? []), connection]);
   }
-  const targets = new Map<string, ApplyTarget>();
-  for (const [storeId, connections] of byStore) {
+  const targets = new Map<string, TenantApplyTarget>();
+  for (const connections of byStore.values()) {
+    const storeId = (connections[0] as Connection).userStoreId;
     const settings = config.userStores?.[storeId] ?? {};
     const guarded = connections.filter((connection) => connection.staleGuard?.enabled !== false);
     const standard = new Set(guarded.flatMap((connection) => mappedFields(connection).standard));
@@ -120,6 +126,17 @@ export const applyTargetsOf = (config: AdapterConfig): ReadonlyMap<string, Apply
 };
 
 /**
+ * What applying a connection's changes needs: the same for every connection, or (several tenants)
+ * each connection's tenant's client, user lookups and lock.
+ */
+export type ApplyDepsSource = ApplyDeps | { applyOf: (connection: Connection) => ApplyDeps };
+
+export type SyncDeliveryDeps = ApplyDepsSource & { targets: ReadonlyMap<string, ApplyTarget> };
+
+const applyDepsOf = (deps: ApplyDepsSource, connection: Connection): ApplyDeps =>
+  'applyOf' in deps ? deps.applyOf(connection) : deps;
+
+/**
  * Applies changes one after another, in the order the sender gave them: a batch may change the
  * same user twice, and the later change must win. The first failure stops the batch; what was
  * applied stays applied, and a redelivery converges because the stale-event guard skips what was
@@ -127,17 +144,16 @@ export const applyTargetsOf = (config: AdapterConfig): ReadonlyMap<string, Apply
  * Concurrent requests for one user wait for each other inside this instance (the keyed lock in
  * `deps`); only queued delivery orders them across instances.
  */
-export const createSyncDelivery = (
-  deps: ApplyDeps & { targets: ReadonlyMap<string, ApplyTarget> },
-): Deliver => {
+export const createSyncDelivery = (deps: SyncDeliveryDeps): Deliver => {
   return async (connection, updates, options) => {
     const target = deps.targets.get(connection.id);
     // Targets are made from the same config as the connections; a miss is a wiring bug.
     if (target === undefined) throw new Error(`No apply target for ${connection.id}`);
+    const apply = applyDepsOf(deps, connection);
     const call = options.signal === undefined ? {} : { signal: options.signal };
     const results: DeliveryResult[] = [];
     for (const planned of updates) {
-      results.push(await applyUpdate(deps, target, planned, call));
+      results.push(await applyUpdate(apply, target, planned, call));
     }
     return { results };
   };

@@ -2,12 +2,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import {
   type ApplyDeps,
-  type ApplyTarget,
   applyUpdate,
   applyUpdates,
   type BatchApplyResult,
   type PlannedUpdate,
 } from '../ciam/apply.ts';
+import type { TenantApplyTarget } from '../delivery/delivery.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
 import { failureFields, logFailure } from '../log/failures.ts';
 import type { RecordOutcome } from '../metrics.ts';
@@ -24,12 +24,13 @@ export const DEFAULT_SETTLE_SECONDS = 60;
 
 export interface ConsumerDeps {
   /** Every configured connection, by id, as apply needs it (stale-event guard resolved). */
-  connections: ReadonlyMap<string, ApplyTarget>;
+  connections: ReadonlyMap<string, TenantApplyTarget>;
   /**
    * `resolver` looks up only what an envelope does not name: the user of a message queued before
-   * the producer resolved users, or one CIAM says no longer exists.
+   * the producer resolved users, or one CIAM says no longer exists. With several tenants, a
+   * function giving each connection its tenant's client and lookups.
    */
-  apply: ApplyDeps;
+  apply: ApplyDeps | ((connection: TenantApplyTarget) => ApplyDeps);
   /** The queue the records come from: visibility is changed here. */
   queue: QueuePort;
   deadLetterQueue: QueuePort;
@@ -75,7 +76,7 @@ const asAdapterError = (error: unknown): AdapterError =>
 const SAFE_ID = /^[\x21-\x7e]{1,256}$/;
 
 /** The ids of a message that is not a valid envelope, when they can be read, for the DLQ. */
-const idsOf = (body: string): { connectionId?: string; eventId?: string } => {
+export const idsOf = (body: string): { connectionId?: string; eventId?: string } => {
   try {
     const value: unknown = JSON.parse(body);
     if (typeof value !== 'object' || value === null) return {};
@@ -99,7 +100,7 @@ const failed = (error: AdapterError): AttemptOutcome => ({ ok: false, error });
 
 /** A record read into its change and connection, or the failure that stopped that. */
 type Prepared =
-  | { ok: true; envelope: QueueEnvelope; target: ApplyTarget }
+  | { ok: true; envelope: QueueEnvelope; target: TenantApplyTarget }
   | { ok: false; outcome: AttemptOutcome };
 
 /** Reads the record's envelope and finds its connection; fills `ids` with what could be read. */
@@ -167,15 +168,13 @@ const noTimeLeft = () =>
  */
 const applyRun = async (
   deps: ConsumerDeps,
-  run: ReadonlyArray<{ envelope: QueueEnvelope; target: ApplyTarget }>,
+  run: ReadonlyArray<{ envelope: QueueEnvelope; target: TenantApplyTarget }>,
   signal: AbortSignal | undefined,
 ): Promise<AttemptOutcome[]> => {
   const head = run[0];
   if (head === undefined) return [];
-  const apply = {
-    ...deps.apply,
-    resolver: envelopeResolver(deps.apply.resolver, head.envelope.userId),
-  };
+  const base = typeof deps.apply === 'function' ? deps.apply(head.target) : deps.apply;
+  const apply = { ...base, resolver: envelopeResolver(base.resolver, head.envelope.userId) };
   const options = signal === undefined ? {} : { signal };
   try {
     if (signal?.aborted) throw noTimeLeft();

@@ -3,6 +3,7 @@ import type { PlannedUpdate } from '../ciam/apply.ts';
 import type { MembershipChange } from '../ciam/field-clocks.ts';
 import type { UpdateUserDraft } from '../ciam/types.ts';
 import { validateUpdateUserDraft } from '../ciam/update-user-schema.ts';
+import { DEFAULT_TENANT_ID } from '../config/tenants.ts';
 import type { Connection } from '../config/types.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
@@ -59,16 +60,31 @@ const resolutionKey = (
 const PLAIN_PART = /^[A-Za-z0-9_.@-]{1,100}$/;
 
 /**
- * One FIFO group per CIAM user of a user store, whichever connection the change came from: SQS
- * then hands each user's changes to one consumer at a time, in order. `<userStoreId>:<userId>` when
- * both are short and plain; otherwise a hash (64 hex digits, no `:`, so never equal to a readable
- * id).
+ * One FIFO group per CIAM user of a user store of a tenant, whichever connection the change came
+ * from: SQS then hands each user's changes to one consumer at a time, in order, and two tenants'
+ * users never share a group. The default tenant's ids are `<userStoreId>:<userId>`, as before
+ * tenants existed, so messages queued by an earlier version drain in the same groups as new ones;
+ * another tenant's are `<tenant>:<userStoreId>:<userId>` (two `:`, never equal to a default id).
+ * When a part is not short and plain: a hash (64 hex digits, no `:`, so never equal to a readable
+ * id) over the same parts.
  */
-export const userGroupId = (userStoreId: string, userId: string): string => {
-  const id = `${userStoreId}:${userId}`;
-  return PLAIN_PART.test(userStoreId) && PLAIN_PART.test(userId) && id.length <= 128
+export const userGroupId = (
+  userStoreId: string,
+  userId: string,
+  tenantId: string = DEFAULT_TENANT_ID,
+): string => {
+  if (tenantId === DEFAULT_TENANT_ID) {
+    const id = `${userStoreId}:${userId}`;
+    return PLAIN_PART.test(userStoreId) && PLAIN_PART.test(userId) && id.length <= 128
+      ? id
+      : sha256Hex(`${userStoreId}\u0000${userId}`);
+  }
+  const parts = [tenantId, userStoreId, userId];
+  const id = parts.join(':');
+  // Hashed as JSON, which never holds a raw NUL: never the input of a default tenant's hash.
+  return parts.every((part) => PLAIN_PART.test(part)) && id.length <= 128
     ? id
-    : sha256Hex(`${userStoreId}\u0000${userId}`);
+    : sha256Hex(JSON.stringify(parts));
 };
 
 /** Same sender event on the same connection → same id: SQS drops the copy within 5 minutes. */

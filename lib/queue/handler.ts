@@ -4,8 +4,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DEFAULT_TENANT_ID, tenantIdOf } from '../config/tenants.ts';
 import { AdapterError } from '../errors.ts';
-import { type ConsumerDeps, consumeGroup, type GroupRecordReport } from './consumer.ts';
+import { type ConsumerDeps, consumeGroup, type GroupRecordReport, idsOf } from './consumer.ts';
 
 export interface QueueDeps extends ConsumerDeps {
   logger: Logger;
@@ -32,13 +33,33 @@ const byGroup = (records: readonly SQSRecord[]): SQSRecord[][] => {
 };
 
 /**
+ * The groups by the tenant they write to (read off the first record's connection; a record whose
+ * connection cannot be read goes with the default tenant, to fail on its own).
+ */
+const byTenant = (deps: ConsumerDeps, groups: readonly SQSRecord[][]): SQSRecord[][][] => {
+  const lanes = new Map<string, SQSRecord[][]>();
+  for (const group of groups) {
+    const first = group[0];
+    const connectionId = first === undefined ? undefined : idsOf(first.body).connectionId;
+    const connection = connectionId === undefined ? undefined : deps.connections.get(connectionId);
+    const tenant = connection === undefined ? DEFAULT_TENANT_ID : tenantIdOf(connection);
+    const lane = lanes.get(tenant);
+    if (lane === undefined) lanes.set(tenant, [group]);
+    else lane.push(group);
+  }
+  return [...lanes.values()];
+};
+
+/**
  * SQS FIFO batch with ReportBatchItemFailures. The batch is split by message group; each group's
  * records go to consumeGroup in order, which applies a user's consecutive changes as one write.
  * A record not acknowledged fails the records after it in its group (so a user's changes never
  * overtake each other), while other groups go on: a held or failing group never holds another
  * user's records. A fully failed batch is reported, not thrown: throwing would also make Lambda
- * scale the queue's pollers down. Groups run one after another, like the records did before, so
- * the function's CIAM rate stays what the deployment's concurrency was sized for.
+ * scale the queue's pollers down. A tenant's groups run one after another, like the records did
+ * before, so the function's CIAM rate per account stays what the deployment's concurrency was
+ * sized for; different tenants' groups run side by side, so one tenant's outage, retries or rate
+ * limit waits never delay another tenant's changes.
  */
 export const createHandler = (deps: QueueDeps) =>
   middy<SQSEvent, SQSBatchResponse, Error, Context>()
@@ -53,10 +74,16 @@ export const createHandler = (deps: QueueDeps) =>
       if (budgetMs <= 0) stop();
       const timer = budgetMs > 0 ? setTimeout(stop, budgetMs) : undefined;
       try {
-        const reports: GroupRecordReport[] = [];
-        for (const group of byGroup(event.Records)) {
-          reports.push(...(await consumeGroup(deps, group, { signal: deadline.signal })));
-        }
+        const lanes = await Promise.all(
+          byTenant(deps, byGroup(event.Records)).map(async (groups) => {
+            const lane: GroupRecordReport[] = [];
+            for (const group of groups) {
+              lane.push(...(await consumeGroup(deps, group, { signal: deadline.signal })));
+            }
+            return lane;
+          }),
+        );
+        const reports = lanes.flat();
         await releaseSkipped(deps, event, reports);
         const failed = new Set(
           reports.filter((report) => !report.acknowledged).map((report) => report.messageId),

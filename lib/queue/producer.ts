@@ -1,6 +1,7 @@
 import type { PlannedUpdate } from '../ciam/apply.ts';
 import type { UserResolver } from '../ciam/resolve.ts';
 import type { CallOptions } from '../ciam/types.ts';
+import { tenantIdOf } from '../config/tenants.ts';
 import type { Connection } from '../config/types.ts';
 import type { Deliver, QueuedUpdate } from '../delivery/delivery.ts';
 import { AdapterError, isAdapterError } from '../errors.ts';
@@ -25,9 +26,11 @@ export interface QueuedDeliveryDeps {
   /**
    * Finds each change's CIAM user before it is queued, since the user names the FIFO group: changes
    * to one user from any connection are then applied one at a time. The runtime's resolver, whose
-   * cache spares CIAM a lookup per change.
+   * cache spares CIAM a lookup per change. With several tenants, the connection's tenant's.
    */
-  resolver: Pick<UserResolver, 'resolve'>;
+  resolver:
+    | Pick<UserResolver, 'resolve'>
+    | ((connection: Connection) => Pick<UserResolver, 'resolve'>);
   /** Epoch milliseconds. */
   now: () => number;
 }
@@ -68,9 +71,12 @@ export const createQueuedDelivery =
     const receivedAt = new Date(deps.now()).toISOString();
     const call: CallOptions = options.signal === undefined ? {} : { signal: options.signal };
     const messages: Array<{ eventId: string; message: OutgoingMessage }> = [];
+    const resolver =
+      typeof deps.resolver === 'function' ? deps.resolver(connection) : deps.resolver;
+    const tenantId = tenantIdOf(connection);
     for (const planned of updates) {
       // A connection resolving by userId reads it off the change: no CIAM call.
-      const userId = await deps.resolver.resolve(connection, planned.change, call);
+      const userId = await resolver.resolve(connection, planned.change, call);
       const envelope = toEnvelope(connection, planned, {
         receivedAt,
         traceId: options.traceId,
@@ -86,7 +92,7 @@ export const createQueuedDelivery =
         eventId: envelope.eventId,
         message: {
           body,
-          groupId: userGroupId(connection.userStoreId, userId),
+          groupId: userGroupId(connection.userStoreId, userId, tenantId),
           deduplicationId: deduplicationId(connection.id, envelope.eventId),
           attributes: { connectionId: connection.id, eventType: envelope.eventType },
         },

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createCiamClient } from '../ciam/client.ts';
-import { createUserResolver, type UserResolver } from '../ciam/resolve.ts';
+import type { UserResolver } from '../ciam/resolve.ts';
 import type { CiamApi } from '../ciam/types.ts';
 import { loadConfig } from '../config/load.ts';
 import type { AdapterConfig } from '../config/types.ts';
@@ -19,10 +18,10 @@ import {
   readFromSecretsManager,
   type SecretsManagerSourceOptions,
 } from '../secrets/secrets-manager.ts';
-import { createTencentCredentials } from '../secrets/tencent-credentials.ts';
 import type { SecretSource } from '../secrets/types.ts';
-import { createTencentClient, type TencentClient } from '../tencent/client.ts';
+import type { TencentClient } from '../tencent/client.ts';
 import { type AdapterEnv, type RuntimeEnv, readEnv } from './env.ts';
+import { createTenants, DEFAULT_TENANT_ID, type Tenants } from './tenants.ts';
 
 export type { RuntimeEnv };
 
@@ -51,9 +50,12 @@ export interface Runtime {
   now: () => number;
   fetch: HttpFetch;
   secrets: SecretSource;
-  tencent: TencentClient;
-  ciam: CiamApi;
-  resolver: UserResolver;
+  /** Every CIAM target, built on first use: pick a connection's with `tenants.of(connection)`. */
+  tenants: Tenants;
+  /** The default tenant's (the `ciam` block's) parts; a connection's own are `tenants.of`. */
+  readonly tencent: TencentClient;
+  readonly ciam: CiamApi;
+  readonly resolver: UserResolver;
   /** The FIFO queue of queued delivery; undefined when none is configured. */
   queue: QueuePort | undefined;
   deadLetterQueue: QueuePort | undefined;
@@ -123,24 +125,28 @@ export const createRuntime = (variables: RuntimeEnv, overrides: RuntimeOverrides
   });
   const logger = overrides.logger ?? new Logger({ serviceName: SERVICE_NAME });
   const secrets = chooseSecrets(env, overrides, now, fetchImpl, logger);
-  const tencent = createTencentClient({
+  const tenants = createTenants({
+    config,
+    secrets,
     fetch: fetchImpl,
     now,
-    credentials: createTencentCredentials(secrets, config.ciam.credentials.name),
-    endpoint: config.ciam.endpoint,
-    region: config.ciam.region,
-    timeoutMs: config.ciam.timeoutMs,
     rateLimit: env.rateLimit,
   });
-  const ciam = createCiamClient(tencent);
   return {
     config,
     now,
     fetch: fetchImpl,
     secrets,
-    tencent,
-    ciam,
-    resolver: createUserResolver({ ciam, now }),
+    tenants,
+    get tencent() {
+      return tenants.byId(DEFAULT_TENANT_ID).tencent;
+    },
+    get ciam() {
+      return tenants.byId(DEFAULT_TENANT_ID).ciam;
+    },
+    get resolver() {
+      return tenants.byId(DEFAULT_TENANT_ID).resolver;
+    },
     queue: chooseQueue(env.queueUrl, overrides.queue, overrides.sqsClient),
     deadLetterQueue: chooseQueue(
       env.deadLetterQueueUrl,

@@ -21,7 +21,11 @@ export const queueDeps = (runtime: Runtime): QueueDeps => {
   }
   return {
     connections: applyTargetsOf(runtime.config),
-    apply: { ciam: runtime.ciam, resolver: runtime.resolver },
+    // Each connection's tenant: its own client (and rate limit) and cached lookups.
+    apply: (connection) => {
+      const tenant = runtime.tenants.of(connection);
+      return { ciam: tenant.ciam, resolver: tenant.resolver };
+    },
     queue: runtime.queue,
     deadLetterQueue: runtime.deadLetterQueue,
     settings: runtime.queueSettings,

@@ -1,6 +1,6 @@
 import type { GroupResolver } from '../ciam/groups.ts';
 import { prepareEach } from '../config/prepare.ts';
-import type { AdapterConfig, WebhookSourceType } from '../config/types.ts';
+import type { AdapterConfig, Connection, WebhookSourceType } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import { connectionFilter } from '../filter/index.ts';
 import { compileMapping } from '../mapping/index.ts';
@@ -18,8 +18,11 @@ export const prepareConnections = (
   sources: Readonly<Record<WebhookSourceType, SourceDefinition>>,
   options: {
     queued: boolean;
-    /** Finds CIAM groups by name for membership events; without it only `groups.map` answers. */
-    groups?: GroupResolver;
+    /**
+     * Finds CIAM groups by name for membership events; without it only `groups.map` answers. Per
+     * connection when each tenant has its own.
+     */
+    groups?: GroupResolver | ((connection: Connection) => GroupResolver);
   },
 ): ReadonlyMap<string, PreparedConnection> =>
   prepareEach(config.connections, (connection) => {
@@ -33,7 +36,10 @@ export const prepareConnections = (
       connection,
       source: sources[connection.source].prepare(connection),
       mapper: compileMapping(connection),
-      memberships: membershipMapper(connection, options.groups),
+      memberships: membershipMapper(
+        connection,
+        typeof options.groups === 'function' ? options.groups(connection) : options.groups,
+      ),
       ...(filter === undefined ? {} : { filter }),
     };
   });

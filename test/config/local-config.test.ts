@@ -41,11 +41,21 @@ describe('config/local.json (the demo config)', () => {
       ['workos', 'workos'],
       ['auth0', 'auth0'],
       ['hmac', 'hmac'],
+      ['acme-hmac', 'hmac'],
       ['scim', 'scim'],
     ]);
+    // The second demo tenant: its own credentials, the rest taken from the ciam block.
+    expect(config.tenants).toEqual({
+      acme: {
+        credentials: { name: 'ciam-webhook-adapter/acme-ciam-credentials' },
+        endpoint: 'http://127.0.0.1:3100',
+        region: 'ap-singapore',
+        timeoutMs: 5000,
+      },
+    });
     for (const connection of config.connections) {
       expect(connection).toMatchObject({
-        userStoreId: 'local-store',
+        userStoreId: connection.tenant === 'acme' ? 'acme-store' : 'local-store',
         resolve: { by: 'indexedAttribute', index: 1 },
         delivery: connection.id === 'clerk-queued' ? 'queued' : 'sync',
       });

@@ -431,23 +431,22 @@ describe('serverless package', () => {
           if (typeof target === 'string') expect(target, roleId).not.toMatch(/(^|:)\*$/);
         }
       }
-      // Secrets: only the service's prefix.
-      expect(grants(roleId, 'secretsmanager')).toEqual([
-        `secretsmanager:GetSecretValue on ${JSON.stringify({
-          'Fn::Join': [
-            ':',
-            [
-              'arn',
-              ref('AWS::Partition'),
-              'secretsmanager',
-              ref('AWS::Region'),
-              ref('AWS::AccountId'),
-              'secret',
-              `${SERVICE}/*`,
-            ],
+      // Secrets: only the service's prefix (connection secrets, then other tenants' credentials).
+      const prefix = `secretsmanager:GetSecretValue on ${JSON.stringify({
+        'Fn::Join': [
+          ':',
+          [
+            'arn',
+            ref('AWS::Partition'),
+            'secretsmanager',
+            ref('AWS::Region'),
+            ref('AWS::AccountId'),
+            'secret',
+            `${SERVICE}/*`,
           ],
-        })}`,
-      ]);
+        ],
+      })}`;
+      expect(grants(roleId, 'secretsmanager')).toEqual([prefix, prefix]);
       // Logs: only the function's own log group.
       const logGroup = LOG_GROUPS[functionId];
       expect(grants(roleId, 'logs')).toEqual(
@@ -680,10 +679,14 @@ describe('serverless.yml stage params', () => {
   it('uses the stage’s config file, credentials secret name, secret ARNs and CIAM endpoint when given', async () => {
     const clerk =
       'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:ciam-webhook-adapter/ci/clerk-??????';
+    // Another tenant's credentials, outside the service's prefix: granted by name, nothing more.
+    const acme =
+      'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:acme/ciam-credentials-??????';
     const printed = await print(
       'configFile=staging.json',
       'ciamCredentialsSecret=ciam-webhook-adapter/ci/ciam-credentials',
       `secretArns=${clerk}`,
+      `tenantCredentialsSecrets=${acme}`,
       'ciamEndpoint=https://ciam.intl.tencentcloudapi.com',
       `secretsExtensionLayers=${EXTENSION_LAYER}`,
     );
@@ -695,8 +698,9 @@ describe('serverless.yml stage params', () => {
       CIAM_ENDPOINT: 'https://ciam.intl.tencentcloudapi.com',
     });
     for (const role of ['WebhookRole', 'QueueRole']) {
-      expect(secretResources(printed, role), role).toEqual([clerk]);
+      expect(secretResources(printed, role), role).toEqual([clerk, acme]);
     }
+    expect(secretResources(printed, 'ScimRole').at(-1)).toBe(acme);
   }, 60_000);
 
   it('takes the stage’s throttling and reserved concurrency when given', async () => {
@@ -729,9 +733,14 @@ describe('serverless.yml stage params', () => {
       CIAM_ENDPOINT: '',
     });
     expect(printed.provider.layers).toEqual([]);
-    for (const role of ['WebhookRole', 'QueueRole']) {
-      const [resource] = secretResources(printed, role) as [{ 'Fn::Join': [string, unknown[]] }];
-      expect(resource['Fn::Join'][1].at(-1), role).toBe('ciam-webhook-adapter/*');
+    for (const role of ['WebhookRole', 'QueueRole', 'ScimRole']) {
+      const resources = secretResources(printed, role) as Array<{
+        'Fn::Join': [string, unknown[]];
+      }>;
+      expect(
+        resources.map((resource) => resource['Fn::Join'][1].at(-1)),
+        role,
+      ).toEqual(['ciam-webhook-adapter/*', 'ciam-webhook-adapter/*']);
     }
   }, 60_000);
 });

@@ -185,7 +185,7 @@ describe('emulator admin endpoints', () => {
     expect((await post('faults', { bogus: true })).status).toBe(400);
   });
 
-  it('lists calls with action and code only', async () => {
+  it('lists calls with action, code, SecretId and user store only', async () => {
     await callEmulator(emulator().url, { action: 'DescribeUserById', body: alice });
     await callEmulator(emulator().url, {
       action: 'DescribeUserById',
@@ -194,9 +194,17 @@ describe('emulator admin endpoints', () => {
     const res = await admin('calls');
     const { calls } = (await res.json()) as { calls: Array<Record<string, unknown>> };
     expect(calls).toEqual([
-      { action: 'DescribeUserById', at: expect.any(Number), body: JSON.stringify(alice) },
       {
         action: 'DescribeUserById',
+        secretId: 'AKIDlocaldemo',
+        userStoreId: STORE,
+        at: expect.any(Number),
+        body: JSON.stringify(alice),
+      },
+      {
+        action: 'DescribeUserById',
+        secretId: 'AKIDlocaldemo',
+        userStoreId: STORE,
         code: 'FailedOperation.UserNotFound',
         at: expect.any(Number),
         body: JSON.stringify({ ...alice, UserId: 'nobody' }),

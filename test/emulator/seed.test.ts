@@ -19,7 +19,10 @@ const minimal = () => ({
 describe('emulator/seed', () => {
   it('loads the bundled seed with the documented demo data', () => {
     const seed = loadSeed(DEFAULT_SEED_PATH);
-    expect(seed.credentials).toEqual([{ SecretId: 'AKIDlocaldemo', SecretKey: 'localdemosecret' }]);
+    expect(seed.credentials).toEqual([
+      { SecretId: 'AKIDlocaldemo', SecretKey: 'localdemosecret', TenantId: 'local-tenant' },
+      { SecretId: 'AKIDacmedemo', SecretKey: 'acmedemosecret', TenantId: 'acme-tenant' },
+    ]);
     const store = seed.userStores.find((s) => s.UserStoreId === 'local-store');
     expect(store?.UserGroups?.map((g) => [g.UserGroupId, g.DisplayName])).toEqual([
       ['group-staff', 'Staff'],
@@ -31,6 +34,13 @@ describe('emulator/seed', () => {
       ['demo-user-1', 'alice', 'alice@example.com', '+6581234567', 'ext-alice'],
       ['demo-user-2', 'bob', 'bob@example.com', '+6581234568', 'ext-bob'],
       ['demo-user-3', 'carol', 'carol@example.com', undefined, 'ext-carol'],
+    ]);
+    // The second demo tenant: its own account, store and users.
+    const acme = seed.userStores.find((s) => s.UserStoreId === 'acme-store');
+    expect(acme?.TenantId).toBe('acme-tenant');
+    expect(acme?.Users?.map((u) => [u.UserId, u.IndexedAttribute1])).toEqual([
+      ['acme-user-1', 'ext-dana'],
+      ['acme-user-2', 'ext-erik'],
     ]);
   });
 

@@ -24,6 +24,7 @@ describe('createRuntime (composition root)', () => {
       'workos',
       'auth0',
       'hmac',
+      'acme-hmac',
     ]);
   });
 
@@ -89,7 +90,9 @@ describe('createRuntime (composition root)', () => {
       },
     );
     await runtime.ciam.describeUserById({ UserStoreId: 's', UserId: 'u' });
-    expect(urls).toEqual(['http://127.0.0.1:9/']);
+    // Every tenant: CIAM_ENDPOINT is the local and test override of all their endpoints.
+    await runtime.tenants.byId('acme').ciam.describeUserById({ UserStoreId: 's', UserId: 'u' });
+    expect(urls).toEqual(['http://127.0.0.1:9/', 'http://127.0.0.1:9/']);
   });
 
   it('emits one EMF metric per outcome with connection and outcome dimensions', () => {

@@ -59,6 +59,7 @@ describe('demoConnections / demoLines', () => {
       ['workos', 'workos', 'sync'],
       ['auth0', 'auth0', 'sync'],
       ['hmac', 'hmac', 'sync'],
+      ['acme-hmac', 'acme-hmac', 'sync'],
     ]);
     const lines = demoLines('http://127.0.0.1:3000', demos);
     expect(lines[1]).toMatch(
@@ -79,7 +80,8 @@ describe('runDemo', () => {
       connections,
       readSample,
       secrets: runtime.secrets,
-      tencent: runtime.tencent,
+      // Each connection's tenant's client: acme's key sees only acme-store.
+      tencent: (connection) => runtime.tenants.of(connection).tencent,
       log: (line) => lines.push(line),
     });
     // One user sample per connection, and a group membership sample on the sync Clerk and WorkOS.
@@ -93,7 +95,18 @@ describe('runDemo', () => {
       'workos (group)': '200 applied',
       auth0: '200 applied',
       hmac: '200 applied',
+      'acme-hmac': '200 applied',
     });
+    // The second tenant's connection wrote its own account's user.
+    expect(rows).toContainEqual(
+      expect.objectContaining({
+        connection: 'acme-hmac',
+        userId: 'acme-user-1',
+        field: 'Nickname',
+        before: '',
+        after: 'Dana Acme',
+      }),
+    );
     // The membership events put their users in the seed's Staff group.
     expect(rows).toContainEqual(
       expect.objectContaining({

@@ -58,6 +58,10 @@ describe('buildSampleEvents', () => {
         'SIGNATURE_INVALID',
       ]);
     }
+    // The second demo tenant's connection, on its own account's store.
+    const acme = await answer('acme-hmac.user-updated.json');
+    expect(acme.statusCode).toBe(200);
+    expect(JSON.parse(acme.body)).toMatchObject({ status: 'applied', userId: 'acme-user-1' });
     for (const source of ['clerk', 'workos', 'auth0', 'okta', 'hmac']) {
       const missing = await answer(`${source}.unknown-connection.json`);
       expect([missing.statusCode, JSON.parse(missing.body).code], source).toEqual([

@@ -896,6 +896,11 @@ describe('queueDeps', () => {
       'auth0',
       'hmac',
       'scim',
+      // The second tenant's store: its own clocks group, after the default tenant's.
+      'acme-hmac',
+    ]);
+    expect(deps.connections.get('acme-hmac')?.guard?.legacy.map((mark) => mark.attribute)).toEqual([
+      'adapter_watermark_acme_hmac',
     ]);
     // The user store's clocks, this connection's tag, and every connection's earlier marks.
     const guard = deps.connections.get('clerk-queued')?.guard;

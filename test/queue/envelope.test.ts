@@ -131,6 +131,24 @@ describe('queue/envelope', () => {
     );
   });
 
+  it('names one group per user of a store of a tenant: two tenants never share one', () => {
+    const part = fc.string({ minLength: 1, maxLength: 100, unit: 'binary' });
+    const tenant = fc.oneof(fc.constant('default'), fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/));
+    fc.assert(
+      fc.property(tenant, part, part, tenant, part, part, (tA, sA, uA, tB, sB, uB) => {
+        const group = userGroupId(sA, uA, tA);
+        expect(group).toMatch(/^[\x21-\x7e]{1,128}$/);
+        if (tA !== tB || sA !== sB || uA !== uB) {
+          expect(userGroupId(sB, uB, tB)).not.toBe(group);
+        }
+      }),
+    );
+    // The default tenant's groups are those from before tenants: old messages drain with new ones.
+    expect(userGroupId('local-store', 'u1', 'default')).toBe(userGroupId('local-store', 'u1'));
+    expect(userGroupId('local-store', 'u1', 'acme')).toBe('acme:local-store:u1');
+    expect(userGroupId('local-store', 'u1', 'acme')).not.toBe(userGroupId('local-store', 'u1'));
+  });
+
   it('keeps plain ids readable and hashes the rest, so a `:` cannot make two users one', () => {
     expect(userGroupId('local-store', 'demo-user-1')).toBe('local-store:demo-user-1');
     expect(userGroupId('a:b', 'c')).toMatch(/^[0-9a-f]{64}$/);

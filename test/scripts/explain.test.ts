@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { signHmacDelivery } from '../../lib/sources/hmac/sender.ts';
 import { runExplainCli } from '../../scripts/explain.ts';
 import { useEmulator } from '../helpers/emulator.ts';
 import { clerkEvent, hmacEvent } from '../helpers/events.ts';
@@ -103,6 +104,30 @@ describe('npm run explain', () => {
     expect(code).toBe(0);
     expect(json).toMatchObject({ signature: { verdict: 'valid' }, outcome: 'would_write' });
     expect(json).not.toHaveProperty('sourceIp');
+  });
+
+  it("reads a connection's user from its own CIAM tenant, with that tenant's credentials", async () => {
+    const body = JSON.stringify({ id: 'ext-dana', name: 'Dana Explained' });
+    const headers = Object.entries({
+      'content-type': 'application/json',
+      'x-event-id': 'evt-acme-explain',
+      ...signHmacDelivery({ body, secret: 'demo-acme-hmac-secret', nowMs: Date.now() }),
+    }).flatMap(([name, value]) => ['--header', `${name}: ${value}`]);
+    const { code, json } = await run([
+      '--local',
+      '--connection',
+      'acme-hmac',
+      '--body',
+      write('acme-body.json', body),
+      ...headers,
+    ]);
+    expect(code).toBe(0);
+    expect(json).toMatchObject({ outcome: 'would_write', writes: 0 });
+    const reads = emulator().calls;
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.every((call) => call.secretId === 'AKIDacmedemo')).toBe(true);
+    expect(reads.every((call) => call.userStoreId === 'acme-store')).toBe(true);
+    expect(writes()).toEqual([]);
   });
 
   it('explains a reconciliation plan entry, found by CIAM user id or external id', async () => {
