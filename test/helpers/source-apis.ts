@@ -115,3 +115,13 @@ export const listAll = async (
   }
   throw new Error('listing did not end');
 };
+
+/** What `promise` rejects with; fails when it resolves. */
+export const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+};
