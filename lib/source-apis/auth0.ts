@@ -11,6 +11,7 @@ import * as generated from '../validators/generated.js';
 import { cursorNumber, cursorString, decodeCursor, encodeCursor } from './cursor.ts';
 import {
   createSourceHttp,
+  discard,
   type RequestScope,
   readJson,
   refusedPage,
@@ -137,7 +138,7 @@ export const createAuth0Lister = (
     );
     if (response.status >= 400 && response.status < 500) {
       // A wrong client id or secret is `access_denied` (401/403) or `invalid_client` (400/401).
-      await response.body?.cancel().catch(() => undefined);
+      discard(response);
       throw sourceApiError('SOURCE_API_UNAUTHORIZED', scope, 'the token endpoint refused', {
         upstreamStatus: response.status,
       });
@@ -202,14 +203,21 @@ export const createAuth0Lister = (
     location: string,
     scope: RequestScope,
     signal?: AbortSignal,
-  ): Promise<unknown[]> => {
+  ): Promise<unknown[] | 'expired'> => {
     // A pre-signed link elsewhere: it carries its own authorisation, and must not get the token.
-    const response = (await http.send(
-      { url: location, headers: { accept: '*/*' }, ...(signal === undefined ? {} : { signal }) },
-      scope,
-    )) as HttpResponse & { arrayBuffer?: () => Promise<ArrayBuffer> };
+    let response: HttpResponse & { arrayBuffer?: () => Promise<ArrayBuffer> };
+    try {
+      response = await http.send(
+        { url: location, headers: { accept: '*/*' }, ...(signal === undefined ? {} : { signal }) },
+        scope,
+      );
+    } catch (error) {
+      // The link lives 60 s; refused after that (403), a fresh poll gives a new one.
+      if (isAdapterError(error) && error.code === 'SOURCE_API_UNAUTHORIZED') return 'expired';
+      throw error;
+    }
     if (response.status !== 200) {
-      await response.body?.cancel().catch(() => undefined);
+      discard(response);
       throw sourceApiError(
         'SOURCE_API_FAILED',
         scope,
@@ -276,6 +284,7 @@ export const createAuth0Lister = (
     signal?: AbortSignal,
   ): Promise<unknown[]> => {
     let wait = POLL_FIRST_MS;
+    let expiredLinks = 0;
     for (let poll = 0; poll < MAX_POLLS; poll += 1) {
       const response = await call(
         {
@@ -294,7 +303,13 @@ export const createAuth0Lister = (
         if (typeof body.location !== 'string') {
           throw sourceApiError('SOURCE_API_FAILED', scope, 'the finished export has no location');
         }
-        return readExportFile(body.location, scope, signal);
+        const rows = await readExportFile(body.location, scope, signal);
+        if (rows !== 'expired') return rows;
+        expiredLinks += 1;
+        if (expiredLinks > 1) {
+          throw sourceApiError('SOURCE_API_FAILED', scope, 'the export link was refused twice');
+        }
+        continue;
       }
       if (body.status === 'failed') {
         throw sourceApiError('SOURCE_API_FAILED', scope, 'the export job failed');
@@ -343,7 +358,7 @@ export const createAuth0Lister = (
     if (response.status === 400 && page > 0) {
       // Paging refused (the 1,000 cap, reached as the tenant grew): the export lists everyone,
       // so users already listed on earlier pages come again (the same snapshots).
-      await response.body?.cancel().catch(() => undefined);
+      discard(response);
       return exportPage({ job: undefined, offset: 0 }, scope, signal);
     }
     if (response.status >= 400) throw await refusedPage(response, scope, false);

@@ -75,11 +75,15 @@ export const rateLimitWaitMs = (response: HttpResponse, nowMs: number): number |
   return undefined;
 };
 
-const discard = async (response: HttpResponse): Promise<void> => {
+/**
+ * Frees the connection of an answer whose body is not wanted. Not awaited: only the status
+ * matters, and a body stream that is slow to cancel must not hold up the listing.
+ */
+export const discard = (response: HttpResponse): void => {
   try {
-    await response.body?.cancel();
+    response.body?.cancel().catch(() => undefined);
   } catch {
-    // Only the status matters here.
+    // A body that cannot be cancelled is harmless.
   }
 };
 
@@ -139,7 +143,7 @@ export const createSourceHttp = (
         continue;
       }
       if (response.status === 429) {
-        await discard(response);
+        discard(response);
         const asked = rateLimitWaitMs(response, context.now());
         if (rateLimited >= policy.maxRateLimitRetries) {
           throw sourceApiError(
@@ -163,7 +167,7 @@ export const createSourceHttp = (
         continue;
       }
       if (response.status >= 500) {
-        await discard(response);
+        discard(response);
         if (failed >= policy.maxFailureRetries) {
           throw sourceApiError('SOURCE_API_FAILED', scope, `the API answered ${response.status}`, {
             upstreamStatus: response.status,
@@ -174,7 +178,7 @@ export const createSourceHttp = (
         continue;
       }
       if (response.status === 401 || response.status === 403) {
-        await discard(response);
+        discard(response);
         throw sourceApiError(
           'SOURCE_API_UNAUTHORIZED',
           scope,
@@ -191,7 +195,7 @@ export const createSourceHttp = (
 /** Reads a 2xx JSON body; anything else (a 3xx included) is a failure of the API. */
 export const readJson = async (response: HttpResponse, scope: RequestScope): Promise<unknown> => {
   if (response.status < 200 || response.status >= 300) {
-    await discard(response);
+    discard(response);
     throw sourceApiError('SOURCE_API_FAILED', scope, `the API answered ${response.status}`, {
       upstreamStatus: response.status,
     });
@@ -221,7 +225,7 @@ export const refusedPage = async (
   scope: RequestScope,
   resumed: boolean,
 ): Promise<SourceApiError> => {
-  await discard(response);
+  discard(response);
   if (resumed && response.status >= 400 && response.status < 500) {
     return sourceApiError(
       'SOURCE_CURSOR_EXPIRED',
