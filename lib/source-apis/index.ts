@@ -7,6 +7,7 @@ import { createOktaLister } from './okta.ts';
 import type { CreateSourceUserLister, SourceApiContext, SourceUserLister } from './types.ts';
 import { createWorkosLister } from './workos.ts';
 
+export { SourceApiError } from '../errors.ts';
 export { localSourceApiUrl, withLocalSourceApi } from './local-url.ts';
 export { SNAPSHOT_EVENT_TYPE, snapshotEventId } from './snapshot.ts';
 export type {
