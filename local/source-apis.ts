@@ -16,8 +16,9 @@ import {
  *
  * - Clerk Backend API: `GET /clerk/v1/users` (bare array; limit ≤ 500, offset, order_by,
  *   starting_after only in created_at order), `GET /clerk/v1/users/count`;
- * - WorkOS Directory Sync: `GET /workos/directory_users?directory=…` (`{data, list_metadata}`,
- *   limit ≤ 100, order, before/after);
+ * - WorkOS Directory Sync: `GET /workos/directory_users?directory=…|group=…` (`{data,
+ *   list_metadata}`, limit ≤ 100, order, before/after), `GET /workos/directory_groups?directory=…|
+ *   user=…` (the groups its users name);
  * - Auth0: `POST /auth0/oauth/token` (client credentials), `GET /auth0/api/v2/users` (page,
  *   per_page ≤ 100, include_totals, the first 1,000 users only: beyond, 400),
  *   `POST /auth0/api/v2/jobs/users-exports`, `GET /auth0/api/v2/jobs/:id`, and the export's
@@ -318,41 +319,78 @@ export const startSourceApiStandIns = async (
       send(res, 401, { message: 'Unauthorized', code: 'unauthorized' });
       return;
     }
-    if (path !== '/directory_users') {
+    if (path !== '/directory_users' && path !== '/directory_groups') {
       send(res, 404, { message: 'Not Found' });
       return;
     }
     const invalid = (message: string) =>
       send(res, 422, { code: 'invalid_request_parameters', message, errors: [] });
     const directory = query.get('directory');
-    if (directory === null) return invalid('directory or group is required');
+    const group = query.get('group');
+    const member = query.get('user');
+    if (directory === null && (path === '/directory_groups' ? member : group) === null) {
+      return invalid(
+        path === '/directory_groups'
+          ? 'directory or user is required'
+          : 'directory or group is required',
+      );
+    }
     if (failing('workos', res)) return;
     const limit = intParam(query.get('limit'), 10);
     if (limit === undefined || limit < 1 || limit > 100) return invalid('limit must be 1-100');
     const order = query.get('order') ?? 'desc';
-    let users = sorted('workos').filter((user) => user.directory_id === directory);
-    if (order !== 'asc') users.reverse();
+    const groupsOf = (user: ApiUser): ApiUser[] =>
+      Array.isArray(user.groups) ? (user.groups as ApiUser[]) : [];
+    let items: ApiUser[];
+    if (path === '/directory_users') {
+      items = sorted('workos').filter(
+        (user) =>
+          (directory === null || user.directory_id === directory) &&
+          (group === null || groupsOf(user).some((g) => g.id === group)),
+      );
+    } else {
+      // Groups are the ones the users name (the deprecated `groups` of a directory user).
+      const byId = new Map<string, ApiUser>();
+      for (const user of sorted('workos')) {
+        if (directory !== null && user.directory_id !== directory) continue;
+        if (member !== null && user.id !== member) continue;
+        for (const g of groupsOf(user)) {
+          byId.set(String(g.id), {
+            object: 'directory_group',
+            idp_id: `00g${String(g.id)}`,
+            directory_id: user.directory_id,
+            organization_id: user.organization_id,
+            raw_attributes: {},
+            created_at: '2024-01-01T00:00:00.000Z',
+            updated_at: '2024-01-01T00:00:00.000Z',
+            ...g,
+          });
+        }
+      }
+      items = [...byId.values()].sort((x, y) => String(x.id).localeCompare(String(y.id)));
+    }
+    if (order !== 'asc') items.reverse();
     const after = query.get('after');
     const before = query.get('before');
     const cursor = after ?? before;
     if (cursor !== null) {
-      const at = users.findIndex((user) => user.id === cursor);
+      const at = items.findIndex((item) => item.id === cursor);
       // Undocumented: an `after` naming an object no longer there is refused as invalid.
       if (faults.workos.cursorsExpired === true || at < 0) {
         send(res, 400, { code: 'invalid_pagination_cursor', message: `Invalid cursor: ${cursor}` });
         return;
       }
-      users = after !== null ? users.slice(at + 1) : users.slice(0, at);
+      items = after !== null ? items.slice(at + 1) : items.slice(0, at);
     }
-    const page = after === null && before !== null ? users.slice(-limit) : users.slice(0, limit);
-    const more = after === null && before !== null ? users.length > limit : users.length > limit;
+    const backwards = after === null && before !== null;
+    const page = backwards ? items.slice(-limit) : items.slice(0, limit);
     stats.pages.workos += 1;
     send(res, 200, {
       object: 'list',
       data: page,
       list_metadata: {
         before: cursor === null || page.length === 0 ? null : (page[0]?.id ?? null),
-        after: more ? (page.at(-1)?.id ?? null) : null,
+        after: items.length > limit ? (page.at(-1)?.id ?? null) : null,
       },
     });
   };

@@ -41,7 +41,8 @@ const groupsOf = (user: unknown): { id: string; name?: string }[] | undefined =>
 /**
  * WorkOS Directory Sync `GET /directory_users?directory=…`: `{data, list_metadata: {after}}`,
  * oldest first; the next page is `after=list_metadata.after` until it is null. Requests are paced
- * to the endpoint's 4/s per directory. The cursor holds `list_metadata.after`.
+ * to the endpoint's 4/s per directory. The cursor holds `list_metadata.after`. For a connection
+ * with a `groups` setting, each user also carries its groups, read through the group endpoints.
  */
 export const createWorkosLister = (
   connection: Connection,
@@ -57,6 +58,103 @@ export const createWorkosLister = (
     );
   }
   const http = createSourceHttp(context, { minIntervalMs: WORKOS_MIN_INTERVAL_MS });
+  // Memberships cost a request per group: read only for a connection that maps groups.
+  const listGroups = connection.groups !== undefined;
+
+  /**
+   * One WorkOS list request: `{data, list_metadata}`. A refused `after` is an expired cursor only
+   * for the users listing the caller resumes; inside a membership listing it is a failure.
+   */
+  const listRequest = async (
+    path: string,
+    params: Record<string, string>,
+    after: string | undefined,
+    scope: RequestScope,
+    resumed: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<{ data: unknown[]; after: string | undefined }> => {
+    const url = new URL(`${base}${path}`);
+    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+    url.searchParams.set('limit', String(limit));
+    url.searchParams.set('order', 'asc');
+    if (after !== undefined) url.searchParams.set('after', after);
+    const apiKey = await readCredential(context.secrets, credentials, 'apiKey');
+    const response = await http.send(
+      {
+        url: url.href,
+        headers: { authorization: `Bearer ${apiKey}` },
+        ...(signal === undefined ? {} : { signal }),
+      },
+      scope,
+    );
+    if (response.status >= 400) throw await refusedPage(response, scope, resumed);
+    const body = await readJson(response, scope);
+    if (!isRecord(body) || !Array.isArray(body.data)) {
+      throw sourceApiError('SOURCE_API_FAILED', scope, 'the answer is not a list');
+    }
+    const metadata = isRecord(body.list_metadata) ? body.list_metadata : {};
+    const next =
+      typeof metadata.after === 'string' && metadata.after !== '' ? metadata.after : undefined;
+    return { data: body.data, after: next };
+  };
+
+  /** Every page of one listing, for memberships (small next to the users). */
+  const everything = async (
+    path: string,
+    params: Record<string, string>,
+    scope: RequestScope,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown[]> => {
+    const items: unknown[] = [];
+    let after: string | undefined;
+    do {
+      const page = await listRequest(path, params, after, scope, false, signal);
+      items.push(...page.data);
+      after = page.after;
+    } while (after !== undefined);
+    return items;
+  };
+
+  /**
+   * Directory user id → its groups. The directory user's own `groups` is deprecated (empty for
+   * teams created after 2026-05-01), so memberships are read per group: `/directory_groups` of
+   * the directory, then `/directory_users?group=` of each. Once per lister; a resumed run reads
+   * them again.
+   */
+  let memberships: Promise<Map<string, { id: string; name?: string }[]>> | undefined;
+  const membershipsOf = (scope: RequestScope, signal: AbortSignal | undefined) => {
+    memberships ??= (async () => {
+      const byUser = new Map<string, { id: string; name?: string }[]>();
+      const groups = await everything(
+        '/directory_groups',
+        { directory: directoryId },
+        scope,
+        signal,
+      );
+      for (const group of groups) {
+        if (!isRecord(group) || typeof group.id !== 'string') {
+          throw sourceApiError('SOURCE_API_FAILED', scope, 'a directory group has no id');
+        }
+        const name = nonEmpty(group.name);
+        const entry = name === undefined ? { id: group.id } : { id: group.id, name };
+        for (const member of await everything(
+          '/directory_users',
+          { group: group.id },
+          scope,
+          signal,
+        )) {
+          if (!isRecord(member) || typeof member.id !== 'string') continue;
+          byUser.set(member.id, [...(byUser.get(member.id) ?? []), entry]);
+        }
+      }
+      return byUser;
+    })();
+    // A failed read is not kept: the next page (or a resumed run) reads them again.
+    memberships.catch(() => {
+      memberships = undefined;
+    });
+    return memberships;
+  };
 
   const toSourceUser = (user: WorkosDirectoryUser, raw: unknown): SourceUser => {
     const updatedAt = toIsoTime(user.updated_at) ?? toIsoTime(user.created_at) ?? UNKNOWN_TIME;
@@ -88,37 +186,25 @@ export const createWorkosLister = (
         cursor === undefined
           ? undefined
           : cursorString(decodeCursor({ ...scope, cursor }), 'after', scope);
-      const url = new URL(`${base}/directory_users`);
-      url.searchParams.set('directory', directoryId);
-      url.searchParams.set('limit', String(limit));
-      url.searchParams.set('order', 'asc');
-      if (after !== undefined) url.searchParams.set('after', after);
-      const apiKey = await readCredential(context.secrets, credentials, 'apiKey');
-      const response = await http.send(
-        {
-          url: url.href,
-          headers: { authorization: `Bearer ${apiKey}` },
-          ...(options.signal === undefined ? {} : { signal: options.signal }),
-        },
+      const page = await listRequest(
+        '/directory_users',
+        { directory: directoryId },
+        after,
         scope,
+        after !== undefined,
+        options.signal,
       );
-      if (response.status >= 400) throw await refusedPage(response, scope, after !== undefined);
-      const body = await readJson(response, scope);
-      if (!isRecord(body) || !Array.isArray(body.data)) {
-        throw sourceApiError('SOURCE_API_FAILED', scope, 'the answer is not a list');
-      }
-      const users = body.data.map((user: unknown, index) => {
+      const groups = listGroups ? await membershipsOf(scope, options.signal) : undefined;
+      const users = page.data.map((user: unknown, index) => {
         if (!validateWorkosUser(user)) {
           throw sourceApiError('SOURCE_API_FAILED', scope, `user ${index} has an unexpected shape`);
         }
-        return toSourceUser(user, user);
+        const listed = toSourceUser(user, user);
+        return groups === undefined ? listed : { ...listed, groups: groups.get(user.id) ?? [] };
       });
-      const metadata = isRecord(body.list_metadata) ? body.list_metadata : {};
-      const nextAfter =
-        typeof metadata.after === 'string' && metadata.after !== '' ? metadata.after : undefined;
       return {
         users,
-        next: nextAfter === undefined ? undefined : encodeCursor(API, { after: nextAfter }),
+        next: page.after === undefined ? undefined : encodeCursor(API, { after: page.after }),
       };
     },
   };

@@ -117,7 +117,8 @@ describe('WorkOS stand-in', () => {
     expect((await get('/workos/directory_users', WORKOS)).status).toBe(422);
     expect((await get(`${base}&limit=101`, WORKOS)).status).toBe(422);
     expect((await get(base, 'Bearer nope')).status).toBe(401);
-    expect((await get('/workos/directory_groups', WORKOS)).status).toBe(404);
+    expect((await get('/workos/directory_groups', WORKOS)).status).toBe(422);
+    expect((await get('/workos/directory_roles', WORKOS)).status).toBe(404);
   });
 
   it('lists newest first by default, and pages both ways', async () => {

@@ -136,4 +136,26 @@ describe('WorkOS Directory Sync', () => {
     expect(users[0]?.groups).toEqual([{ id: 'directory_group_1', name: 'Staff' }]);
     expect(users[1]?.deprovisioned).toBe(true);
   });
+
+  it('reads every membership through the group endpoints for a connection that maps groups', async () => {
+    const [alice, bob, carol] = syntheticPeople(3) as [SourcePerson, SourcePerson, SourcePerson];
+    const staff = { id: 'directory_group_staff', name: 'Staff' };
+    const admins = { id: 'directory_group_admins', name: 'Admins' };
+    standIns.setUsers('workos', [
+      { ...workosUserOf(alice), groups: [staff, admins] },
+      { ...workosUserOf(bob), groups: [staff] },
+      workosUserOf(carol),
+    ]);
+    const connection = { ...standInConnection(standIns, 'workos', { pageSize: 2 }), groups: {} };
+    const lister = createSourceUserLister(connection, standInContext(clock));
+    const { users } = await listAll(lister);
+    expect(users.map((user) => [user.externalId, user.groups])).toEqual([
+      [alice.id, [admins, staff]],
+      [bob.id, [staff]],
+      [carol.id, []],
+    ]);
+    // Groups once (1 page), members of each (2), then the users (2 pages), all paced.
+    expect(standIns.stats().requests.workos).toBe(5);
+    expect(clock.sleeps).toEqual([250, 250, 250, 250]);
+  });
 });
