@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SeedUser } from '../emulator/seed.ts';
 
 /**
  * The users the source API stand-ins (local/source-apis.ts) serve, each in its API's own shape.
@@ -270,3 +271,25 @@ export const syntheticPeople = (count: number, prefix = 'ext-synth-'): SourcePer
       updatedAt: new Date(created + 86_400_000).toISOString(),
     };
   });
+
+/**
+ * The CIAM users of `people` as the emulator seeds them (`emulator/seed.json`'s shape), linked by
+ * IndexedAttribute1 = the source id, as the demo connections resolve. Every `driftEvery`-th one
+ * (0: none) keeps an older nickname, so a reconcile has drift to find; users created from the
+ * same index always match, so a benchmark can seed CIAM and a source with one call each.
+ */
+export const ciamSeedUsersOf = (people: readonly SourcePerson[], driftEvery = 0): SeedUser[] =>
+  people.map((person, index) => ({
+    UserId: `ciam-${person.id}`,
+    ...(person.userName === undefined ? {} : { UserName: person.userName }),
+    ...(person.email === undefined ? {} : { Email: person.email }),
+    ...(person.phone === undefined ? {} : { PhoneNumber: person.phone }),
+    Nickname:
+      driftEvery > 0 && index % driftEvery === 0
+        ? 'Old Name'
+        : [person.givenName, person.familyName].filter(Boolean).join(' '),
+    IndexedAttribute1: person.id,
+    Status: 'NORMAL',
+    CreatedDate: Date.parse(person.createdAt),
+    LastModifiedDate: Date.parse(person.createdAt),
+  }));

@@ -239,3 +239,19 @@ describe('Okta stand-in', () => {
     expect((await get('/nowhere', OKTA)).status).toBe(404);
   });
 });
+
+describe('synthetic users for larger runs', () => {
+  it('are the same for the same index, and seed CIAM with matching external ids', async () => {
+    const { ciamSeedUsersOf } = await import('../../local/source-api-users.ts');
+    const people = syntheticPeople(10_000);
+    expect(new Set(people.map((person) => person.id)).size).toBe(10_000);
+    expect(syntheticPeople(2)).toEqual(people.slice(0, 2));
+    const seeded = ciamSeedUsersOf(people.slice(0, 4), 2);
+    expect(seeded.map((user) => [user.IndexedAttribute1, user.Nickname])).toEqual([
+      ['ext-synth-000001', 'Old Name'],
+      ['ext-synth-000002', 'Synth User 000002'],
+      ['ext-synth-000003', 'Old Name'],
+      ['ext-synth-000004', 'Synth User 000004'],
+    ]);
+  });
+});
