@@ -1,5 +1,6 @@
 import type { Connection } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
+import { isRecord } from '../is-record.ts';
 import { toIsoTime } from '../sources/shared/values.ts';
 import type { ClerkUser } from '../sources/standard-webhooks/schema.ts';
 import { validateClerkUser } from '../sources/standard-webhooks/schema.ts';
@@ -82,6 +83,10 @@ export const createClerkLister = (
       const body = await readJson(response, scope);
       if (!Array.isArray(body)) {
         throw sourceApiError('SOURCE_API_FAILED', scope, 'the user list is not an array');
+      }
+      // An instance that ignored starting_after would answer the first page again, forever.
+      if (after !== undefined && body.some((user) => isRecord(user) && user.id === after)) {
+        throw sourceApiError('SOURCE_API_FAILED', scope, 'the API ignored starting_after');
       }
       const users = body.map((user, index) => {
         if (!validateClerkUser(user)) {

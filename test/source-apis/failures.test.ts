@@ -114,6 +114,20 @@ describe('answers of the wrong shape', () => {
   });
 });
 
+describe('a Clerk instance that ignores starting_after', () => {
+  it('is caught rather than paged forever', async () => {
+    const page = Array.from({ length: 500 }, (_, index) => ({ id: `user_${index}` }));
+    const { fetch: fetchImpl } = routes([['/clerk/v1/users', () => json(page)]]);
+    const lister = listerWith('clerk', fetchImpl);
+    const first = await lister.listPage(undefined);
+    await expect(lister.listPage(first.next)).rejects.toMatchObject({
+      code: 'SOURCE_API_FAILED',
+      message: expect.stringContaining('ignored starting_after'),
+      cursor: first.next,
+    });
+  });
+});
+
 describe('rate limits too long to wait out', () => {
   it('stop with SOURCE_API_RATE_LIMITED without sleeping', async () => {
     const clock = fakeClock();
