@@ -109,13 +109,36 @@ export const createSourceHttp = (
   const minIntervalMs = options.minIntervalMs ?? 0;
   let lastSentAt: number | undefined;
 
+  /** Set when an answer said no request is left before its reset (epoch ms). */
+  let exhaustedUntil: number | undefined;
+
   const pace = async (signal: AbortSignal | undefined): Promise<void> => {
+    if (exhaustedUntil !== undefined) {
+      const wait = exhaustedUntil - context.now();
+      exhaustedUntil = undefined;
+      if (wait > 0 && wait <= policy.maxWaitMs) await context.sleep(wait, signal);
+    }
     if (minIntervalMs <= 0) return;
     if (lastSentAt !== undefined) {
       const wait = lastSentAt + minIntervalMs - context.now();
       if (wait > 0) await context.sleep(wait, signal);
     }
     lastSentAt = context.now();
+  };
+
+  /**
+   * Okta and Auth0 say on every answer how many requests are left until when: with none left,
+   * the next request waits for the reset rather than spending a 429 on finding out.
+   */
+  const noteRemaining = (response: HttpResponse): void => {
+    const remaining =
+      response.headers.get('x-rate-limit-remaining') ??
+      response.headers.get('x-ratelimit-remaining');
+    if (remaining === null || remaining.trim() !== '0') return;
+    const reset = parseSeconds(
+      response.headers.get('x-rate-limit-reset') ?? response.headers.get('x-ratelimit-reset'),
+    );
+    if (reset !== undefined && reset > 0) exhaustedUntil = reset * 1000;
   };
 
   const send = async (request: SourceRequest, scope: RequestScope): Promise<HttpResponse> => {
@@ -177,6 +200,7 @@ export const createSourceHttp = (
         failed += 1;
         continue;
       }
+      noteRemaining(response);
       if (response.status === 401 || response.status === 403) {
         discard(response);
         throw sourceApiError(

@@ -140,6 +140,23 @@ describe('rate limits too long to wait out', () => {
     expect(clock.sleeps).toEqual([]);
   });
 
+  it('wait for the reset before the next request when none is left', async () => {
+    const clock = fakeClock();
+    const reset = String(clock.now() / 1000 + 5);
+    const link = `<${ORIGIN}/okta/api/v1/users?after=u1&limit=200>; rel="next"`;
+    const { fetch: fetchImpl } = routes([
+      [
+        '/okta/api/v1/users',
+        () => json([], 200, { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': reset, link }),
+      ],
+    ]);
+    const lister = listerWith('okta', fetchImpl, clock);
+    const first = await lister.listPage(undefined);
+    expect(clock.sleeps).toEqual([]);
+    await lister.listPage(first.next);
+    expect(clock.sleeps).toEqual([5000]);
+  });
+
   it('back off 1 s, 2 s, 4 s… when the 429 says nothing', async () => {
     const clock = fakeClock();
     let calls = 0;
