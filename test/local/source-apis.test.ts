@@ -132,7 +132,8 @@ describe('WorkOS stand-in', () => {
       await get(`${base}&limit=2&order=asc&before=ext-synth-000004`, WORKOS)
     ).json()) as { data: unknown[] };
     expect(ids(before.data)).toEqual(['ext-synth-000002', 'ext-synth-000003']);
-    const limited = await (standIns.fault('workos', { storm: 1 }), get(base, WORKOS));
+    standIns.fault('workos', { storm: 1 });
+    const limited = await get(base, WORKOS);
     expect([limited.status, await limited.text()]).toEqual([429, 'Ratelimited']);
   });
 });
