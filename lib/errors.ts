@@ -82,6 +82,15 @@ export const ERRORS = {
   SOURCE_UNAVAILABLE: { statusCode: 503, retryable: true, retryAfterSeconds: 5 },
   /** The source refused our call-back (e.g. a revoked Okta API token): set-up, not the event. */
   SOURCE_REJECTED: { statusCode: 502, retryable: true },
+  // Listing a source's users through its own API (lib/source-apis, reconciliation)
+  /** The source's user API failed (5xx, no answer, a body of the wrong shape) after retries. */
+  SOURCE_API_FAILED: { statusCode: 502, retryable: true },
+  /** The source's user API refused the credential (401/403): an operator must fix it. */
+  SOURCE_API_UNAUTHORIZED: { statusCode: 502, retryable: true },
+  /** The source kept answering 429 beyond the retries allowed, or asked for too long a wait. */
+  SOURCE_API_RATE_LIMITED: { statusCode: 429, retryable: true, retryAfterSeconds: 60 },
+  /** A saved cursor the source no longer accepts (expired, or its export job deleted). */
+  SOURCE_CURSOR_EXPIRED: { statusCode: 410, retryable: false },
   // Our own limits
   /** The function ran out of time before the change was applied; nothing was acknowledged. */
   DEADLINE_EXCEEDED: { statusCode: 503, retryable: true, retryAfterSeconds: 5 },
@@ -150,6 +159,38 @@ export class ConfigError extends AdapterError {
   override readonly name = 'ConfigError';
   constructor(message: string, options: AdapterErrorOptions = {}) {
     super('CONFIG_INVALID', message, options);
+  }
+}
+
+export type SourceApiErrorCode =
+  | 'SOURCE_API_FAILED'
+  | 'SOURCE_API_UNAUTHORIZED'
+  | 'SOURCE_API_RATE_LIMITED'
+  | 'SOURCE_CURSOR_EXPIRED';
+
+export interface SourceApiErrorOptions extends AdapterErrorOptions {
+  /** Which user API (clerk, workos, auth0, okta). */
+  api: string;
+  /**
+   * Where listing stands: the cursor of the page that failed, i.e. the last one that worked
+   * (undefined = the first page). Passing it to `listPage` again resumes there.
+   */
+  cursor: string | undefined;
+  /** The source's HTTP status, when it answered. */
+  upstreamStatus?: number;
+}
+
+/** A source user API failure, saying how far listing got. */
+export class SourceApiError extends AdapterError {
+  override readonly name = 'SourceApiError';
+  readonly api: string;
+  readonly cursor: string | undefined;
+  readonly upstreamStatus: number | undefined;
+  constructor(code: SourceApiErrorCode, message: string, options: SourceApiErrorOptions) {
+    super(code, message, options);
+    this.api = options.api;
+    this.cursor = options.cursor;
+    this.upstreamStatus = options.upstreamStatus;
   }
 }
 

@@ -8,6 +8,7 @@ import { demoConnections, demoLines } from '../local/demo.ts';
 import { startLocalServer } from '../local/http-api.ts';
 import { startLocalPipeline } from '../local/pipeline.ts';
 import { queueAdminRoutes } from '../local/queue-admin.ts';
+import { startSourceApiStandIns } from '../local/source-apis.ts';
 
 const env = process.env;
 const emulator = await startEmulator({
@@ -20,6 +21,10 @@ const emulator = await startEmulator({
       `ciam ${call.action || '-'} ${call.code ?? 'OK'}${call.fault ? ` fault=${call.fault}` : ''}${call.secretId ? ` key=${call.secretId}` : ''}`,
     ),
 });
+
+// Stand-ins of the Clerk, WorkOS, Auth0 and Okta user APIs, seeded with the demo users, for
+// `npm run reconcile -- --local` (config/local.json's reconcile.api blocks name them).
+const sourceApis = await startSourceApiStandIns({ port: Number(env.SOURCE_APIS_PORT ?? 3300) });
 
 // The same runtimes and chains `handlers/*.ts` build on Lambda, pointed at the emulator and the
 // demo secrets file. Metrics stay off: EMF lines would drown the console.
@@ -48,6 +53,7 @@ console.log(`adapter        ${server.url}  (POST|GET ${server.url}/webhooks/{con
 console.log(`queue          ${server.url}/__queue/stats   (npm run dlq -- --local list)`);
 console.log(`scim           ${server.url}/scim/v2/{connectionId}/Users`);
 console.log(`health         ${server.url}/health`);
+console.log(`source APIs    ${sourceApis.url}/{clerk,workos,auth0,okta}  (user API stand-ins)`);
 const demos = demoConnections(
   loadConfig(
     { configPath: env.ADAPTER_CONFIG ?? 'config/local.json' },
@@ -69,6 +75,7 @@ const stop = async () => {
   await pipeline.stop();
   await server.close();
   await emulator.close();
+  await sourceApis.close();
   process.exit(0);
 };
 process.once('SIGINT', () => void stop());

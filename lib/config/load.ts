@@ -7,7 +7,7 @@ import { parseSourceIpRange } from '../http/source-ip.ts';
 import { isRecord } from '../is-record.ts';
 import * as generated from '../validators/generated.js';
 import { CONFIG_DEFAULTS, DEFAULT_TENANT_ID, SOURCE_IP_PATTERN } from './schema.ts';
-import type { AdapterConfig } from './types.ts';
+import type { AdapterConfig, SourceApiKind, SourceType } from './types.ts';
 
 export const DEFAULT_CONFIG_PATH = 'config/local.json';
 
@@ -270,6 +270,69 @@ const tenantProblems = (config: unknown): ConfigProblem[] => {
   return problems;
 };
 
+/** The connection source each user API belongs to (Clerk delivers through Standard Webhooks). */
+export const SOURCE_OF_API: Readonly<Record<SourceApiKind, SourceType>> = {
+  clerk: 'standard-webhooks',
+  workos: 'workos',
+  auth0: 'auth0',
+  okta: 'okta',
+};
+
+/** Each user API's largest page: the most users one request may ask for. */
+export const MAX_PAGE_SIZE: Readonly<Record<SourceApiKind, number>> = {
+  clerk: 500,
+  workos: 100,
+  auth0: 100,
+  okta: 200,
+};
+
+/**
+ * `reconcile.api` must fit its connection: the API of the connection's own source, and what that
+ * API cannot do without (a WorkOS directory, the Auth0 or Okta tenant's origin, a credential).
+ */
+const reconcileProblems = (config: unknown): ConfigProblem[] => {
+  if (!isRecord(config) || !Array.isArray(config.connections)) return [];
+  const problems: ConfigProblem[] = [];
+  config.connections.forEach((connection: unknown, index) => {
+    if (!isRecord(connection) || !isRecord(connection.reconcile)) return;
+    const api = connection.reconcile.api;
+    if (!isRecord(api) || typeof api.kind !== 'string' || !Object.hasOwn(SOURCE_OF_API, api.kind)) {
+      return;
+    }
+    const kind = api.kind as SourceApiKind;
+    const at = `/connections/${index}/reconcile/api`;
+    if (typeof connection.source === 'string' && connection.source !== SOURCE_OF_API[kind]) {
+      problems.push({
+        path: `${at}/kind`,
+        message: `"${kind}" lists users of a ${SOURCE_OF_API[kind]} source, not of "${connection.source}"`,
+      });
+    }
+    if (kind === 'workos' && api.directoryId === undefined) {
+      problems.push({ path: at, message: 'workos needs directoryId' });
+    }
+    if ((kind === 'auth0' || kind === 'okta') && api.baseUrl === undefined) {
+      problems.push({ path: at, message: `${kind} needs baseUrl, the tenant's origin` });
+    }
+    const apiToken = isRecord(connection.secrets) ? connection.secrets.apiToken : undefined;
+    if (api.credentials === undefined && !(kind === 'okta' && apiToken !== undefined)) {
+      problems.push({
+        path: at,
+        message:
+          kind === 'okta'
+            ? "okta needs credentials (or the connection's secrets.apiToken)"
+            : `${kind} needs credentials, the API credential's secret`,
+      });
+    }
+    if (typeof api.pageSize === 'number' && api.pageSize > MAX_PAGE_SIZE[kind]) {
+      problems.push({
+        path: `${at}/pageSize`,
+        message: `must be at most ${MAX_PAGE_SIZE[kind]} for ${kind}`,
+      });
+    }
+  });
+  return problems;
+};
+
 const duplicateIds = (config: unknown): ConfigProblem[] => {
   if (!isRecord(config) || !Array.isArray(config.connections)) return [];
   const firstAt = new Map<string, number>();
@@ -320,6 +383,7 @@ const check = (
     ...sharedGuardAttributes(config),
     ...userStoreProblems(config),
     ...sourceIpProblems(config),
+    ...reconcileProblems(config),
   ]) {
     const key = problem && `${problem.path}\n${problem.message}`;
     if (problem === undefined || key === undefined || seen.has(key)) continue;

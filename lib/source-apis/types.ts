@@ -14,6 +14,13 @@ export interface SourceUser {
   /** ISO-8601: when the source last changed the user. */
   updatedAt: string;
   change: UserChange;
+  /**
+   * Set when the source still lists the user but has switched it off (Okta `DEPROVISIONED`, a
+   * WorkOS directory user in state `inactive`): not an orphan, a user to treat as gone.
+   */
+  deprovisioned?: boolean;
+  /** The source's groups the user belongs to, when the listing says (WorkOS `groups`). */
+  groups?: { id: string; name?: string }[];
 }
 
 export interface SourceUserPage {

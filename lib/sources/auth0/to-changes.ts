@@ -39,6 +39,40 @@ const attributesOf = (user: Auth0User): CanonicalAttributes => {
   });
 };
 
+export interface Auth0UserChangeInput {
+  connectionId: string;
+  eventId: string;
+  eventType: string;
+  user: Auth0User;
+  /** ISO time used when the user carries no `updated_at`. */
+  fallbackTime: string;
+}
+
+/**
+ * An Auth0 user object (an event's `data.object`, or a Management API user) → the canonical
+ * change. Reconciliation calls it too, so a listed user maps exactly as its webhooks would.
+ */
+export const auth0UserToChange = (input: Auth0UserChangeInput): UserChange => {
+  const { user } = input;
+  const attributes = attributesOf(user);
+  const subject = definedOnly({
+    externalId: user.user_id,
+    email: attributes.email,
+    phone: attributes.phone,
+    userName: attributes.userName,
+  });
+  return {
+    connectionId: input.connectionId,
+    eventId: input.eventId,
+    eventType: input.eventType,
+    // updated_at is what Auth0 says to order by.
+    occurredAt: toIsoTime(own(user, 'updated_at')) ?? input.fallbackTime,
+    subject,
+    attributes,
+    raw: user,
+  };
+};
+
 export const auth0ToChanges = (
   settings: Auth0MappingSettings,
   event: Auth0Event,
@@ -57,22 +91,12 @@ export const auth0ToChanges = (
     // Unreachable after parse(): the schema requires the user for mapped types.
     return { changes: [], ignored: [{ ...base, reason: 'no_user_in_event' }] };
   }
-  const attributes = attributesOf(user);
-  const subject = definedOnly({
-    externalId: user.user_id,
-    email: attributes.email,
-    phone: attributes.phone,
-    userName: attributes.userName,
-  });
-  const change: UserChange = {
+  const change = auth0UserToChange({
     connectionId: settings.connectionId,
     ...base,
-    // updated_at is what Auth0 says to order by; `time` is when the event was emitted.
-    occurredAt:
-      toIsoTime(own(user, 'updated_at')) ?? toIsoTime(event.time) ?? new Date(now()).toISOString(),
-    subject,
-    attributes,
-    raw: user,
-  };
+    user,
+    // `time` is when the event was emitted: the fallback when the user has no updated_at.
+    fallbackTime: toIsoTime(event.time) ?? new Date(now()).toISOString(),
+  });
   return { changes: [change], ignored: [] };
 };

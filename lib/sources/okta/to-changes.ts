@@ -110,6 +110,43 @@ const attributesOf = (user: OktaUser): CanonicalAttributes => {
   });
 };
 
+export interface OktaUserChangeInput {
+  connectionId: string;
+  eventId: string;
+  eventType: string;
+  occurredAt: string;
+  /** A user as the Okta Users API returns it. */
+  user: OktaUser;
+  /** For a group membership event: the membership, and no attribute. */
+  membership?: SourceMembership;
+}
+
+/**
+ * An Okta Users API user → the canonical change. The event hook path and reconciliation (which
+ * lists the same users) both map through it.
+ */
+export const oktaUserToChange = (input: OktaUserChangeInput): UserChange => {
+  const { user } = input;
+  const attributes = attributesOf(user);
+  return {
+    connectionId: input.connectionId,
+    eventId: input.eventId,
+    eventType: input.eventType,
+    occurredAt: input.occurredAt,
+    subject: definedOnly({
+      externalId: user.id,
+      email: attributes.email,
+      phone: attributes.phone,
+      userName: attributes.userName,
+    }),
+    // A membership event reads the profile for the subject only: it sets no attribute.
+    ...(input.membership === undefined
+      ? { attributes }
+      : { attributes: {}, memberships: [input.membership] }),
+    raw: user,
+  };
+};
+
 export const oktaToChanges = (
   settings: OktaMappingSettings,
   triage: OktaTriage,
@@ -127,24 +164,16 @@ export const oktaToChanges = (
       });
       continue;
     }
-    const attributes = attributesOf(user);
-    changes.push({
-      connectionId: settings.connectionId,
-      eventId: event.eventId,
-      eventType: event.eventType,
-      occurredAt: event.occurredAt,
-      subject: definedOnly({
-        externalId: user.id,
-        email: attributes.email,
-        phone: attributes.phone,
-        userName: attributes.userName,
+    changes.push(
+      oktaUserToChange({
+        connectionId: settings.connectionId,
+        eventId: event.eventId,
+        eventType: event.eventType,
+        occurredAt: event.occurredAt,
+        user,
+        ...(event.membership === undefined ? {} : { membership: event.membership }),
       }),
-      // A membership event reads the profile for the subject only: it sets no attribute.
-      ...(event.membership === undefined
-        ? { attributes }
-        : { attributes: {}, memberships: [event.membership] }),
-      raw: user,
-    });
+    );
   }
   return { changes, ignored };
 };
