@@ -64,11 +64,6 @@ export const createHandler = (deps: ReconcileHandlerDeps) =>
           signal: deadline.signal,
         });
         const { plan } = outcome;
-        deps.recordDrift(event.connectionId, {
-          changes: plan.counts.changes,
-          unmatched: plan.counts.unmatched,
-          orphaned: plan.counts.orphaned,
-        });
         const result: ReconcileResult = {
           connectionId: event.connectionId,
           complete: plan.complete,
@@ -99,6 +94,12 @@ export const createHandler = (deps: ReconcileHandlerDeps) =>
             { details: { code: plan.error?.code } },
           );
         }
+        // Only a whole plan measures drift: a partial one would read as users fixed.
+        deps.recordDrift(event.connectionId, {
+          changes: plan.counts.changes,
+          unmatched: plan.counts.unmatched,
+          orphaned: plan.counts.orphaned,
+        });
         if (outcome.refused === 'threshold') {
           deps.logger.warn(summaryLine(plan, 0), {
             ...fields,
