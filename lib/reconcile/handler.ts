@@ -4,7 +4,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { AdapterError } from '../errors.ts';
+import { AdapterError, isErrorCode } from '../errors.ts';
 import { isRecord } from '../is-record.ts';
 import type { RecordDrift } from '../metrics.ts';
 import { type ReconcileConnection, type ReconcileRunDeps, runReconcile } from './run.ts';
@@ -88,11 +88,11 @@ export const createHandler = (deps: ReconcileHandlerDeps) =>
             ...fields,
             errorCode: plan.error?.code,
           });
-          throw new AdapterError(
-            'SOURCE_UNAVAILABLE',
-            `Listing the source stopped after ${plan.pages} pages`,
-            { details: { code: plan.error?.code } },
-          );
+          // The listing's own code (DEADLINE_EXCEEDED when the run ran out of time).
+          const code = isErrorCode(plan.error?.code) ? plan.error.code : 'SOURCE_UNAVAILABLE';
+          throw new AdapterError(code, `Listing the source stopped after ${plan.pages} pages`, {
+            details: { code: plan.error?.code },
+          });
         }
         // Only a whole plan measures drift: a partial one would read as users fixed.
         deps.recordDrift(event.connectionId, {

@@ -55,6 +55,12 @@ export const reconcileDeps = (
         throw new AdapterError('CONNECTION_NOT_FOUND', `No connection ${connectionId}`);
       }
       const connection: Connection = found;
+      if (options.lister === undefined && connection.reconcile === undefined) {
+        throw new AdapterError(
+          'CONFIG_INVALID',
+          `Connection ${connectionId} has no reconcile block: nothing says how to list its users`,
+        );
+      }
       let mapper = mappers.get(connectionId);
       if (mapper === undefined) {
         mapper = compileMapping(connection);
