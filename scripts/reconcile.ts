@@ -225,6 +225,12 @@ export const runReconcileCli = async (
         pageSize: connection?.reconcile?.api.pageSize ?? 100,
       });
     }
+    if (lister === undefined && opts.applyFile !== undefined) {
+      // A saved plan is applied as it is: the source is not listed again.
+      lister = {
+        listPage: () => Promise.reject(new Error('a saved plan does not list the source')),
+      };
+    }
     const createLister = deps.createLister ?? (await loadSourceApis());
     const baseUrl = opts.sourceUrl ?? (opts.local ? localSourceUrl(env) : undefined);
     const built = reconcileDeps(runtime, {
@@ -238,7 +244,7 @@ export const runReconcileCli = async (
       recordDrift: () => {},
     });
     const connection = built.connection(opts.connection);
-    if (lister === undefined && createLister === undefined && opts.applyFile === undefined) {
+    if (lister === undefined && createLister === undefined) {
       throw new UsageError('this build has no source API clients: pass --source-file <file>');
     }
     if (opts.apply && opts.local) {

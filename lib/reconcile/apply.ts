@@ -95,12 +95,14 @@ export const applyPlan = async (
   const report: ApplyReport = { queued: 0, created: 0, frozen: 0, failures: [] };
   const changes = plan.entries.filter((entry): entry is ChangeEntry => entry.kind === 'change');
 
-  const userIds = new Map(changes.map((entry) => [entry.change.eventId, entry.userId]));
+  // By the change itself (the producer hands back the object it was given), not its event id: a
+  // source's snapshot ids need not be unique across users.
+  const userIds = new WeakMap<object, string>(changes.map((entry) => [entry.change, entry.userId]));
   const deliver = createQueuedDelivery({
     queue: deps.queue,
     resolver: {
       resolve: (connection, change, resolveOptions) => {
-        const userId = userIds.get((change as UserChange).eventId);
+        const userId = userIds.get(change);
         return userId === undefined
           ? deps.resolver.resolve(connection, change, resolveOptions)
           : Promise.resolve(userId);

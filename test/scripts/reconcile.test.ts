@@ -86,7 +86,7 @@ describe('npm run reconcile -- --local', () => {
       '--max-changes',
       '0',
     ]);
-    expect(refused.code).toBe(3);
+    expect(refused.code, refused.err.join('\n')).toBe(3);
     expect(refused.err.join('\n')).toContain('pass --yes');
     expect(refused.last).toMatch(/ changes=1 applied=0$/);
 
