@@ -96,6 +96,11 @@ export const ERRORS = {
   DEADLINE_EXCEEDED: { statusCode: 503, retryable: true, retryAfterSeconds: 5 },
   /** The queue did not store the change, so it was not acknowledged. */
   QUEUE_UNAVAILABLE: { statusCode: 503, retryable: true, retryAfterSeconds: 5 },
+  /**
+   * `npm run reconcile -- --apply <file>`: the file is not a plan, is for another connection, or is
+   * incomplete (its source listing stopped mid-way; resume it first).
+   */
+  RECONCILE_PLAN_INVALID: { statusCode: 422, retryable: false },
   // Deployment problems: fixed by an operator, after which the same change succeeds.
   CONFIG_INVALID: { statusCode: 500, retryable: true },
   SECRET_UNAVAILABLE: { statusCode: 503, retryable: true, retryAfterSeconds: 5 },

@@ -13,3 +13,27 @@ export const metricsOutcome =
     metrics.addMetric('Events', MetricUnit.Count, count);
     metrics.publishStoredMetrics();
   };
+
+/** What a reconciliation found out of step: users to update, to create, and orphans. */
+export interface DriftCounts {
+  changes: number;
+  unmatched: number;
+  orphaned: number;
+}
+
+export type RecordDrift = (connectionId: string, drift: DriftCounts) => void;
+
+/**
+ * `Drift` (their sum, which the drift alarm watches) and one metric per kind, by connection, in
+ * one EMF blob per run.
+ */
+export const metricsDrift =
+  (metrics: Metrics): RecordDrift =>
+  (connectionId, { changes, unmatched, orphaned }) => {
+    metrics.addDimensions({ connection: connectionId });
+    metrics.addMetric('Drift', MetricUnit.Count, changes + unmatched + orphaned);
+    metrics.addMetric('DriftChanges', MetricUnit.Count, changes);
+    metrics.addMetric('DriftUnmatched', MetricUnit.Count, unmatched);
+    metrics.addMetric('DriftOrphaned', MetricUnit.Count, orphaned);
+    metrics.publishStoredMetrics();
+  };

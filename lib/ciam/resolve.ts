@@ -76,10 +76,15 @@ const lookupPhone = (connection: { mapping: PhoneMapping }, phone: string | unde
   return result.value;
 };
 
-const lookupKey = (
-  connection: Omit<ResolvableConnection, 'id'>,
+/**
+ * What a change is looked up by under the connection's strategy, normalised as the lookup sends it
+ * (an email lowercased, a phone as the mapping writes it), and the lookup's label. Reconciliation
+ * indexes a CIAM snapshot by the same value. Throws USER_NOT_FOUND when the change lacks it.
+ */
+export const resolutionValue = (
+  connection: Omit<ResolvableConnection, 'id' | 'userStoreId'>,
   change: Pick<UserChange, 'subject'>,
-): LookupKey => {
+): { label: string; value: string } => {
   const strategy = connection.resolve;
   const subject = change.subject;
   let value: string | undefined;
@@ -106,6 +111,14 @@ const lookupKey = (
       details: { resolveBy: label },
     });
   }
+  return { label, value };
+};
+
+const lookupKey = (
+  connection: Omit<ResolvableConnection, 'id'>,
+  change: Pick<UserChange, 'subject'>,
+): LookupKey => {
+  const { label, value } = resolutionValue(connection, change);
   return { cacheKey: `${connection.userStoreId}\u0000${label}\u0000${value}`, value };
 };
 

@@ -113,11 +113,13 @@ interface AlarmProps {
 const WEBHOOK = 'WebhookLambdaFunction';
 const CONSUMER = 'QueueLambdaFunction';
 const SCIM = 'ScimLambdaFunction';
-const FUNCTIONS = [WEBHOOK, SCIM, CONSUMER] as const;
+const RECONCILE = 'ReconcileLambdaFunction';
+const FUNCTIONS = [WEBHOOK, SCIM, CONSUMER, RECONCILE] as const;
 const LOG_GROUPS: Record<(typeof FUNCTIONS)[number], string> = {
   [WEBHOOK]: 'WebhookLogGroup',
   [SCIM]: 'ScimLogGroup',
   [CONSUMER]: 'QueueLogGroup',
+  [RECONCILE]: 'ReconcileLogGroup',
 };
 const DEFAULT_RETENTION_SECONDS = 345_600;
 
@@ -221,7 +223,7 @@ describe('serverless package', () => {
   });
 
   it('builds one zip per function with the bundle and the shipped config, never local secrets', async () => {
-    for (const name of ['webhook', 'scim', 'queue']) {
+    for (const name of ['webhook', 'scim', 'queue', 'reconcile']) {
       const zip = await readFile(join(dir, `${name}.zip`));
       expect((await stat(join(dir, `${name}.zip`))).size).toBeGreaterThan(0);
       const entries = zipEntries(zip);
@@ -238,6 +240,7 @@ describe('serverless package', () => {
       ['webhook', WEBHOOK],
       ['scim', SCIM],
       ['queue', CONSUMER],
+      ['reconcile', RECONCILE],
     ] as const) {
       const handler = props<FunctionProps>(id).Handler;
       const file = `${handler.slice(0, handler.lastIndexOf('.'))}.js`;
@@ -552,7 +555,7 @@ describe('serverless package', () => {
       .map(([, value]) => value.Properties as unknown as AlarmProps)
       .flatMap((alarm) =>
         (alarm.Metrics ?? [])
-          .filter((metric) => metric.Expression?.startsWith('SELECT '))
+          .filter((metric) => metric.Expression?.startsWith('SELECT SUM(Events) '))
           .map((metric) => ({ alarm, metric })),
       );
     const byOutcome = new Map(
@@ -576,6 +579,29 @@ describe('serverless package', () => {
     // refusal of an allow-listed connection matters: it may be the sender's new address.
     expect(byOutcome.get('SIGNATURE_INVALID')?.alarm.Threshold).toBeGreaterThan(0);
     expect(byOutcome.get('SOURCE_IP_NOT_ALLOWED')?.alarm.Threshold).toBe(0);
+  });
+
+  it('reconciles on no schedule unless the stage lists one, sends only to the queue, alarms on drift', () => {
+    const reconcile = props<FunctionProps>(RECONCILE);
+    expect(reconcile.Handler).toBe('handlers/reconcile.handler');
+    expect(reconcile.Timeout).toBe(900);
+    expect(reconcile.ReservedConcurrentExecutions).toBe(1);
+    expect(reconcile.Environment.Variables.QUEUE_URL).toEqual(ref(queueId('changes.fifo')));
+    expect(ofType('AWS::Events::Rule')).toEqual([]);
+    expect(grants(roleOf(RECONCILE), 'sqs')).toEqual([
+      `sqs:SendMessage on ${JSON.stringify(getAtt(queueId('changes.fifo'), 'Arn'))}`,
+    ]);
+    const namespace = String(
+      props<FunctionProps>(WEBHOOK).Environment.Variables.POWERTOOLS_METRICS_NAMESPACE,
+    );
+    const drift = ofType('AWS::CloudWatch::Alarm')
+      .map(([, value]) => value.Properties as unknown as AlarmProps)
+      .find((alarm) => alarm.Metrics?.some((metric) => metric.Expression?.includes('Drift')));
+    // lib/metrics.ts metricsDrift: metric Drift, dimensions service (Powertools) and connection.
+    expect(drift?.Metrics?.[0]?.Expression).toBe(
+      `SELECT MAX(Drift) FROM SCHEMA("${namespace}", connection, service) GROUP BY connection`,
+    );
+    expect(drift).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
   it('notifies the alarm topic only when the alarmTopicArn param is set', () => {
@@ -697,10 +723,28 @@ describe('serverless.yml stage params', () => {
       CIAM_CREDENTIALS_SECRET_NAME: 'ciam-webhook-adapter/ci/ciam-credentials',
       CIAM_ENDPOINT: 'https://ciam.intl.tencentcloudapi.com',
     });
-    for (const role of ['WebhookRole', 'QueueRole']) {
+    for (const role of ['WebhookRole', 'QueueRole', 'ReconcileRole']) {
       expect(secretResources(printed, role), role).toEqual([clerk, acme]);
     }
     expect(secretResources(printed, 'ScimRole').at(-1)).toBe(acme);
+  }, 60_000);
+
+  it('schedules a reconciliation per connection the stage lists (the local stage shows the form)', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [SERVERLESS, 'print', '--format', 'json', '--stage', 'local'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    const printed = JSON.parse(stdout) as {
+      functions: Record<string, { events?: { schedule?: { input?: unknown } }[] }>;
+    };
+    expect(printed.functions.reconcile?.events?.map((event) => event.schedule?.input)).toEqual([
+      { connectionId: 'clerk' },
+    ]);
   }, 60_000);
 
   it('takes the stage’s throttling and reserved concurrency when given', async () => {
