@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { newPlan, writePlanFile } from '../../lib/reconcile/plan.ts';
 import { signHmacDelivery } from '../../lib/sources/hmac/sender.ts';
 import { runExplainCli } from '../../scripts/explain.ts';
 import { useEmulator } from '../helpers/emulator.ts';
@@ -131,14 +132,21 @@ describe('npm run explain', () => {
   });
 
   it('explains a reconciliation plan entry, found by CIAM user id or external id', async () => {
-    const plan = write('plan.json', {
+    // Written by reconciliation's own plan writer, so explain reads the file `npm run reconcile`
+    // writes, not a shape of its own.
+    const plan = join(dir, 'plan.json');
+    writePlanFile(plan, {
+      ...newPlan('clerk', Date.parse('2025-03-01T00:00:00.000Z')),
+      complete: true,
       entries: [
         {
+          kind: 'change',
           userId: 'demo-user-2',
           externalId: 'ext-bob',
+          fields: [{ field: 'Nickname', from: 'b***', to: 'B***' }],
           change: {
             connectionId: 'clerk',
-            eventId: 'reconcile:clerk:ext-bob',
+            eventId: 'snapshot:ext-bob:2025-03-01T00:00:00.000Z',
             eventType: 'user.snapshot',
             occurredAt: '2025-03-01T00:00:00.000Z',
             subject: { externalId: 'ext-bob' },
@@ -146,6 +154,7 @@ describe('npm run explain', () => {
             raw: {},
           },
         },
+        { kind: 'orphaned', userId: 'demo-user-3' },
       ],
     });
     for (const user of ['demo-user-2', 'ext-bob']) {
