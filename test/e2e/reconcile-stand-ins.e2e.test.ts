@@ -5,14 +5,23 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Seed } from '../../emulator/server.ts';
+import type { Connection } from '../../lib/config/types.ts';
+import { applyTargetsOf } from '../../lib/delivery/delivery.ts';
+import { compileMapping } from '../../lib/mapping/index.ts';
 import { readPlanFile, writePlanFile } from '../../lib/reconcile/plan.ts';
-import { runReconcile } from '../../lib/reconcile/run.ts';
+import { type ReconcileConnection, runReconcile } from '../../lib/reconcile/run.ts';
+import { summaryLine } from '../../lib/reconcile/runner.ts';
 import { createRuntime } from '../../lib/runtime/index.ts';
 import { reconcileDeps } from '../../lib/runtime/reconcile.ts';
+import { createSourceUserLister } from '../../lib/source-apis/index.ts';
+import { createLocalFifoQueue } from '../../local/fifo-queue.ts';
 import {
   API_USER_OF,
   ciamSeedUsersOf,
+  DEPROVISIONED_PERSON,
   demoUsers,
+  oktaUserOf,
   type SourceApiName,
   syntheticPeople,
 } from '../../local/source-api-users.ts';
@@ -23,6 +32,7 @@ import {
 } from '../../local/source-apis.ts';
 import { EMULATOR_CREDENTIALS, EMULATOR_USER_STORE_ID, useEmulator } from '../helpers/emulator.ts';
 import { readJson } from '../helpers/files.ts';
+import { fakeClock, standInConnection, standInContext } from '../helpers/source-apis.ts';
 
 // Reconciliation end to end through the sources' real user API clients, against `npm start`'s
 // stand-ins of those APIs (local/source-apis.ts) and the CIAM emulator, both over real HTTP.
@@ -220,5 +230,83 @@ describe('a source failing mid-way leaves a plan that --resume completes', () =>
       'RECONCILE connection=clerk source_users=4 matched=3 unmatched=1 orphaned=0 changes=3 applied=0',
     );
     expect(readPlanFile(path)).toMatchObject({ complete: true, pages: 3 });
+  });
+});
+
+describe('okta: a deprovisioned user through the real client', () => {
+  // The demo seed plus ext-erin, whom the Okta stand-in lists as DEPROVISIONED.
+  const seed = readJson('emulator/seed.json') as Seed;
+  const stores = seed.userStores.map((store) =>
+    store.UserStoreId === EMULATOR_USER_STORE_ID
+      ? {
+          ...store,
+          Users: [
+            ...(store.Users ?? []),
+            {
+              UserId: 'demo-user-5',
+              UserName: 'erin',
+              Email: 'erin@example.com',
+              Nickname: 'Erin Old',
+              IndexedAttribute1: 'ext-erin',
+            },
+          ],
+        }
+      : store,
+  );
+  const emulator = useEmulator({ rateLimit: 1000, seed: { ...seed, userStores: stores } });
+
+  it('is reported with the orphans, frozen under orphans: freeze, and never updated', async () => {
+    standIns.setUsers('okta', [oktaUserOf(DEPROVISIONED_PERSON)]);
+    const config = {
+      ...standInConnection(standIns, 'okta'),
+      id: 'okta',
+    };
+    const okta: Connection = {
+      ...config,
+      reconcile: { api: config.reconcile?.api ?? { kind: 'okta' }, orphans: 'freeze' },
+    };
+    const runtime = createRuntime(
+      {
+        ADAPTER_CONFIG: 'config/local.json',
+        ADAPTER_SECRETS_FILE: 'config/local-secrets.json',
+        CIAM_ENDPOINT: emulator().url,
+      },
+      { recordOutcome: () => {}, logger },
+    );
+    const guard = applyTargetsOf({ ...runtime.config, connections: [okta] }).get('okta')?.guard;
+    const connection: ReconcileConnection = {
+      target: { ...okta, guard },
+      mapper: compileMapping(okta),
+      lister: createSourceUserLister(okta, standInContext(fakeClock())),
+      ciam: runtime.ciam,
+      resolver: runtime.resolver,
+    };
+    // Nothing to queue: a deprovisioned user gets no attribute change.
+    const queue = createLocalFifoQueue({
+      name: 'okta.fifo',
+      now: Date.now,
+      visibilityTimeoutSeconds: 30,
+    });
+    const outcome = await runReconcile({ queue, now: Date.now }, connection, { apply: true });
+    expect(summaryLine(outcome.plan, outcome.applied)).toBe(
+      'RECONCILE connection=okta source_users=1 matched=0 unmatched=0 orphaned=1 changes=0 applied=1',
+    );
+    expect(outcome.plan.counts.deprovisioned).toBe(1);
+    expect(outcome.plan.entries).toEqual([
+      {
+        kind: 'orphaned',
+        userId: 'demo-user-5',
+        reason: 'deprovisioned',
+        externalId: 'ext-erin',
+      },
+    ]);
+    expect(queue.stats().total).toBe(0);
+    const actions = emulator().calls.map((call) => call.action);
+    expect(actions).not.toContain('UpdateUser');
+    expect(actions.filter((action) => action === 'UpdateUserStatus')).toHaveLength(1);
+    expect(emulator().store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-5')).toMatchObject({
+      Status: 'FREEZE',
+      Nickname: 'Erin Old',
+    });
   });
 });
