@@ -1,11 +1,12 @@
 /**
  * Reconciliation at scale against the emulator, with CIAM's limit of 20 requests/second per
- * action: plan 10,000 source users (CIAM calls per planned user, wall time), apply the plan through
- * the in-process FIFO queue and the real consumer (calls and wall time against the 20/s bound),
- * then plan and apply again (no UpdateUser). A benchmark: it prints figures, it asserts nothing.
- * Run with `npm run bench:reconcile`; BENCH_RECONCILE_USERS (10000), BENCH_RECONCILE_DRIFT (200
- * users whose nickname differs), BENCH_RECONCILE_UNMATCHED (50) and BENCH_RECONCILE_ORPHANS (50)
- * change its shape.
+ * action: list 10,000 source users through the real Clerk client from `npm start`'s stand-in of
+ * Clerk's Backend API (local/source-apis.ts, over HTTP), plan them (CIAM calls per planned user,
+ * wall time), apply the plan through the in-process FIFO queue and the real consumer (calls and
+ * wall time against the 20/s bound), then plan and apply again (no UpdateUser). A benchmark: it
+ * prints figures, it asserts nothing. Run with `npm run bench:reconcile`; BENCH_RECONCILE_USERS
+ * (10000), BENCH_RECONCILE_DRIFT (200 users whose nickname differs), BENCH_RECONCILE_UNMATCHED
+ * (50) and BENCH_RECONCILE_ORPHANS (50) change its shape.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SeedUser } from '../emulator/seed.ts';
@@ -15,8 +16,9 @@ import { type ReconcileConnection, runReconcile } from '../lib/reconcile/run.ts'
 import { summaryLine } from '../lib/reconcile/runner.ts';
 import { createRuntime } from '../lib/runtime/index.ts';
 import { reconcileDeps } from '../lib/runtime/reconcile.ts';
-import type { SourceUser } from '../lib/source-apis/types.ts';
-import { createMemoryLister, sourceUser, startReconcileQueue } from '../local/reconcile.ts';
+import { startReconcileQueue } from '../local/reconcile.ts';
+import { ciamSeedUsersOf, clerkUserOf, syntheticPeople } from '../local/source-api-users.ts';
+import { startSourceApiStandIns } from '../local/source-apis.ts';
 
 const env = process.env;
 const USERS = Number(env.BENCH_RECONCILE_USERS ?? 10_000);
@@ -24,12 +26,13 @@ const DRIFT = Number(env.BENCH_RECONCILE_DRIFT ?? 200);
 const UNMATCHED = Number(env.BENCH_RECONCILE_UNMATCHED ?? 50);
 const ORPHANS = Number(env.BENCH_RECONCILE_ORPHANS ?? 50);
 const RATE = 20;
-const SOURCE_PAGE = 500;
 const STORE = 'local-store';
 const AT = '2026-01-01T00:00:00.000Z';
 
-// CIAM holds USERS − UNMATCHED of the source's users, and ORPHANS users this connection once
-// wrote (their clocks name it) that the source no longer lists.
+// The source lists USERS people; CIAM holds all but the last UNMATCHED of them (the first DRIFT
+// with an older nickname), and ORPHANS users this connection once wrote (their clocks name it)
+// that the source no longer lists.
+const people = syntheticPeople(USERS);
 const matched = USERS - UNMATCHED;
 const orphanClock = encodeClocks(
   new Map([
@@ -40,13 +43,9 @@ const orphanClock = encodeClocks(
   ]),
 );
 const ciamUsers: SeedUser[] = [
-  ...Array.from({ length: matched }, (_, i) => ({
-    UserId: `u${i}`,
-    UserName: `user${i}`,
-    Email: `user${i}@example.com`,
-    Nickname: `User ${i}`,
-    IndexedAttribute1: `ext_${i}`,
-  })),
+  ...ciamSeedUsersOf(people.slice(0, matched)).map((user, i) =>
+    i < DRIFT ? { ...user, Nickname: 'Old Name' } : user,
+  ),
   ...Array.from({ length: ORPHANS }, (_, i) => ({
     UserId: `gone${i}`,
     UserName: `gone${i}`,
@@ -55,13 +54,7 @@ const ciamUsers: SeedUser[] = [
     CustomAttributes: [{ Name: 'adapter_field_clocks', Value: orphanClock }],
   })),
 ];
-const source: SourceUser[] = Array.from({ length: USERS }, (_, i) =>
-  sourceUser('clerk', `ext_${i}`, AT, {
-    userName: `user${i}`,
-    email: `user${i}@example.com`,
-    nickname: i < DRIFT ? `User ${i} (renamed)` : `User ${i}`,
-  }),
-);
+const standIns = await startSourceApiStandIns({ users: { clerk: people.map(clerkUserOf) } });
 
 const emulator = await startEmulator({
   rateLimit: RATE,
@@ -81,10 +74,7 @@ const logger = new Logger({ logLevel: 'ERROR' });
 const runtime = createRuntime(runtimeEnv, { recordOutcome: () => {}, logger });
 const queue = startReconcileQueue({ env: runtimeEnv, overrides: { logger }, ratePerSecond: RATE });
 const deps = {
-  ...reconcileDeps(runtime, {
-    lister: createMemoryLister(source, { pageSize: SOURCE_PAGE }),
-    recordDrift: () => {},
-  }),
+  ...reconcileDeps(runtime, { sourceApisUrl: standIns.url, recordDrift: () => {} }),
   queue: queue.queue,
 };
 const connection: ReconcileConnection = deps.connection('clerk');
@@ -100,7 +90,7 @@ const show = (counts: Map<string, number>) =>
   [...counts].map(([action, n]) => `${action} ${n}`).join(', ') || 'none';
 
 console.log(
-  `bench:reconcile: ${USERS} source users (in-memory lister implementing the source user contract, pages of ${SOURCE_PAGE}; the sources' API stand-ins are not used), CIAM emulator at ${RATE} requests/s per action`,
+  `bench:reconcile: ${USERS} source users listed by the Clerk client (lib/source-apis) from the Clerk stand-in at ${standIns.url}/clerk, CIAM emulator at ${RATE} requests/s per action`,
 );
 console.log(
   `  CIAM: ${ciamUsers.length} users (${matched} of the source's, ${ORPHANS} orphans); drift: ${DRIFT} nicknames, ${UNMATCHED} unmatched`,
@@ -113,7 +103,9 @@ const planned = await runReconcile(deps, connection, { apply: false });
 const planMs = performance.now() - started;
 const planCalls = callsSince(mark);
 const planTotal = [...planCalls.values()].reduce((a, b) => a + b, 0);
+const clerkRequests = standIns.stats().requests.clerk;
 console.log(`\nplan      ${summaryLine(planned.plan, 0)}`);
+console.log(`  source: ${clerkRequests} Clerk requests, ${planned.plan.pages} pages`);
 console.log(
   `  CIAM calls: ${planTotal} (${show(planCalls)}) = ${(planTotal / USERS).toFixed(4)} per planned user (goal ≤ 0.02); wall ${(planMs / 1000).toFixed(2)} s`,
 );
@@ -156,3 +148,4 @@ console.log(
 
 await queue.stop();
 await emulator.close();
+await standIns.close();

@@ -5,7 +5,6 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Connection } from '../lib/config/types.ts';
 import { isAdapterError } from '../lib/errors.ts';
 import { type ReconcilePlan, readPlanFile, writePlanFile } from '../lib/reconcile/plan.ts';
 import { type RunOutcome, runReconcile } from '../lib/reconcile/run.ts';
@@ -35,11 +34,11 @@ Options:
   --out <file>         where the plan goes (default .tmp/reconcile/<connection>-<time>.json)
   --resume <file>      continue an interrupted plan from its source cursor
   --local              against \`npm start\`'s emulator (CIAM_EMULATOR_PORT, default 3100) and
-                       the local stand-ins, with config/local.json; applies through a queue
-                       and consumer in this process
+                       its stand-ins of the sources' user APIs (SOURCE_APIS_URL, else
+                       SOURCE_APIS_PORT, default 3300), with config/local.json; applies through
+                       a queue and consumer in this process
   --source-file <file> list source users from a JSON file of { externalId, updatedAt, change }
                        records instead of the source's API
-  --source-url <url>   the source API's base URL, in place of reconcile.api.baseUrl
   -h, --help           this text
 
 Exit status: 0 done; 1 failed, or the source listing stopped (resume it); 2 usage; 3 the plan
@@ -59,7 +58,6 @@ interface Options {
   resume: string | undefined;
   local: boolean;
   sourceFile: string | undefined;
-  sourceUrl: string | undefined;
 }
 
 /** `--apply` takes an optional file: a following argument that is no option is it. */
@@ -86,7 +84,6 @@ const parseOptions = (argv: readonly string[]): Options | 'help' => {
       resume: { type: 'string' },
       local: { type: 'boolean' },
       'source-file': { type: 'string' },
-      'source-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -114,7 +111,6 @@ const parseOptions = (argv: readonly string[]): Options | 'help' => {
     resume: values.resume,
     local: values.local === true,
     sourceFile: values['source-file'],
-    sourceUrl: values['source-url'],
   };
 };
 
@@ -122,22 +118,11 @@ export interface ReconcileCliDeps {
   env: RuntimeEnv;
   out: (line: string) => void;
   err: (line: string) => void;
-  /** The sources' user API clients; default: lib/source-apis when this build has them. */
+  /** The sources' user API clients; default: lib/source-apis. */
   createLister?: CreateSourceUserLister;
   /** Epoch milliseconds. */
   now?: () => number;
 }
-
-/** The source API clients, loaded only if this build carries them. */
-const loadSourceApis = async (): Promise<CreateSourceUserLister | undefined> => {
-  const path = '../lib/source-apis/index.ts';
-  try {
-    const module = (await import(path)) as { createSourceUserLister?: CreateSourceUserLister };
-    return module.createSourceUserLister;
-  } catch {
-    return undefined;
-  }
-};
 
 const localEnv = (env: RuntimeEnv): RuntimeEnv => ({
   ...env,
@@ -146,18 +131,14 @@ const localEnv = (env: RuntimeEnv): RuntimeEnv => ({
   CIAM_ENDPOINT: `http://127.0.0.1:${env.CIAM_EMULATOR_PORT ?? 3100}`,
 });
 
-/** The local stand-ins' URL, when `npm start` says where they are. */
-const localSourceUrl = (env: RuntimeEnv): string | undefined =>
+/**
+ * The origin of `npm start`'s stand-ins of the sources' user APIs, for --local runs only (a
+ * deployment's run never sends its credentials elsewhere than its config says): SOURCE_APIS_URL,
+ * else SOURCE_APIS_PORT on this host; neither: the origin config/local.json names.
+ */
+const localSourceApis = (env: RuntimeEnv): string | undefined =>
   env.SOURCE_APIS_URL ??
   (env.SOURCE_APIS_PORT === undefined ? undefined : `http://127.0.0.1:${env.SOURCE_APIS_PORT}`);
-
-const withBaseUrl = (connection: Connection, baseUrl: string | undefined): Connection =>
-  baseUrl === undefined || connection.reconcile === undefined
-    ? connection
-    : {
-        ...connection,
-        reconcile: { ...connection.reconcile, api: { ...connection.reconcile.api, baseUrl } },
-      };
 
 const planPath = (options: Options, now: number): string =>
   options.out ??
@@ -172,7 +153,7 @@ const report = (outcome: RunOutcome, path: string | undefined, deps: ReconcileCl
   for (const line of describePlan(plan)) deps.out(line);
   const { counts } = plan;
   deps.out(
-    `plan: ${counts.changes} to update, ${counts.unmatched} unmatched, ${counts.orphaned} orphaned, ${counts.errors} not planned (errors), ${counts.held} fields held by newer changes; ${counts.ciamCalls} CIAM calls for ${counts.sourceUsers} source users`,
+    `plan: ${counts.changes} to update, ${counts.unmatched} unmatched, ${counts.orphaned} orphaned (${counts.deprovisioned} deprovisioned at the source), ${counts.filtered} outside the filter, ${counts.errors} not planned (errors), ${counts.held} fields held by newer changes; ${counts.ciamCalls} CIAM calls for ${counts.sourceUsers} source users`,
   );
   if (path !== undefined) deps.out(`plan file: ${path} (personal data; mode 0600)`);
   if (!plan.complete) {
@@ -193,6 +174,10 @@ const report = (outcome: RunOutcome, path: string | undefined, deps: ReconcileCl
     }
   }
 };
+
+/** The counts the last line leaves out, on the line before it. */
+const countsLine = ({ counts }: ReconcilePlan): string =>
+  `filtered=${counts.filtered} deprovisioned=${counts.deprovisioned} duplicates=${counts.duplicates} errors=${counts.errors} held=${counts.held}`;
 
 export const runReconcileCli = async (
   argv: readonly string[],
@@ -231,22 +216,14 @@ export const runReconcileCli = async (
         listPage: () => Promise.reject(new Error('a saved plan does not list the source')),
       };
     }
-    const createLister = deps.createLister ?? (await loadSourceApis());
-    const baseUrl = opts.sourceUrl ?? (opts.local ? localSourceUrl(env) : undefined);
+    const sourceApisUrl = opts.local ? localSourceApis(env) : undefined;
     const built = reconcileDeps(runtime, {
       ...(lister === undefined ? {} : { lister }),
-      ...(createLister === undefined
-        ? {}
-        : {
-            createLister: (connection, context) =>
-              createLister(withBaseUrl(connection, baseUrl), context),
-          }),
+      ...(deps.createLister === undefined ? {} : { createLister: deps.createLister }),
+      ...(sourceApisUrl === undefined ? {} : { sourceApisUrl }),
       recordDrift: () => {},
     });
     const connection = built.connection(opts.connection);
-    if (lister === undefined && createLister === undefined) {
-      throw new UsageError('this build has no source API clients: pass --source-file <file>');
-    }
     if (opts.apply && opts.local) {
       queue = startReconcileQueue({ env, overrides: { logger } });
     }
@@ -276,6 +253,7 @@ export const runReconcileCli = async (
     // The local consumer applies what was queued before this process ends.
     await queue?.drain();
     report(outcome, path, deps);
+    deps.out(countsLine(outcome.plan));
     deps.out(summaryLine(outcome.plan, outcome.applied));
     if (!outcome.plan.complete) return 1;
     if (outcome.refused === 'threshold') return 3;

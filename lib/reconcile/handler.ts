@@ -11,7 +11,10 @@ import { type ReconcileConnection, type ReconcileRunDeps, runReconcile } from '.
 import { summaryLine } from './runner.ts';
 
 export interface ReconcileHandlerDeps extends ReconcileRunDeps {
-  /** The connection to reconcile; throws CONNECTION_NOT_FOUND for one without `reconcile`. */
+  /**
+   * The connection to reconcile, with its source's lister and its tenant's CIAM; throws
+   * CONNECTION_NOT_FOUND for an unknown one, CONFIG_INVALID for one without `reconcile`.
+   */
   connection(connectionId: string): ReconcileConnection;
   logger: Pick<Logger, 'info' | 'warn' | 'error'> & Partial<Pick<Logger, 'addContext'>>;
   recordDrift: RecordDrift;
@@ -78,6 +81,9 @@ export const createHandler = (deps: ReconcileHandlerDeps) =>
           ...result,
           errors: plan.counts.errors,
           held: plan.counts.held,
+          filtered: plan.counts.filtered,
+          deprovisioned: plan.counts.deprovisioned,
+          duplicates: plan.counts.duplicates,
           ciamCalls: plan.counts.ciamCalls,
           threshold: outcome.threshold,
           actions: outcome.actions,

@@ -37,12 +37,20 @@ export interface UnmatchedEntry {
   change: UserChange;
 }
 
-/** A CIAM user linked to this connection that the source no longer lists. */
+/**
+ * A CIAM user linked to this connection that the source no longer lists, or (`reason:
+ * 'deprovisioned'`) one whose source user the source still lists but has switched off (Okta
+ * DEPROVISIONED, a WorkOS `inactive` directory user): both are users gone from the source, frozen
+ * only under `orphans: 'freeze'`, and neither gets attribute updates.
+ */
 export interface OrphanedEntry {
   kind: 'orphaned';
   userId: string;
   /** The CIAM user's status (`FREEZE` once frozen). */
   status?: string;
+  reason?: 'deprovisioned';
+  /** The source user, for a deprovisioned one. */
+  externalId?: string;
 }
 
 /** A source user that could not be planned (its mapping failed, several CIAM users match…). */
@@ -68,6 +76,15 @@ export interface PlanCounts {
   held: number;
   /** CIAM calls planning took (snapshot pages; resumed runs add theirs). */
   ciamCalls: number;
+  /** Source users the connection's filter leaves out: not planned, and their CIAM users no orphans. */
+  filtered: number;
+  /**
+   * Source users the source lists as switched off: the matched ones are also `orphaned` entries
+   * (reason `deprovisioned`), the others are never created.
+   */
+  deprovisioned: number;
+  /** Copies of a source user listed again (Auth0's export repeats what paging listed): skipped. */
+  duplicates: number;
 }
 
 export const PLAN_VERSION = 1;
@@ -92,9 +109,26 @@ export interface ReconcilePlan {
   /** Why listing stopped, when it did before the end. */
   error?: { code: string; message: string };
   counts: PlanCounts;
-  /** CIAM users matched so far: what orphans are told apart by when a run is resumed. */
+  /**
+   * CIAM users matched so far (those of filtered and deprovisioned source users included): what
+   * orphans are told apart by when a run is resumed.
+   */
   matchedUserIds: string[];
+  /**
+   * Each source user planned so far: its `updatedAt` and what it added to the counts, so a copy
+   * listed again is skipped, or replaces the older one when it is newer. Absent in older plans.
+   */
+  seen?: Record<string, SeenUser>;
   entries: PlanEntry[];
+}
+
+/** What one planned source user added to a plan (see `ReconcilePlan.seen`). */
+export interface SeenUser {
+  updatedAt: string;
+  /** How it was planned: matched, unmatched, error, filtered or deprovisioned. */
+  outcome: 'matched' | 'unmatched' | 'error' | 'filtered' | 'deprovisioned';
+  /** Fields held by newer changes. */
+  held?: number;
 }
 
 export const emptyCounts = (): PlanCounts => ({
@@ -106,6 +140,9 @@ export const emptyCounts = (): PlanCounts => ({
   errors: 0,
   held: 0,
   ciamCalls: 0,
+  filtered: 0,
+  deprovisioned: 0,
+  duplicates: 0,
 });
 
 export const newPlan = (connectionId: string, now: number): ReconcilePlan => {
@@ -147,6 +184,8 @@ export const parsePlan = (text: string): ReconcilePlan => {
     throw invalid('no entries');
   }
   if (!isRecord(value.counts)) throw invalid('no counts');
+  // Counts added since a plan was written start at 0.
+  value.counts = { ...emptyCounts(), ...value.counts };
   return value as unknown as ReconcilePlan;
 };
 

@@ -6,10 +6,11 @@ import { clockOf, readClocks } from '../ciam/stale-guard.ts';
 import type { CiamUser, UpdateUserDraft } from '../ciam/types.ts';
 import type { Connection } from '../config/types.ts';
 import { isAdapterError } from '../errors.ts';
+import type { CompiledFilter } from '../filter/index.ts';
 import { maskEmail, maskPhone } from '../log/mask.ts';
 import type { Mapper } from '../mapping/index.ts';
 import type { SourceUser } from '../source-apis/types.ts';
-import type { FieldDiff, HeldField, PlanEntry } from './plan.ts';
+import type { FieldDiff, HeldField, PlanEntry, SeenUser } from './plan.ts';
 
 /** How a value shows in a plan's output: personal data masked as the logs mask it. */
 export const maskValue = (field: string, value: unknown): string => {
@@ -151,13 +152,19 @@ export interface PlanPageInput {
   index: ReadonlyMap<string, readonly CiamUser[]>;
   target: ReconcileTarget;
   mapper: Mapper;
+  /** The connection's scoping filter (`connectionFilter`); every user is inside when left out. */
+  filter?: CompiledFilter | undefined;
 }
 
 export interface PlannedUser {
   entry: PlanEntry | undefined;
-  /** The CIAM user it matched, if one. */
+  /**
+   * The CIAM user it matched, if one: also for a filtered or deprovisioned source user, whose CIAM
+   * user is then no orphan of the source.
+   */
   matchedUserId: string | undefined;
   held: number;
+  outcome: SeenUser['outcome'];
 }
 
 const errorEntry = (externalId: string, error: unknown): PlanEntry => ({
@@ -167,25 +174,58 @@ const errorEntry = (externalId: string, error: unknown): PlanEntry => ({
   message: error instanceof Error ? error.message : String(error),
 });
 
+/** The CIAM user a source user's key finds when exactly one does; no error when it has no key. */
+const onlyMatch = (
+  change: UserChange,
+  { index, target }: Pick<PlanPageInput, 'index' | 'target'>,
+): CiamUser | undefined => {
+  let key: string;
+  try {
+    key = resolutionValue(target, change).value;
+  } catch {
+    return undefined;
+  }
+  const matches = index.get(key) ?? [];
+  return matches.length === 1 ? matches[0] : undefined;
+};
+
 /**
- * One source user against the snapshot, through the same mapping, user resolution and field
- * clocks as its webhooks. No I/O: the snapshot is already read. A user whose mapping fails, or
- * whom several CIAM users match, is an `error` entry; matched with nothing to change, no entry.
+ * One source user against the snapshot, through the same filter, mapping, user resolution and
+ * field clocks as its webhooks. No I/O: the snapshot is already read. A user whose mapping fails,
+ * or whom several CIAM users match, is an `error` entry; matched with nothing to change, no entry.
+ * A user the filter leaves out is not planned; one the source has switched off gets no attribute
+ * update: matched, it is reported with the orphans; unmatched, it is never created.
  */
 export const planSourceUser = async (
   source: SourceUser,
-  { index, target, mapper }: Omit<PlanPageInput, 'users'>,
+  { index, target, mapper, filter }: Omit<PlanPageInput, 'users'>,
 ): Promise<PlannedUser> => {
   const change: UserChange = source.change;
   const none = { entry: undefined, matchedUserId: undefined, held: 0 };
+  const filtered = (): PlannedUser => ({
+    ...none,
+    matchedUserId: onlyMatch(change, { index, target })?.UserId,
+    outcome: 'filtered',
+  });
+  // As the webhook path decides (planChanges): without `update` in its paths the filter runs before
+  // mapping, so a user it leaves out is not reported for a mapping problem.
+  const early = filter !== undefined && !filter.roots.has('update');
+  if (filter !== undefined && early && !filter({ change })) return filtered();
   let draft: UpdateUserDraft;
   let key: string;
   try {
     key = resolutionValue(target, change).value;
     draft = await mapper.map(change);
   } catch (error) {
-    return { ...none, entry: errorEntry(source.externalId, error) };
+    // Its CIAM user, if the key finds one, is not an orphan for want of a mapping.
+    return {
+      ...none,
+      entry: errorEntry(source.externalId, error),
+      matchedUserId: onlyMatch(change, { index, target })?.UserId,
+      outcome: 'error',
+    };
   }
+  if (filter !== undefined && !early && !filter({ change, update: draft })) return filtered();
   const matches = index.get(key) ?? [];
   if (matches.length > 1) {
     return {
@@ -196,11 +236,32 @@ export const planSourceUser = async (
         code: 'USER_AMBIGUOUS',
         message: `${matches.length} CIAM users match by ${target.resolve.by}`,
       },
+      outcome: 'error',
     };
   }
   const [user] = matches;
+  if (source.deprovisioned === true) {
+    return user?.UserId === undefined
+      ? { ...none, outcome: 'deprovisioned' }
+      : {
+          entry: {
+            kind: 'orphaned',
+            userId: user.UserId,
+            ...(user.Status === undefined ? {} : { status: user.Status }),
+            reason: 'deprovisioned',
+            externalId: source.externalId,
+          },
+          matchedUserId: user.UserId,
+          held: 0,
+          outcome: 'deprovisioned',
+        };
+  }
   if (user?.UserId === undefined) {
-    return { ...none, entry: { kind: 'unmatched', externalId: source.externalId, change } };
+    return {
+      ...none,
+      entry: { kind: 'unmatched', externalId: source.externalId, change },
+      outcome: 'unmatched',
+    };
   }
   const clock = target.guard === undefined ? undefined : clockOf(target.guard, change);
   if (target.guard !== undefined && clock === undefined) {
@@ -212,6 +273,8 @@ export const planSourceUser = async (
         code: 'PAYLOAD_INVALID',
         message: 'The source user has no valid updated_at',
       },
+      matchedUserId: user.UserId,
+      outcome: 'error',
     };
   }
   const { fields, held } = diffUser(draft, user, target, clock);
@@ -229,6 +292,7 @@ export const planSourceUser = async (
           },
     matchedUserId: user.UserId,
     held: held.length,
+    outcome: 'matched',
   };
 };
 

@@ -14,17 +14,20 @@ import type { ReconcilePlan } from './plan.ts';
 import type { ReconcileTarget } from './planner.ts';
 import { planReconcile } from './runner.ts';
 
-/** One connection, ready to reconcile: its config and guard, its mapping, its source's lister. */
+/**
+ * One connection, ready to reconcile: its config and guard, its mapping, its source's lister, and
+ * its CIAM tenant's client and user lookups (every CIAM call of its run goes to its tenant).
+ */
 export interface ReconcileConnection {
   target: ReconcileTarget;
   mapper: Mapper;
   lister: SourceUserLister;
+  ciam: Pick<CiamApi, 'describeUser' | 'createUser' | 'updateUserStatus'>;
+  resolver: Pick<UserResolver, 'resolve'>;
 }
 
 /** What a run needs besides the connection; the CLI and the scheduled function build it alike. */
 export interface ReconcileRunDeps {
-  ciam: Pick<CiamApi, 'describeUser' | 'createUser' | 'updateUserStatus'>;
-  resolver: Pick<UserResolver, 'resolve'>;
   /** The FIFO queue changes are applied through; undefined: plan only. */
   queue: QueuePort | undefined;
   now: () => number;
@@ -79,7 +82,7 @@ export const runReconcile = async (
       ? options.plan
       : await planReconcile(
           {
-            ciam: deps.ciam,
+            ciam: connection.ciam,
             lister: connection.lister,
             mapper: connection.mapper,
             target: connection.target,
@@ -105,8 +108,8 @@ export const runReconcile = async (
   const report = await applyPlan(
     {
       queue: deps.queue,
-      ciam: deps.ciam,
-      resolver: deps.resolver,
+      ciam: connection.ciam,
+      resolver: connection.resolver,
       mapper: connection.mapper,
       target: connection.target,
       now: deps.now,

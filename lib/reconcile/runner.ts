@@ -1,8 +1,9 @@
 import type { CallOptions, CiamApi, CiamUser } from '../ciam/types.ts';
 import { isAdapterError } from '../errors.ts';
+import { connectionFilter } from '../filter/index.ts';
 import type { Mapper } from '../mapping/index.ts';
-import type { SourceUserLister } from '../source-apis/types.ts';
-import { newPlan, type ReconcilePlan } from './plan.ts';
+import type { SourceUser, SourceUserLister } from '../source-apis/types.ts';
+import { newPlan, type ReconcilePlan, type SeenUser } from './plan.ts';
 import { findOrphans, planSourceUser, type ReconcileTarget } from './planner.ts';
 import { indexSnapshot, readCiamSnapshot } from './snapshot.ts';
 
@@ -43,10 +44,47 @@ export const planReconcile = async (
   plan.counts.ciamCalls += snapshot.calls;
   const index = indexSnapshot(deps.target.resolve, snapshot.users);
   const matched = new Set(plan.matchedUserIds);
+  const seen = new Map(Object.entries(plan.seen ?? {}));
+  const filter = connectionFilter(deps.target);
   const checkpoint = async () => {
     plan.updatedAt = new Date(deps.now()).toISOString();
     plan.matchedUserIds = [...matched];
+    plan.seen = Object.fromEntries(seen);
     await deps.checkpoint?.(plan);
+  };
+  const planOne = async (user: SourceUser) => {
+    const before = seen.get(user.externalId);
+    if (before !== undefined) {
+      // Listed again (Auth0's export after paging, a user that moved between pages): the same or
+      // an older copy adds nothing; a newer one replaces what the older one planned.
+      plan.counts.duplicates += 1;
+      if (!(Date.parse(user.updatedAt) > Date.parse(before.updatedAt))) return;
+      forget(plan, user.externalId, before);
+    } else {
+      plan.counts.sourceUsers += 1;
+    }
+    const planned = await planSourceUser(user, {
+      index,
+      target: deps.target,
+      mapper: deps.mapper,
+      filter,
+    });
+    seen.set(user.externalId, {
+      updatedAt: user.updatedAt,
+      outcome: planned.outcome,
+      ...(planned.held > 0 ? { held: planned.held } : {}),
+    });
+    plan.counts.held += planned.held;
+    if (planned.matchedUserId !== undefined) matched.add(planned.matchedUserId);
+    if (planned.outcome === 'matched') plan.counts.matched += 1;
+    else if (planned.outcome === 'filtered') plan.counts.filtered += 1;
+    else if (planned.outcome === 'deprovisioned') plan.counts.deprovisioned += 1;
+    const entry = planned.entry;
+    if (entry === undefined) return;
+    plan.entries.push(entry);
+    if (entry.kind === 'change') plan.counts.changes += 1;
+    else if (entry.kind === 'unmatched') plan.counts.unmatched += 1;
+    else if (entry.kind === 'error') plan.counts.errors += 1;
   };
 
   if (!plan.complete) {
@@ -64,25 +102,7 @@ export const planReconcile = async (
         await checkpoint();
         return plan;
       }
-      for (const user of page.users) {
-        plan.counts.sourceUsers += 1;
-        const planned = await planSourceUser(user, {
-          index,
-          target: deps.target,
-          mapper: deps.mapper,
-        });
-        plan.counts.held += planned.held;
-        if (planned.matchedUserId !== undefined) {
-          plan.counts.matched += 1;
-          matched.add(planned.matchedUserId);
-        }
-        const entry = planned.entry;
-        if (entry === undefined) continue;
-        plan.entries.push(entry);
-        if (entry.kind === 'change') plan.counts.changes += 1;
-        else if (entry.kind === 'unmatched') plan.counts.unmatched += 1;
-        else if (entry.kind === 'error') plan.counts.errors += 1;
-      }
+      for (const user of page.users) await planOne(user);
       plan.pages += 1;
       cursor = page.next;
       plan.cursor = cursor;
@@ -90,15 +110,38 @@ export const planReconcile = async (
       await checkpoint();
     }
   }
-  // Orphans against this run's snapshot (a resumed plan drops the ones found before).
-  plan.entries = plan.entries.filter((entry) => entry.kind !== 'orphaned');
-  const orphans = findOrphans(snapshot.users as CiamUser[], matched, deps.target);
-  plan.entries.push(...orphans);
-  plan.counts.orphaned = orphans.length;
+  // Orphans against this run's snapshot (a resumed plan drops the ones found before; deprovisioned
+  // source users' stay: the source listed them).
+  plan.entries = plan.entries.filter(
+    (entry) => entry.kind !== 'orphaned' || entry.reason === 'deprovisioned',
+  );
+  plan.entries.push(...findOrphans(snapshot.users as CiamUser[], matched, deps.target));
+  plan.counts.orphaned = plan.entries.filter((entry) => entry.kind === 'orphaned').length;
   plan.complete = true;
   plan.cursor = undefined;
   await checkpoint();
   return plan;
+};
+
+/** Takes back what an older copy of a source user added to the plan, before a newer one replaces it. */
+const forget = (plan: ReconcilePlan, externalId: string, before: SeenUser): void => {
+  const at = plan.entries.findIndex(
+    (entry) =>
+      (entry.kind === 'orphaned' ? entry.reason === 'deprovisioned' : true) &&
+      'externalId' in entry &&
+      entry.externalId === externalId,
+  );
+  const entry = at < 0 ? undefined : plan.entries[at];
+  if (entry !== undefined) {
+    plan.entries.splice(at, 1);
+    if (entry.kind === 'change') plan.counts.changes -= 1;
+    else if (entry.kind === 'unmatched') plan.counts.unmatched -= 1;
+    else if (entry.kind === 'error') plan.counts.errors -= 1;
+  }
+  plan.counts.held -= before.held ?? 0;
+  if (before.outcome === 'matched') plan.counts.matched -= 1;
+  else if (before.outcome === 'filtered') plan.counts.filtered -= 1;
+  else if (before.outcome === 'deprovisioned') plan.counts.deprovisioned -= 1;
 };
 
 /** The run's last line, the same for the CLI and the scheduled function's log. */
@@ -123,7 +166,7 @@ export const describePlan = (plan: ReconcilePlan): string[] => {
         break;
       case 'orphaned':
         lines.push(
-          `orphaned ${entry.userId}  (not at the source${entry.status === 'FREEZE' ? '; frozen' : ''})`,
+          `orphaned ${entry.userId}  (${entry.reason === 'deprovisioned' ? `deprovisioned at the source: ${entry.externalId ?? '?'}` : 'not at the source'}${entry.status === 'FREEZE' ? '; frozen' : ''})`,
         );
         break;
       case 'error':

@@ -4,31 +4,33 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Connection } from '../config/types.ts';
 import { applyTargetsOf } from '../delivery/delivery.ts';
-import { AdapterError, ConfigError } from '../errors.ts';
+import { AdapterError } from '../errors.ts';
+import type { HttpFetch } from '../fetch.ts';
 import { compileMapping, type Mapper } from '../mapping/index.ts';
 import { metricsDrift, type RecordDrift } from '../metrics.ts';
 import type { ReconcileHandlerDeps } from '../reconcile/handler.ts';
 import type { ReconcileTarget } from '../reconcile/planner.ts';
-import type { CreateSourceUserLister, SourceUserLister } from '../source-apis/types.ts';
+import {
+  type CreateSourceUserLister,
+  createSourceUserLister,
+  type SourceUserLister,
+  withLocalSourceApi,
+} from '../source-apis/index.ts';
 import type { Runtime } from './index.ts';
 
-/**
- * Until this build carries the sources' user API clients, listing fails with CONFIG_INVALID, so a
- * scheduled run reports an incomplete plan (and applies nothing) instead of failing cold start.
- * The clients plug in here (`createSourceUserLister` of lib/source-apis).
- */
-const noSourceApis: CreateSourceUserLister = (connection) => ({
-  listPage: () =>
-    Promise.reject(
-      new ConfigError(
-        `No user API client for ${connection.reconcile?.api.kind ?? 'this source'} in this build`,
-      ),
-    ),
-});
-
 export interface ReconcileDepsOptions {
-  /** The sources' user API clients; tests and the CLI pass theirs. */
+  /** The sources' user API clients (default: lib/source-apis' `createSourceUserLister`). */
   createLister?: CreateSourceUserLister;
+  /**
+   * The listers' fetch. Default: the global fetch, not the runtime's keep-alive one: Auth0's
+   * export file is gzip, read with `arrayBuffer`, which the keep-alive fetch's responses lack.
+   */
+  fetch?: HttpFetch;
+  /**
+   * Local runs only: the origin of the sources' API stand-ins, in place of the one each
+   * `reconcile.api.baseUrl` names (`withLocalSourceApi`).
+   */
+  sourceApisUrl?: string;
   /** Replaces the source lister of every connection (an export file, a test's in-memory list). */
   lister?: SourceUserLister;
   recordDrift?: RecordDrift;
@@ -42,7 +44,8 @@ export const reconcileDeps = (
 ): ReconcileHandlerDeps => {
   const targets = applyTargetsOf(runtime.config);
   const mappers = new Map<string, Mapper>();
-  const createLister = options.createLister ?? noSourceApis;
+  const createLister = options.createLister ?? createSourceUserLister;
+  const fetch = options.fetch ?? globalThis.fetch;
   const sleep =
     options.sleep ??
     ((ms: number, signal?: AbortSignal) =>
@@ -67,21 +70,24 @@ export const reconcileDeps = (
         mappers.set(connectionId, mapper);
       }
       const reconcileTarget: ReconcileTarget = { ...connection, guard: target.guard };
+      // Its tenant's CIAM: the snapshot, creations, freezes and lookups all go to the account and
+      // user store the connection writes to, never the default tenant's.
+      const tenant = runtime.tenants.of(connection);
       return {
         target: reconcileTarget,
         mapper,
         lister:
           options.lister ??
-          createLister(connection, {
-            fetch: runtime.fetch,
+          createLister(withLocalSourceApi(connection, options.sourceApisUrl), {
+            fetch,
             secrets: runtime.secrets,
             now: runtime.now,
             sleep,
           }),
+        ciam: tenant.ciam,
+        resolver: tenant.resolver,
       };
     },
-    ciam: runtime.ciam,
-    resolver: runtime.resolver,
     queue: runtime.queue,
     now: runtime.now,
     logger: runtime.logger,

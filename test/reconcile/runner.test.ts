@@ -242,7 +242,7 @@ describe('reconciliation against the emulator', () => {
 
     lister.recover();
     const resumed = await planReconcile(
-      { ...deps, lister, mapper: connection.mapper, target: connection.target },
+      { ...deps, ...connection, lister },
       { resume: readPlanFile(path) },
     );
     expect(lister.calls).toBe(4);
