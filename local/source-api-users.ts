@@ -28,6 +28,8 @@ export interface SourcePerson {
   updatedAt: string;
   /** Okta DEPROVISIONED, WorkOS `inactive`; listed only where the API lists such users. */
   deprovisioned?: boolean;
+  /** WorkOS directory groups the person is in (the stand-in serves them as memberships). */
+  groups?: { id: string; name: string }[];
 }
 
 /** A user object as one API returns it; its id is under `id` (Clerk, WorkOS, Okta) or `user_id`. */
@@ -87,6 +89,9 @@ export const workosUserOf = (person: SourcePerson, directoryId = DEMO_DIRECTORY_
   emails: person.email === undefined ? [] : [{ primary: true, type: 'work', value: person.email }],
   ...(person.userName === undefined ? {} : { username: person.userName }),
   state: person.deprovisioned === true ? 'inactive' : 'active',
+  ...(person.groups === undefined
+    ? {}
+    : { groups: person.groups.map((group) => ({ object: 'directory_group', ...group })) }),
   custom_attributes: {},
   raw_attributes: {},
   created_at: person.createdAt,
@@ -168,6 +173,8 @@ export const DEMO_PEOPLE: readonly SourcePerson[] = [
     familyName: 'Anders',
     createdAt: '2024-01-01T00:00:00.000Z',
     updatedAt: '2024-12-31T23:59:59.500Z',
+    // The emulator seed's groups by DisplayName: a local WorkOS import adds the memberships.
+    groups: [{ id: 'directory_group_staff', name: 'Staff' }],
   },
   {
     id: 'ext-bob',
@@ -188,6 +195,10 @@ export const DEMO_PEOPLE: readonly SourcePerson[] = [
     familyName: 'Núñez',
     createdAt: '2024-02-01T00:00:00.000Z',
     updatedAt: '2024-11-30T12:00:00.000Z',
+    groups: [
+      { id: 'directory_group_staff', name: 'Staff' },
+      { id: 'directory_group_admins', name: 'Admins' },
+    ],
   },
   {
     id: 'ext-dave',

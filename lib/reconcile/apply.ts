@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { UserChange } from '../change.ts';
 import type { PlannedUpdate } from '../ciam/apply.ts';
 import { clockFieldsOf, encodeClocks } from '../ciam/field-clocks.ts';
+import type { GroupResolver } from '../ciam/groups.ts';
 import type { UserResolver } from '../ciam/resolve.ts';
 import { clockOf } from '../ciam/stale-guard.ts';
 import type { CallOptions, CiamApi } from '../ciam/types.ts';
@@ -10,6 +11,7 @@ import type { Mapper } from '../mapping/index.ts';
 import { createQueuedDelivery } from '../queue/producer.ts';
 import type { QueuePort } from '../queue/types.ts';
 import { createRequestOf } from '../scim/plan.ts';
+import { mapPlannedMemberships } from './memberships.ts';
 import type { ChangeEntry, PlanEntry, ReconcilePlan } from './plan.ts';
 import { type ReconcileTarget, trimDraft } from './planner.ts';
 
@@ -29,6 +31,8 @@ export interface ApplyDeps {
   mapper: Mapper;
   target: ReconcileTarget;
   now: () => number;
+  /** Finds CIAM groups by name when a change's memberships are mapped again. */
+  groups?: GroupResolver | undefined;
   /** Default: 24 random bytes; nobody signs in with it (sign-in is the source's business). */
   password?: () => string;
 }
@@ -123,12 +127,21 @@ export const applyPlan = async (
   for (const entry of changes) {
     try {
       const draft = await deps.mapper.map(entry.change);
+      // Memberships go in the same update as the fields: one write per user, each membership
+      // judged by its own clock, as a membership event's are.
+      const memberships = await mapPlannedMemberships(
+        deps.target,
+        deps.groups,
+        entry.change,
+        options.signal,
+      );
       chunk.push({
         change: entry.change,
         draft: trimDraft(
           draft,
           entry.fields.map(({ field }) => field),
         ),
+        ...(memberships.length > 0 ? { memberships } : {}),
       });
     } catch (error) {
       // The mapping changed since the plan was made: report it, queue the others.

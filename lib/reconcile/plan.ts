@@ -19,14 +19,29 @@ export interface HeldField {
   verdict: Exclude<FieldVerdict, 'newer'>;
 }
 
-/** A source user whose CIAM user differs in fields the snapshot may still set. */
+/** A group membership a change sets, by CIAM group (its DisplayName when the mapping knows it). */
+export interface PlannedMembership {
+  group: { id: string; name?: string };
+  member: boolean;
+}
+
+/**
+ * A source user whose CIAM user differs in fields, or in group memberships, the snapshot may
+ * still set.
+ */
 export interface ChangeEntry {
   kind: 'change';
   externalId: string;
   userId: string;
   fields: FieldDiff[];
+  /** Groups to join (`member: true`) or leave; absent when the memberships already agree. */
+  memberships?: PlannedMembership[];
+  /** Fields, and memberships (`group:<name or id>`), left as they are for a newer change. */
   held?: HeldField[];
-  /** The snapshot change, unmasked: what apply maps again and queues. */
+  /**
+   * The snapshot change, unmasked: what apply maps again and queues. With memberships to change,
+   * its `memberships` names them by SOURCE group, mapped again as membership events are.
+   */
   change: UserChange;
 }
 
@@ -72,7 +87,10 @@ export interface PlanCounts {
   changes: number;
   /** Source users reported as errors. */
   errors: number;
-  /** Differing fields left alone because their clock holds a change at least as new. */
+  /**
+   * Differing fields (and group memberships) left alone because their clock holds a change at
+   * least as new.
+   */
   held: number;
   /** CIAM calls planning took (snapshot pages; resumed runs add theirs). */
   ciamCalls: number;

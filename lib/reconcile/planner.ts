@@ -10,6 +10,7 @@ import type { CompiledFilter } from '../filter/index.ts';
 import { maskEmail, maskPhone } from '../log/mask.ts';
 import type { Mapper } from '../mapping/index.ts';
 import type { SourceUser } from '../source-apis/types.ts';
+import type { MembershipPlanner } from './memberships.ts';
 import type { FieldDiff, HeldField, PlanEntry, SeenUser } from './plan.ts';
 
 /** How a value shows in a plan's output: personal data masked as the logs mask it. */
@@ -154,6 +155,11 @@ export interface PlanPageInput {
   mapper: Mapper;
   /** The connection's scoping filter (`connectionFilter`); every user is inside when left out. */
   filter?: CompiledFilter | undefined;
+  /**
+   * Plans group memberships for source users that carry their groups (a connection with a
+   * `groups` setting); without it memberships are not reconciled.
+   */
+  memberships?: MembershipPlanner | undefined;
 }
 
 export interface PlannedUser {
@@ -198,7 +204,7 @@ const onlyMatch = (
  */
 export const planSourceUser = async (
   source: SourceUser,
-  { index, target, mapper, filter }: Omit<PlanPageInput, 'users'>,
+  { index, target, mapper, filter, memberships }: Omit<PlanPageInput, 'users'>,
 ): Promise<PlannedUser> => {
   const change: UserChange = source.change;
   const none = { entry: undefined, matchedUserId: undefined, held: 0 };
@@ -278,17 +284,34 @@ export const planSourceUser = async (
     };
   }
   const { fields, held } = diffUser(draft, user, target, clock);
+  let groups: Awaited<ReturnType<MembershipPlanner['plan']>> | undefined;
+  if (memberships !== undefined && source.groups !== undefined) {
+    try {
+      groups = await memberships.plan(source.groups, change, user, clock);
+    } catch (error) {
+      // A group mapped to nothing under `unmapped: refuse`: this user is reported, not the run.
+      return {
+        ...none,
+        entry: errorEntry(source.externalId, error),
+        matchedUserId: user.UserId,
+        outcome: 'error',
+      };
+    }
+    held.push(...groups.held);
+  }
+  const joins = groups?.memberships ?? [];
   return {
     entry:
-      fields.length === 0
+      fields.length === 0 && joins.length === 0
         ? undefined
         : {
             kind: 'change',
             externalId: source.externalId,
             userId: user.UserId,
             fields,
+            ...(joins.length > 0 ? { memberships: groups?.shown ?? [] } : {}),
             ...(held.length > 0 ? { held } : {}),
-            change,
+            change: joins.length > 0 ? { ...change, memberships: joins } : change,
           },
     matchedUserId: user.UserId,
     held: held.length,

@@ -1,3 +1,4 @@
+import type { GroupResolver } from '../ciam/groups.ts';
 import type { UserResolver } from '../ciam/resolve.ts';
 import type { CallOptions, CiamApi } from '../ciam/types.ts';
 import type { Mapper } from '../mapping/index.ts';
@@ -24,6 +25,11 @@ export interface ReconcileConnection {
   lister: SourceUserLister;
   ciam: Pick<CiamApi, 'describeUser' | 'createUser' | 'updateUserStatus'>;
   resolver: Pick<UserResolver, 'resolve'>;
+  /**
+   * Its tenant's CIAM groups by name, for a connection with a `groups` setting; without it only
+   * `groups.map` maps source groups.
+   */
+  groups?: GroupResolver | undefined;
 }
 
 /** What a run needs besides the connection; the CLI and the scheduled function build it alike. */
@@ -87,6 +93,7 @@ export const runReconcile = async (
             mapper: connection.mapper,
             target: connection.target,
             now: deps.now,
+            groups: connection.groups,
             ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
             ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
           },
@@ -113,6 +120,7 @@ export const runReconcile = async (
       mapper: connection.mapper,
       target: connection.target,
       now: deps.now,
+      groups: connection.groups,
     },
     plan,
     policy,

@@ -1,8 +1,10 @@
+import type { GroupResolver } from '../ciam/groups.ts';
 import type { CallOptions, CiamApi, CiamUser } from '../ciam/types.ts';
 import { isAdapterError } from '../errors.ts';
 import { connectionFilter } from '../filter/index.ts';
 import type { Mapper } from '../mapping/index.ts';
 import type { SourceUser, SourceUserLister } from '../source-apis/types.ts';
+import { createMembershipPlanner } from './memberships.ts';
 import { newPlan, type ReconcilePlan, type SeenUser } from './plan.ts';
 import { findOrphans, planSourceUser, type ReconcileTarget } from './planner.ts';
 import { indexSnapshot, readCiamSnapshot } from './snapshot.ts';
@@ -18,6 +20,8 @@ export interface PlanDeps {
   checkpoint?: (plan: ReconcilePlan) => void | Promise<void>;
   /** DescribeUser page size (default 100). */
   pageSize?: number;
+  /** Finds CIAM groups by name for a connection with a `groups` setting (its tenant's). */
+  groups?: GroupResolver | undefined;
 }
 
 const copyPlan = (plan: ReconcilePlan): ReconcilePlan => structuredClone(plan);
@@ -46,6 +50,11 @@ export const planReconcile = async (
   const matched = new Set(plan.matchedUserIds);
   const seen = new Map(Object.entries(plan.seen ?? {}));
   const filter = connectionFilter(deps.target);
+  // Memberships only for a connection that maps groups, as its lister reads them only then.
+  const memberships =
+    deps.target.groups === undefined
+      ? undefined
+      : createMembershipPlanner(deps.target, deps.groups);
   const checkpoint = async () => {
     plan.updatedAt = new Date(deps.now()).toISOString();
     plan.matchedUserIds = [...matched];
@@ -68,6 +77,7 @@ export const planReconcile = async (
       target: deps.target,
       mapper: deps.mapper,
       filter,
+      memberships,
     });
     seen.set(user.externalId, {
       updatedAt: user.updatedAt,
@@ -101,6 +111,19 @@ export const planReconcile = async (
         };
         await checkpoint();
         return plan;
+      }
+      const first = page.users[0];
+      if (memberships !== undefined && page.groups !== undefined && first !== undefined) {
+        try {
+          await memberships.learn(page.groups, first.change);
+        } catch (error) {
+          plan.error = {
+            code: isAdapterError(error) ? error.code : 'INTERNAL',
+            message: error instanceof Error ? error.message : String(error),
+          };
+          await checkpoint();
+          return plan;
+        }
       }
       for (const user of page.users) await planOne(user);
       plan.pages += 1;
@@ -156,6 +179,14 @@ export const describePlan = (plan: ReconcilePlan): string[] => {
       case 'change':
         for (const { field, from, to } of entry.fields) {
           lines.push(`change   ${entry.externalId} → ${entry.userId}  ${field}: ${from} → ${to}`);
+        }
+        if (entry.memberships !== undefined) {
+          const groups = entry.memberships.map(
+            ({ group, member }) => `${member ? '+' : '-'}${group.name ?? group.id}`,
+          );
+          lines.push(
+            `change   ${entry.externalId} → ${entry.userId}  groups: ${groups.join(', ')}`,
+          );
         }
         for (const { field, verdict } of entry.held ?? []) {
           lines.push(`held     ${entry.externalId} → ${entry.userId}  ${field} (${verdict})`);

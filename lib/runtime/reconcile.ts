@@ -86,6 +86,7 @@ export const reconcileDeps = (
           }),
         ciam: tenant.ciam,
         resolver: tenant.resolver,
+        groups: tenant.groups,
       };
     },
     queue: runtime.queue,

@@ -27,6 +27,11 @@ export interface SourceUserPage {
   users: SourceUser[];
   /** Opaque: pass it back for the next page; undefined after the last page. */
   next: string | undefined;
+  /**
+   * Every group of the source, when the lister reads them (WorkOS with a `groups` setting): what
+   * reconciliation learns the groups the connection manages from before the first user is planned.
+   */
+  groups?: { id: string; name?: string }[];
 }
 
 /** Pages through every user of one connection's source. */

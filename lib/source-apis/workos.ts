@@ -121,10 +121,12 @@ export const createWorkosLister = (
    * the directory, then `/directory_users?group=` of each. Once per lister; a resumed run reads
    * them again.
    */
-  let memberships: Promise<Map<string, { id: string; name?: string }[]>> | undefined;
+  type Group = { id: string; name?: string };
+  let memberships: Promise<{ byUser: Map<string, Group[]>; all: Group[] }> | undefined;
   const membershipsOf = (scope: RequestScope, signal: AbortSignal | undefined) => {
     memberships ??= (async () => {
-      const byUser = new Map<string, { id: string; name?: string }[]>();
+      const byUser = new Map<string, Group[]>();
+      const all: Group[] = [];
       const groups = await everything(
         '/directory_groups',
         { directory: directoryId },
@@ -137,6 +139,7 @@ export const createWorkosLister = (
         }
         const name = nonEmpty(group.name);
         const entry = name === undefined ? { id: group.id } : { id: group.id, name };
+        all.push(entry);
         for (const member of await everything(
           '/directory_users',
           { group: group.id },
@@ -147,7 +150,7 @@ export const createWorkosLister = (
           byUser.set(member.id, [...(byUser.get(member.id) ?? []), entry]);
         }
       }
-      return byUser;
+      return { byUser, all };
     })();
     // A failed read is not kept: the next page (or a resumed run) reads them again.
     memberships.catch(() => {
@@ -200,10 +203,13 @@ export const createWorkosLister = (
           throw sourceApiError('SOURCE_API_FAILED', scope, `user ${index} has an unexpected shape`);
         }
         const listed = toSourceUser(user, user);
-        return groups === undefined ? listed : { ...listed, groups: groups.get(user.id) ?? [] };
+        return groups === undefined
+          ? listed
+          : { ...listed, groups: groups.byUser.get(user.id) ?? [] };
       });
       return {
         users,
+        ...(groups === undefined ? {} : { groups: groups.all }),
         next: page.after === undefined ? undefined : encodeCursor(API, { after: page.after }),
       };
     },
