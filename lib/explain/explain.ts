@@ -385,7 +385,11 @@ export const explain = async (deps: ExplainDeps, input: ExplainInput): Promise<E
       return refuse('parse', error);
     }
   } else {
-    changes = [input.change];
+    // A plan entry that also changes group memberships carries its attributes and, in
+    // `memberships`, the source groups: traced as the attribute change and the membership change
+    // (reconciliation applies both in one write).
+    const { memberships, ...attributes } = input.change;
+    changes = memberships === undefined ? [input.change] : [attributes, input.change];
   }
 
   // Filter and mapping through the real path's own step: every change of the request is mapped
