@@ -53,11 +53,13 @@ const seed: Seed = {
 };
 
 /** The demo people as the WorkOS directory lists them: alice in Staff, bob in Ghosts, carol in both. */
+const GROUPS: Record<string, { id: string; name: string }[]> = {
+  'ext-alice': [STAFF],
+  'ext-bob': [GHOSTS],
+  'ext-carol': [STAFF, ADMINS],
+};
 const people = (): SourcePerson[] =>
-  DEMO_PEOPLE.slice(0, 3).map((person) => ({
-    ...person,
-    groups: { 'ext-alice': [STAFF], 'ext-bob': [GHOSTS], 'ext-carol': [STAFF, ADMINS] }[person.id],
-  }));
+  DEMO_PEOPLE.slice(0, 3).map((person) => ({ ...person, groups: GROUPS[person.id] ?? [] }));
 
 let standIns: SourceApiStandIns;
 beforeAll(async () => {
