@@ -1,4 +1,5 @@
 import type { SourceMembership, UserChange } from '../change.ts';
+import type { ApplyTarget } from '../ciam/apply.ts';
 import {
   type Clock,
   groupField,
@@ -9,10 +10,13 @@ import {
 import type { GroupResolver } from '../ciam/groups.ts';
 import { readClocks } from '../ciam/stale-guard.ts';
 import type { CiamUser } from '../ciam/types.ts';
+import type { Connection } from '../config/types.ts';
 import { isAdapterError } from '../errors.ts';
 import { type MapMemberships, membershipMapper } from '../webhook/groups.ts';
 import type { HeldField, PlannedMembership } from './plan.ts';
-import type { ReconcileTarget } from './planner.ts';
+
+/** A connection and its stale-event guard (the planner's ReconcileTarget). */
+type Target = Connection & Pick<ApplyTarget, 'guard'>;
 
 /** A source group as listings name it. */
 export interface SourceGroup {
@@ -48,10 +52,7 @@ export interface UserMemberships {
  * source's groups seen during this listing map to. A group nothing of this connection maps to
  * (another connection's, one a console admin gives) is never removed.
  */
-export const createMembershipPlanner = (
-  target: ReconcileTarget,
-  resolver: GroupResolver | undefined,
-) => {
+export const createMembershipPlanner = (target: Target, resolver: GroupResolver | undefined) => {
   const mapMemberships: MapMemberships = membershipMapper(target, resolver);
   const explicit = new Set(Object.keys(target.groups?.map ?? {}));
   /** CIAM group id → the source group that maps to it: what a removal names. */
@@ -168,7 +169,7 @@ export type MembershipPlanner = ReturnType<typeof createMembershipPlanner>;
  * nothing.
  */
 export const mapPlannedMemberships = async (
-  target: ReconcileTarget,
+  target: Target,
   resolver: GroupResolver | undefined,
   change: UserChange,
   signal?: AbortSignal,
