@@ -281,6 +281,30 @@ describe('explain a delivery (CIAM emulator over HTTP)', () => {
     expect(actions()).not.toContain('UpdateUser');
   });
 
+  it('traces a plan entry with memberships as its attribute change and its membership change', async () => {
+    const trace = await run({
+      kind: 'snapshot',
+      connectionId: 'workos',
+      planUserId: 'demo-user-1',
+      change: {
+        connectionId: 'workos',
+        eventId: 'reconcile-2',
+        eventType: 'user.snapshot',
+        occurredAt: '2025-02-01T00:00:00.000Z',
+        subject: { externalId: 'ext-alice', email: 'alice@example.com' },
+        attributes: { email: 'alice@example.com', nickname: 'Ally' },
+        raw: {},
+        memberships: [{ group: { id: 'directory_group_staff', name: 'Staff' }, member: true }],
+      },
+    });
+    expect(trace.changes.map(({ mapping }) => mapping)).toEqual([
+      expect.objectContaining({ fields: expect.arrayContaining(['Nickname']) }),
+      { memberships: [{ groupId: 'group-staff', member: true }] },
+    ]);
+    expect(trace.changes.map(({ decision }) => decision)).toEqual(['write', 'write']);
+    expect(actions()).not.toContain('UpdateUser');
+  });
+
   it('shows what the queue function sends for a queued connection, byte for byte', async () => {
     const event = clerkEvent();
     const trace = await run(delivery('clerk-queued', event));
