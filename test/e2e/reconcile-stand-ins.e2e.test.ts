@@ -124,6 +124,18 @@ describe('npm run reconcile -- --connection clerk --local, against the stand-ins
     );
     expect(count('UpdateUser', mark)).toBe(0);
   });
+
+  it('workos: the first import also joins the demo users to the groups the directory lists', async () => {
+    standIns.setUsers('workos', demoUsers().workos);
+    const dir = mkdtempSync(join(tmpdir(), 'reconcile-stand-ins-'));
+    const planned = await npmReconcile(
+      ['--connection', 'workos', '--local', '--out', join(dir, 'workos.json')],
+      env(),
+    );
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toContain('change   ext-alice → demo-user-1  groups: +Staff');
+    expect(planned.stdout).toContain('change   ext-carol → demo-user-3  groups: +Admins, +Staff');
+  });
 });
 
 describe('planning through each real client', () => {
