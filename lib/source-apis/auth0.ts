@@ -18,13 +18,7 @@ import {
   type SourceRequest,
   sourceApiError,
 } from './http.ts';
-import {
-  apiConfigOf,
-  baseUrlOf,
-  SNAPSHOT_EVENT_TYPE,
-  snapshotEventId,
-  UNKNOWN_TIME,
-} from './snapshot.ts';
+import { listerSettings, SNAPSHOT_EVENT_TYPE, snapshotEventId, UNKNOWN_TIME } from './snapshot.ts';
 import type { SourceApiContext, SourceUser, SourceUserLister } from './types.ts';
 
 const API = 'auth0';
@@ -104,13 +98,14 @@ export const createAuth0Lister = (
   connection: Connection,
   context: SourceApiContext,
 ): SourceUserLister => {
-  const api = apiConfigOf(connection);
-  const base = baseUrlOf(api, undefined);
-  const perPage = Math.min(api.pageSize ?? MAX_PER_PAGE, MAX_PER_PAGE);
-  const credentials = api.credentials;
-  if (credentials === undefined) {
-    throw new ConfigError(`Connection "${connection.id}": reconcile.api.credentials is required`);
-  }
+  const {
+    base,
+    pageSize: perPage,
+    credentials,
+  } = listerSettings(connection, {
+    baseUrl: undefined,
+    maxPageSize: MAX_PER_PAGE,
+  });
   const http = createSourceHttp(context);
   let token: { value: string; expiresAt: number } | undefined;
   /** The downloaded export, by job id: pages after the first come from here. */

@@ -1,5 +1,4 @@
 import type { Connection } from '../config/types.ts';
-import { ConfigError } from '../errors.ts';
 import { isRecord } from '../is-record.ts';
 import { toIsoTime } from '../sources/shared/values.ts';
 import type { ClerkUser } from '../sources/standard-webhooks/schema.ts';
@@ -14,13 +13,7 @@ import {
   refusedPage,
   sourceApiError,
 } from './http.ts';
-import {
-  apiConfigOf,
-  baseUrlOf,
-  SNAPSHOT_EVENT_TYPE,
-  snapshotEventId,
-  UNKNOWN_TIME,
-} from './snapshot.ts';
+import { listerSettings, SNAPSHOT_EVENT_TYPE, snapshotEventId, UNKNOWN_TIME } from './snapshot.ts';
 import type { SourceApiContext, SourceUser, SourceUserLister } from './types.ts';
 
 const API = 'clerk';
@@ -37,13 +30,14 @@ export const createClerkLister = (
   connection: Connection,
   context: SourceApiContext,
 ): SourceUserLister => {
-  const api = apiConfigOf(connection);
-  const base = baseUrlOf(api, DEFAULT_BASE_URL);
-  const limit = Math.min(api.pageSize ?? MAX_LIMIT, MAX_LIMIT);
-  const credentials = api.credentials;
-  if (credentials === undefined) {
-    throw new ConfigError(`Connection "${connection.id}": reconcile.api.credentials is required`);
-  }
+  const {
+    base,
+    pageSize: limit,
+    credentials,
+  } = listerSettings(connection, {
+    baseUrl: DEFAULT_BASE_URL,
+    maxPageSize: MAX_LIMIT,
+  });
   const http = createSourceHttp(context);
 
   const toSourceUser = (user: ClerkUser): SourceUser => {

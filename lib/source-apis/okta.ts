@@ -1,5 +1,4 @@
 import type { Connection } from '../config/types.ts';
-import { ConfigError } from '../errors.ts';
 import { type OktaUser, validateOktaUser } from '../sources/okta/schema.ts';
 import { oktaUserToChange } from '../sources/okta/to-changes.ts';
 import { toIsoTime } from '../sources/shared/values.ts';
@@ -12,13 +11,7 @@ import {
   refusedPage,
   sourceApiError,
 } from './http.ts';
-import {
-  apiConfigOf,
-  baseUrlOf,
-  SNAPSHOT_EVENT_TYPE,
-  snapshotEventId,
-  UNKNOWN_TIME,
-} from './snapshot.ts';
+import { listerSettings, SNAPSHOT_EVENT_TYPE, snapshotEventId, UNKNOWN_TIME } from './snapshot.ts';
 import type { SourceApiContext, SourceUser, SourceUserLister } from './types.ts';
 
 const API = 'okta';
@@ -58,15 +51,18 @@ export const createOktaLister = (
   connection: Connection,
   context: SourceApiContext,
 ): SourceUserLister => {
-  const api = apiConfigOf(connection);
-  const base = baseUrlOf(api, undefined);
-  const limit = Math.min(api.pageSize ?? MAX_LIMIT, MAX_LIMIT);
-  const credentials = api.credentials ?? connection.secrets.apiToken;
-  if (credentials === undefined) {
-    throw new ConfigError(
-      `Connection "${connection.id}": reconcile.api.credentials or secrets.apiToken is required`,
-    );
-  }
+  // Okta's Users API token is the connection's own apiToken unless reconcile names another.
+  const {
+    base,
+    pageSize: limit,
+    credentials,
+  } = listerSettings(connection, {
+    baseUrl: undefined,
+    maxPageSize: MAX_LIMIT,
+    ...(connection.secrets.apiToken === undefined
+      ? {}
+      : { credentials: connection.secrets.apiToken }),
+  });
   const http = createSourceHttp(context);
 
   const firstUrl = (phase: Phase): string => {

@@ -1,5 +1,6 @@
 import type { Connection, SourceApiConfig } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
+import type { SecretRef } from '../secrets/types.ts';
 
 /** The event type of a change made from a listed user: every attribute, as of `updated_at`. */
 export const SNAPSHOT_EVENT_TYPE = 'user.snapshot';
@@ -29,4 +30,35 @@ export const baseUrlOf = (api: SourceApiConfig, fallback: string | undefined): s
     throw new ConfigError(`reconcile.api.baseUrl is required for ${api.kind}`);
   }
   return base.replace(/\/+$/, '');
+};
+
+/** What every lister starts from: its API config, origin, page size and credential. */
+export interface ListerSettings {
+  api: SourceApiConfig;
+  base: string;
+  pageSize: number;
+  credentials: SecretRef;
+}
+
+/**
+ * The config a lister needs, checked once when it is made (the loader checks the same at cold
+ * start; this guards a lister made for a connection the loader did not see).
+ */
+export const listerSettings = (
+  connection: Connection,
+  defaults: { baseUrl: string | undefined; maxPageSize: number; credentials?: SecretRef },
+): ListerSettings => {
+  const api = apiConfigOf(connection);
+  const credentials = api.credentials ?? defaults.credentials;
+  if (credentials === undefined) {
+    throw new ConfigError(
+      `Connection "${connection.id}": reconcile.api.credentials is required for ${api.kind}`,
+    );
+  }
+  return {
+    api,
+    base: baseUrlOf(api, defaults.baseUrl),
+    pageSize: Math.min(api.pageSize ?? defaults.maxPageSize, defaults.maxPageSize),
+    credentials,
+  };
 };

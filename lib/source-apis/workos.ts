@@ -13,13 +13,7 @@ import {
   refusedPage,
   sourceApiError,
 } from './http.ts';
-import {
-  apiConfigOf,
-  baseUrlOf,
-  SNAPSHOT_EVENT_TYPE,
-  snapshotEventId,
-  UNKNOWN_TIME,
-} from './snapshot.ts';
+import { listerSettings, SNAPSHOT_EVENT_TYPE, snapshotEventId, UNKNOWN_TIME } from './snapshot.ts';
 import type { SourceApiContext, SourceUser, SourceUserLister } from './types.ts';
 
 const API = 'workos';
@@ -48,14 +42,18 @@ export const createWorkosLister = (
   connection: Connection,
   context: SourceApiContext,
 ): SourceUserLister => {
-  const api = apiConfigOf(connection);
-  const base = baseUrlOf(api, DEFAULT_BASE_URL);
-  const limit = Math.min(api.pageSize ?? MAX_LIMIT, MAX_LIMIT);
-  const { credentials, directoryId } = api;
-  if (credentials === undefined || directoryId === undefined) {
-    throw new ConfigError(
-      `Connection "${connection.id}": reconcile.api.credentials and directoryId are required`,
-    );
+  const {
+    api,
+    base,
+    pageSize: limit,
+    credentials,
+  } = listerSettings(connection, {
+    baseUrl: DEFAULT_BASE_URL,
+    maxPageSize: MAX_LIMIT,
+  });
+  const { directoryId } = api;
+  if (directoryId === undefined) {
+    throw new ConfigError(`Connection "${connection.id}": reconcile.api.directoryId is required`);
   }
   const http = createSourceHttp(context, { minIntervalMs: WORKOS_MIN_INTERVAL_MS });
   // Memberships cost a request per group: read only for a connection that maps groups.
