@@ -211,4 +211,52 @@ describe('reconciling WorkOS group memberships', () => {
     );
     expect(changeOf(plan.entries, 'ext-alice')).toBeDefined();
   });
+
+  it('a group that maps to nothing at apply time fails its user (GROUP_NOT_MAPPED) and applies the others', async () => {
+    // Bob in no source group: under `refuse` the plan has no errors, and his change removes him
+    // from group-eng, which only groups.map makes managed (the source group has no name).
+    standIns.setUsers(
+      'workos',
+      people().map((person) =>
+        workosUserOf(person.id === 'ext-bob' ? { ...person, groups: [] } : person),
+      ),
+    );
+    const planned = setUp('refuse');
+    const { plan } = await runReconcile(planned.deps, planned.connection, { apply: false });
+    expect(plan.counts).toMatchObject({ sourceUsers: 3, changes: 3, errors: 0 });
+    expect(describePlan(plan)).toContain('change   ext-bob → demo-user-2  groups: -group-eng');
+
+    // groups.map loses its entry between plan and apply: bob's group now maps to nothing.
+    const { deps, connection } = setUp('refuse');
+    const changed: ReconcileConnection = {
+      ...connection,
+      target: { ...connection.target, groups: { map: {}, unmapped: 'refuse' } },
+    };
+    const applied = await runReconcile(deps, changed, {
+      apply: true,
+      yes: true,
+      plan,
+      applySaved: true,
+    });
+    await queue.drain();
+    expect(applied.report).toEqual({
+      queued: 2,
+      created: 0,
+      frozen: 0,
+      failures: [{ kind: 'change', id: 'ext-bob', code: 'GROUP_NOT_MAPPED' }],
+    });
+    // The others: their fields and memberships, as planned.
+    const user = (userId: string) => emulator().store.getUser(EMULATOR_USER_STORE_ID, userId);
+    expect(groupsOf('demo-user-1')).toEqual(['group-console', 'group-staff']);
+    expect(groupsOf('demo-user-3')).toEqual(['group-admins', 'group-staff']);
+    expect(user('demo-user-1')?.Nickname).toBeDefined();
+    expect(user('demo-user-3')?.Nickname).toBeDefined();
+    // Bob: nothing written, neither his planned Nickname nor the removal.
+    const written = emulator()
+      .calls.filter((call) => call.action === 'UpdateUser')
+      .map((call) => (JSON.parse(call.body) as { UserId?: string }).UserId);
+    expect(written.sort()).toEqual(['demo-user-1', 'demo-user-3']);
+    expect(user('demo-user-2')?.Nickname).toBeUndefined();
+    expect(groupsOf('demo-user-2')).toEqual(['group-eng']);
+  });
 });
