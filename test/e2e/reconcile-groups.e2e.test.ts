@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Seed } from '../../emulator/server.ts';
@@ -11,6 +14,7 @@ import { reconcileDeps } from '../../lib/runtime/reconcile.ts';
 import { type ReconcileQueue, startReconcileQueue } from '../../local/reconcile.ts';
 import { DEMO_PEOPLE, type SourcePerson, workosUserOf } from '../../local/source-api-users.ts';
 import { type SourceApiStandIns, startSourceApiStandIns } from '../../local/source-apis.ts';
+import { runReconcileCli } from '../../scripts/reconcile.ts';
 import { EMULATOR_USER_STORE_ID, useEmulator } from '../helpers/emulator.ts';
 import { readJson } from '../helpers/files.ts';
 
@@ -258,5 +262,62 @@ describe('reconciling WorkOS group memberships', () => {
     expect(written.sort()).toEqual(['demo-user-1', 'demo-user-3']);
     expect(user('demo-user-2')?.Nickname).toBeUndefined();
     expect(groupsOf('demo-user-2')).toEqual(['group-eng']);
+  });
+
+  it('npm run reconcile -- --apply <plan> prints the user whose group no longer maps, and exits 1', async () => {
+    standIns.setUsers(
+      'workos',
+      people().map((person) =>
+        workosUserOf(person.id === 'ext-bob' ? { ...person, groups: [] } : person),
+      ),
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'reconcile-groups-'));
+    /** config/local.json with the workos connection's groups setting replaced. */
+    const configWith = (name: string, map: Record<string, string>) => {
+      const config = readJson('config/local.json') as {
+        connections: Array<{ id: string; groups?: unknown }>;
+      };
+      const path = join(dir, name);
+      writeFileSync(
+        path,
+        JSON.stringify({
+          ...config,
+          connections: config.connections.map((c) =>
+            c.id === 'workos' ? { ...c, groups: { map, unmapped: 'refuse' } } : c,
+          ),
+        }),
+      );
+      return path;
+    };
+    const cli = async (config: string, argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runReconcileCli(['--connection', 'workos', '--local', ...argv], {
+        env: {
+          ADAPTER_CONFIG: config,
+          CIAM_EMULATOR_PORT: String(emulator().port),
+          SOURCE_APIS_URL: standIns.url,
+        },
+        out: (line) => out.push(line),
+        err: (line) => err.push(line),
+      });
+      return { code, out, err };
+    };
+    const planFile = join(dir, 'plan.json');
+    const planned = await cli(configWith('planned.json', { [ENG_SOURCE_ID]: 'group-eng' }), [
+      '--out',
+      planFile,
+    ]);
+    expect(planned.code).toBe(0);
+    expect(planned.out).toContain('change   ext-bob → demo-user-2  groups: -group-eng');
+
+    // Applied with the map entry gone.
+    const applied = await cli(configWith('changed.json', {}), ['--apply', planFile, '--yes']);
+    expect(applied.err).toEqual(['not applied: change ext-bob GROUP_NOT_MAPPED']);
+    expect(applied.out).toContain('applied: 2 queued, 0 created, 0 frozen');
+    expect(applied.code).toBe(1);
+    expect(groupsOf('demo-user-1')).toEqual(['group-console', 'group-staff']);
+    expect(groupsOf('demo-user-2')).toEqual(['group-eng']);
+    expect(groupsOf('demo-user-3')).toEqual(['group-admins', 'group-staff']);
   });
 });
