@@ -321,3 +321,109 @@ describe('reconciling WorkOS group memberships', () => {
     expect(groupsOf('demo-user-3')).toEqual(['group-admins', 'group-staff']);
   });
 });
+
+describe('reconciling WorkOS group memberships: a CIAM group deleted between plan and apply', () => {
+  // The plan is made against `planned`; CIAM as it is when the plan is applied, in a later
+  // process (`--apply <file>`: no group lookups cached), is `deleted`: Admins is gone, and with it
+  // alice's membership of it.
+  const planned = useEmulator({ seed, rateLimit: 1000 });
+  const withoutAdmins: Seed = {
+    ...seed,
+    userStores: seed.userStores.map((store) =>
+      store.UserStoreId !== EMULATOR_USER_STORE_ID
+        ? store
+        : {
+            ...store,
+            UserGroups: (store.UserGroups ?? []).filter((g) => g.UserGroupId !== 'group-admins'),
+            Users: (store.Users ?? []).map((user) =>
+              user.UserGroups === undefined
+                ? user
+                : { ...user, UserGroups: user.UserGroups.filter((g) => g !== 'group-admins') },
+            ),
+          },
+    ),
+  };
+  const deleted = useEmulator({ seed: withoutAdmins, rateLimit: 1000 });
+  const env = (url: string) => ({
+    ADAPTER_CONFIG: 'config/local.json',
+    ADAPTER_SECRETS_FILE: 'config/local-secrets.json',
+    CIAM_ENDPOINT: url,
+    CIAM_RATE_LIMIT_PER_SECOND: '1000',
+  });
+  const connectionOf = (url: string, queue?: ReconcileQueue) => {
+    const runtime = createRuntime(env(url), { recordOutcome: () => {}, logger });
+    const deps = {
+      ...reconcileDeps(runtime, {
+        sourceApisUrl: standIns.url,
+        sleep: async () => {},
+        recordDrift: () => {},
+      }),
+      ...(queue === undefined ? {} : { queue: queue.queue }),
+    };
+    const found = deps.connection('workos');
+    const connection: ReconcileConnection = {
+      ...found,
+      target: {
+        ...found.target,
+        groups: { map: { [ENG_SOURCE_ID]: 'group-eng' }, unmapped: 'refuse' },
+      },
+    };
+    return { deps, connection };
+  };
+
+  it('fails the users whose planned memberships name it (GROUP_NOT_MAPPED) and applies the others', async () => {
+    standIns.setUsers(
+      'workos',
+      people().map((person) =>
+        workosUserOf(person.id === 'ext-bob' ? { ...person, groups: [] } : person),
+      ),
+    );
+    const before = connectionOf(planned().url);
+    const { plan } = await runReconcile(before.deps, before.connection, { apply: false });
+    expect(plan.counts).toMatchObject({ sourceUsers: 3, changes: 3, errors: 0 });
+    const lines = describePlan(plan);
+    expect(lines).toContain('change   ext-alice → demo-user-1  groups: +Staff, -Admins');
+    expect(lines).toContain('change   ext-carol → demo-user-3  groups: +Admins, +Staff');
+
+    const queue = startReconcileQueue({
+      env: env(deleted().url),
+      overrides: { logger },
+      ratePerSecond: 1000,
+    });
+    try {
+      const after = connectionOf(deleted().url, queue);
+      const applied = await runReconcile(after.deps, after.connection, {
+        apply: true,
+        yes: true,
+        plan,
+        applySaved: true,
+      });
+      await queue.drain();
+      expect(applied.report).toEqual({
+        queued: 1,
+        created: 0,
+        frozen: 0,
+        failures: [
+          { kind: 'change', id: 'ext-alice', code: 'GROUP_NOT_MAPPED' },
+          { kind: 'change', id: 'ext-carol', code: 'GROUP_NOT_MAPPED' },
+        ],
+      });
+    } finally {
+      await queue.stop();
+    }
+    const store = deleted().store;
+    const written = deleted()
+      .calls.filter((call) => call.action === 'UpdateUser')
+      .map((call) => (JSON.parse(call.body) as { UserId?: string }).UserId);
+    expect(written).toEqual(['demo-user-2']);
+    // Bob: his Nickname and his removal from group-eng, as planned.
+    expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-2')?.Nickname).toBeDefined();
+    expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-2')?.UserGroups ?? []).toEqual([]);
+    // Alice and carol as they were.
+    expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-1')?.UserGroups).toEqual([
+      'group-console',
+    ]);
+    expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-1')?.Nickname).toBeUndefined();
+    expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-3')?.UserGroups).toBeUndefined();
+  });
+});
