@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Seed } from '../../emulator/server.ts';
@@ -11,6 +14,7 @@ import { reconcileDeps } from '../../lib/runtime/reconcile.ts';
 import { type ReconcileQueue, startReconcileQueue } from '../../local/reconcile.ts';
 import { DEMO_PEOPLE, type SourcePerson, workosUserOf } from '../../local/source-api-users.ts';
 import { type SourceApiStandIns, startSourceApiStandIns } from '../../local/source-apis.ts';
+import { runReconcileCli } from '../../scripts/reconcile.ts';
 import { EMULATOR_USER_STORE_ID, useEmulator } from '../helpers/emulator.ts';
 import { readJson } from '../helpers/files.ts';
 
@@ -210,5 +214,216 @@ describe('reconciling WorkOS group memberships', () => {
       expect.objectContaining({ kind: 'error', externalId: 'ext-bob', code: 'GROUP_NOT_MAPPED' }),
     );
     expect(changeOf(plan.entries, 'ext-alice')).toBeDefined();
+  });
+
+  it('a group that maps to nothing at apply time fails its user (GROUP_NOT_MAPPED) and applies the others', async () => {
+    // Bob in no source group: under `refuse` the plan has no errors, and his change removes him
+    // from group-eng, which only groups.map makes managed (the source group has no name).
+    standIns.setUsers(
+      'workos',
+      people().map((person) =>
+        workosUserOf(person.id === 'ext-bob' ? { ...person, groups: [] } : person),
+      ),
+    );
+    const planned = setUp('refuse');
+    const { plan } = await runReconcile(planned.deps, planned.connection, { apply: false });
+    expect(plan.counts).toMatchObject({ sourceUsers: 3, changes: 3, errors: 0 });
+    expect(describePlan(plan)).toContain('change   ext-bob → demo-user-2  groups: -group-eng');
+
+    // groups.map loses its entry between plan and apply: bob's group now maps to nothing.
+    const { deps, connection } = setUp('refuse');
+    const changed: ReconcileConnection = {
+      ...connection,
+      target: { ...connection.target, groups: { map: {}, unmapped: 'refuse' } },
+    };
+    const applied = await runReconcile(deps, changed, {
+      apply: true,
+      yes: true,
+      plan,
+      applySaved: true,
+    });
+    await queue.drain();
+    expect(applied.report).toEqual({
+      queued: 2,
+      created: 0,
+      frozen: 0,
+      failures: [{ kind: 'change', id: 'ext-bob', code: 'GROUP_NOT_MAPPED' }],
+    });
+    // The others: their fields and memberships, as planned.
+    const user = (userId: string) => emulator().store.getUser(EMULATOR_USER_STORE_ID, userId);
+    expect(groupsOf('demo-user-1')).toEqual(['group-console', 'group-staff']);
+    expect(groupsOf('demo-user-3')).toEqual(['group-admins', 'group-staff']);
+    expect(user('demo-user-1')?.Nickname).toBeDefined();
+    expect(user('demo-user-3')?.Nickname).toBeDefined();
+    // Bob: nothing written, neither his planned Nickname nor the removal.
+    const written = emulator()
+      .calls.filter((call) => call.action === 'UpdateUser')
+      .map((call) => (JSON.parse(call.body) as { UserId?: string }).UserId);
+    expect(written.sort()).toEqual(['demo-user-1', 'demo-user-3']);
+    expect(user('demo-user-2')?.Nickname).toBeUndefined();
+    expect(groupsOf('demo-user-2')).toEqual(['group-eng']);
+  });
+
+  it('npm run reconcile -- --apply <plan> prints the user whose group no longer maps, and exits 1', async () => {
+    standIns.setUsers(
+      'workos',
+      people().map((person) =>
+        workosUserOf(person.id === 'ext-bob' ? { ...person, groups: [] } : person),
+      ),
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'reconcile-groups-'));
+    /** config/local.json with the workos connection's groups setting replaced. */
+    const configWith = (name: string, map: Record<string, string>) => {
+      const config = readJson('config/local.json') as {
+        connections: Array<{ id: string; groups?: unknown }>;
+      };
+      const path = join(dir, name);
+      writeFileSync(
+        path,
+        JSON.stringify({
+          ...config,
+          connections: config.connections.map((c) =>
+            c.id === 'workos' ? { ...c, groups: { map, unmapped: 'refuse' } } : c,
+          ),
+        }),
+      );
+      return path;
+    };
+    const cli = async (config: string, argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runReconcileCli(['--connection', 'workos', '--local', ...argv], {
+        env: {
+          ADAPTER_CONFIG: config,
+          CIAM_EMULATOR_PORT: String(emulator().port),
+          SOURCE_APIS_URL: standIns.url,
+        },
+        out: (line) => out.push(line),
+        err: (line) => err.push(line),
+      });
+      return { code, out, err };
+    };
+    const planFile = join(dir, 'plan.json');
+    const planned = await cli(configWith('planned.json', { [ENG_SOURCE_ID]: 'group-eng' }), [
+      '--out',
+      planFile,
+    ]);
+    expect(planned.code).toBe(0);
+    expect(planned.out).toContain('change   ext-bob → demo-user-2  groups: -group-eng');
+
+    // Applied with the map entry gone.
+    const applied = await cli(configWith('changed.json', {}), ['--apply', planFile, '--yes']);
+    expect(applied.err).toEqual(['not applied: change ext-bob GROUP_NOT_MAPPED']);
+    expect(applied.out).toContain('applied: 2 queued, 0 created, 0 frozen');
+    expect(applied.code).toBe(1);
+    expect(groupsOf('demo-user-1')).toEqual(['group-console', 'group-staff']);
+    expect(groupsOf('demo-user-2')).toEqual(['group-eng']);
+    expect(groupsOf('demo-user-3')).toEqual(['group-admins', 'group-staff']);
+  });
+});
+
+describe('reconciling WorkOS group memberships: a CIAM group deleted between plan and apply', () => {
+  // The plan is made against `planned`; CIAM as it is when the plan is applied, in a later
+  // process (`--apply <file>`: no group lookups cached), is `deleted`: Admins is gone, and with it
+  // alice's membership of it.
+  const planned = useEmulator({ seed, rateLimit: 1000 });
+  const withoutAdmins: Seed = {
+    ...seed,
+    userStores: seed.userStores.map((store) =>
+      store.UserStoreId !== EMULATOR_USER_STORE_ID
+        ? store
+        : {
+            ...store,
+            UserGroups: (store.UserGroups ?? []).filter((g) => g.UserGroupId !== 'group-admins'),
+            Users: (store.Users ?? []).map((user) =>
+              user.UserGroups === undefined
+                ? user
+                : { ...user, UserGroups: user.UserGroups.filter((g) => g !== 'group-admins') },
+            ),
+          },
+    ),
+  };
+  const deleted = useEmulator({ seed: withoutAdmins, rateLimit: 1000 });
+  const env = (url: string) => ({
+    ADAPTER_CONFIG: 'config/local.json',
+    ADAPTER_SECRETS_FILE: 'config/local-secrets.json',
+    CIAM_ENDPOINT: url,
+    CIAM_RATE_LIMIT_PER_SECOND: '1000',
+  });
+  const connectionOf = (url: string, queue?: ReconcileQueue) => {
+    const runtime = createRuntime(env(url), { recordOutcome: () => {}, logger });
+    const deps = {
+      ...reconcileDeps(runtime, {
+        sourceApisUrl: standIns.url,
+        sleep: async () => {},
+        recordDrift: () => {},
+      }),
+      ...(queue === undefined ? {} : { queue: queue.queue }),
+    };
+    const found = deps.connection('workos');
+    const connection: ReconcileConnection = {
+      ...found,
+      target: {
+        ...found.target,
+        groups: { map: { [ENG_SOURCE_ID]: 'group-eng' }, unmapped: 'refuse' },
+      },
+    };
+    return { deps, connection };
+  };
+
+  it('fails the users whose planned memberships name it (GROUP_NOT_MAPPED) and applies the others', async () => {
+    standIns.setUsers(
+      'workos',
+      people().map((person) =>
+        workosUserOf(person.id === 'ext-bob' ? { ...person, groups: [] } : person),
+      ),
+    );
+    const before = connectionOf(planned().url);
+    const { plan } = await runReconcile(before.deps, before.connection, { apply: false });
+    expect(plan.counts).toMatchObject({ sourceUsers: 3, changes: 3, errors: 0 });
+    const lines = describePlan(plan);
+    expect(lines).toContain('change   ext-alice → demo-user-1  groups: +Staff, -Admins');
+    expect(lines).toContain('change   ext-carol → demo-user-3  groups: +Admins, +Staff');
+
+    const queue = startReconcileQueue({
+      env: env(deleted().url),
+      overrides: { logger },
+      ratePerSecond: 1000,
+    });
+    try {
+      const after = connectionOf(deleted().url, queue);
+      const applied = await runReconcile(after.deps, after.connection, {
+        apply: true,
+        yes: true,
+        plan,
+        applySaved: true,
+      });
+      await queue.drain();
+      expect(applied.report).toEqual({
+        queued: 1,
+        created: 0,
+        frozen: 0,
+        failures: [
+          { kind: 'change', id: 'ext-alice', code: 'GROUP_NOT_MAPPED' },
+          { kind: 'change', id: 'ext-carol', code: 'GROUP_NOT_MAPPED' },
+        ],
+      });
+    } finally {
+      await queue.stop();
+    }
+    const store = deleted().store;
+    const written = deleted()
+      .calls.filter((call) => call.action === 'UpdateUser')
+      .map((call) => (JSON.parse(call.body) as { UserId?: string }).UserId);
+    expect(written).toEqual(['demo-user-2']);
+    // Bob: his Nickname and his removal from group-eng, as planned.
+    expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-2')?.Nickname).toBeDefined();
+    expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-2')?.UserGroups ?? []).toEqual([]);
+    // Alice and carol as they were.
+    expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-1')?.UserGroups).toEqual([
+      'group-console',
+    ]);
+    expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-1')?.Nickname).toBeUndefined();
+    expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-3')?.UserGroups).toBeUndefined();
   });
 });
