@@ -165,8 +165,13 @@ export type MembershipPlanner = ReturnType<typeof createMembershipPlanner>;
 
 /**
  * The CIAM memberships a plan entry's snapshot change sets, mapped again as it is applied (the
- * mapping may have changed since the plan was made): GROUP_NOT_MAPPED when a group now maps to
- * nothing.
+ * mapping, or CIAM's groups, may have changed since the plan was made), one membership at a time:
+ * - an addition whose group now maps to nothing follows the connection's `groups.unmapped`:
+ *   dropped with `ignore`, GROUP_NOT_MAPPED with `refuse` (the user's whole change is reported
+ *   and not queued, as a webhook with that group would be refused);
+ * - a removal whose group now maps to nothing is dropped either way: there is no CIAM group left
+ *   to take the user out of (or the connection no longer manages it), and failing would also hold
+ *   back the user's field changes.
  */
 export const mapPlannedMemberships = async (
   target: Target,
@@ -174,10 +179,27 @@ export const mapPlannedMemberships = async (
   change: UserChange,
   signal?: AbortSignal,
 ): Promise<MembershipChange[]> => {
-  if ((change.memberships ?? []).length === 0) return [];
-  const mapped = await membershipMapper(
+  const planned = change.memberships ?? [];
+  if (planned.length === 0) return [];
+  const lenient = membershipMapper(
+    { ...target, groups: { ...target.groups, unmapped: 'ignore' } },
+    resolver,
+  );
+  const strict = membershipMapper(
     { ...target, groups: { ...target.groups, unmapped: 'refuse' } },
     resolver,
-  )(change, signal);
-  return mapped.status === 'mapped' ? mapped.memberships : [];
+  );
+  const refuse = target.groups?.unmapped === 'refuse';
+  const memberships: MembershipChange[] = [];
+  for (const membership of planned) {
+    const one = { ...change, memberships: [membership] };
+    const mapped = await lenient(one, signal);
+    if (mapped.status === 'mapped') {
+      memberships.push(...mapped.memberships);
+      continue;
+    }
+    // Throws GROUP_NOT_MAPPED with the group named, as the webhook path answers it.
+    if (membership.member && refuse) await strict(one, signal);
+  }
+  return memberships;
 };

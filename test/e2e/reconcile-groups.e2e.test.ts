@@ -216,9 +216,9 @@ describe('reconciling WorkOS group memberships', () => {
     expect(changeOf(plan.entries, 'ext-alice')).toBeDefined();
   });
 
-  it('a group that maps to nothing at apply time fails its user (GROUP_NOT_MAPPED) and applies the others', async () => {
-    // Bob in no source group: under `refuse` the plan has no errors, and his change removes him
-    // from group-eng, which only groups.map makes managed (the source group has no name).
+  it("a removal whose group maps to nothing at apply time is dropped; the user's fields still apply", async () => {
+    // Bob in no source group: his change removes him from group-eng, which only groups.map makes
+    // managed.
     standIns.setUsers(
       'workos',
       people().map((person) =>
@@ -230,7 +230,8 @@ describe('reconciling WorkOS group memberships', () => {
     expect(plan.counts).toMatchObject({ sourceUsers: 3, changes: 3, errors: 0 });
     expect(describePlan(plan)).toContain('change   ext-bob → demo-user-2  groups: -group-eng');
 
-    // groups.map loses its entry between plan and apply: bob's group now maps to nothing.
+    // groups.map loses its entry between plan and apply: the connection no longer manages
+    // group-eng, so there is nothing of it to remove; bob's Nickname is applied all the same.
     const { deps, connection } = setUp('refuse');
     const changed: ReconcileConnection = {
       ...connection,
@@ -243,32 +244,66 @@ describe('reconciling WorkOS group memberships', () => {
       applySaved: true,
     });
     await queue.drain();
-    expect(applied.report).toEqual({
-      queued: 2,
-      created: 0,
-      frozen: 0,
-      failures: [{ kind: 'change', id: 'ext-bob', code: 'GROUP_NOT_MAPPED' }],
-    });
-    // The others: their fields and memberships, as planned.
+    expect(applied.report).toEqual({ queued: 3, created: 0, frozen: 0, failures: [] });
     const user = (userId: string) => emulator().store.getUser(EMULATOR_USER_STORE_ID, userId);
     expect(groupsOf('demo-user-1')).toEqual(['group-console', 'group-staff']);
     expect(groupsOf('demo-user-3')).toEqual(['group-admins', 'group-staff']);
-    expect(user('demo-user-1')?.Nickname).toBeDefined();
-    expect(user('demo-user-3')?.Nickname).toBeDefined();
-    // Bob: nothing written, neither his planned Nickname nor the removal.
-    const written = emulator()
-      .calls.filter((call) => call.action === 'UpdateUser')
-      .map((call) => (JSON.parse(call.body) as { UserId?: string }).UserId);
-    expect(written.sort()).toEqual(['demo-user-1', 'demo-user-3']);
-    expect(user('demo-user-2')?.Nickname).toBeUndefined();
+    expect(user('demo-user-2')?.Nickname).toBeDefined();
     expect(groupsOf('demo-user-2')).toEqual(['group-eng']);
   });
 
-  it('npm run reconcile -- --apply <plan> prints the user whose group no longer maps, and exits 1', async () => {
+  it('with unmapped: ignore, an addition whose group maps to nothing at apply time is dropped, not failed', async () => {
+    const ENG = { id: ENG_SOURCE_ID, name: 'Eng' };
     standIns.setUsers(
       'workos',
       people().map((person) =>
-        workosUserOf(person.id === 'ext-bob' ? { ...person, groups: [] } : person),
+        workosUserOf(
+          person.id === 'ext-alice'
+            ? { ...person, groups: [...(person.groups ?? []), ENG] }
+            : person,
+        ),
+      ),
+    );
+    const planned = setUp('ignore');
+    const { plan } = await runReconcile(planned.deps, planned.connection, { apply: false });
+    const alice = changeOf(plan.entries, 'ext-alice');
+    expect(alice?.memberships).toContainEqual(
+      expect.objectContaining({
+        group: expect.objectContaining({ id: 'group-eng' }),
+        member: true,
+      }),
+    );
+    const { deps, connection } = setUp('ignore');
+    const changed: ReconcileConnection = {
+      ...connection,
+      target: { ...connection.target, groups: { map: {}, unmapped: 'ignore' } },
+    };
+    const applied = await runReconcile(deps, changed, {
+      apply: true,
+      yes: true,
+      plan,
+      applySaved: true,
+    });
+    await queue.drain();
+    expect(applied.report?.failures).toEqual([]);
+    // Alice: Staff added, Admins removed as planned; group-eng left out.
+    expect(groupsOf('demo-user-1')).toEqual(['group-console', 'group-staff']);
+  });
+
+  it('npm run reconcile -- --apply <plan> prints the user whose added group no longer maps, and exits 1', async () => {
+    // Alice is also in the source group groups.map sends to group-eng (no CIAM group has its
+    // name): her plan adds group-eng; bob's removes it.
+    const ENG = { id: ENG_SOURCE_ID, name: 'Eng' };
+    standIns.setUsers(
+      'workos',
+      people().map((person) =>
+        workosUserOf(
+          person.id === 'ext-bob'
+            ? { ...person, groups: [] }
+            : person.id === 'ext-alice'
+              ? { ...person, groups: [...(person.groups ?? []), ENG] }
+              : person,
+        ),
       ),
     );
     const dir = mkdtempSync(join(tmpdir(), 'reconcile-groups-'));
@@ -311,12 +346,13 @@ describe('reconciling WorkOS group memberships', () => {
     expect(planned.code).toBe(0);
     expect(planned.out).toContain('change   ext-bob → demo-user-2  groups: -group-eng');
 
-    // Applied with the map entry gone.
+    // Applied with the map entry gone: alice's addition maps to nothing under `refuse` and fails
+    // her whole change; bob's removal is dropped and his fields apply.
     const applied = await cli(configWith('changed.json', {}), ['--apply', planFile, '--yes']);
-    expect(applied.err).toEqual(['not applied: change ext-bob GROUP_NOT_MAPPED']);
+    expect(applied.err).toEqual(['not applied: change ext-alice GROUP_NOT_MAPPED']);
     expect(applied.out).toContain('applied: 2 queued, 0 created, 0 frozen');
     expect(applied.code).toBe(1);
-    expect(groupsOf('demo-user-1')).toEqual(['group-console', 'group-staff']);
+    expect(groupsOf('demo-user-1')).toEqual(['group-admins', 'group-console']);
     expect(groupsOf('demo-user-2')).toEqual(['group-eng']);
     expect(groupsOf('demo-user-3')).toEqual(['group-admins', 'group-staff']);
   });
@@ -371,7 +407,7 @@ describe('reconciling WorkOS group memberships: a CIAM group deleted between pla
     return { deps, connection };
   };
 
-  it('fails the users whose planned memberships name it (GROUP_NOT_MAPPED) and applies the others', async () => {
+  it('fails the users it was to be added to (GROUP_NOT_MAPPED), drops removals from it, and applies the others', async () => {
     standIns.setUsers(
       'workos',
       people().map((person) =>
@@ -400,13 +436,10 @@ describe('reconciling WorkOS group memberships: a CIAM group deleted between pla
       });
       await queue.drain();
       expect(applied.report).toEqual({
-        queued: 1,
+        queued: 2,
         created: 0,
         frozen: 0,
-        failures: [
-          { kind: 'change', id: 'ext-alice', code: 'GROUP_NOT_MAPPED' },
-          { kind: 'change', id: 'ext-carol', code: 'GROUP_NOT_MAPPED' },
-        ],
+        failures: [{ kind: 'change', id: 'ext-carol', code: 'GROUP_NOT_MAPPED' }],
       });
     } finally {
       await queue.stop();
@@ -415,15 +448,16 @@ describe('reconciling WorkOS group memberships: a CIAM group deleted between pla
     const written = deleted()
       .calls.filter((call) => call.action === 'UpdateUser')
       .map((call) => (JSON.parse(call.body) as { UserId?: string }).UserId);
-    expect(written).toEqual(['demo-user-2']);
+    expect(written.sort()).toEqual(['demo-user-1', 'demo-user-2']);
     // Bob: his Nickname and his removal from group-eng, as planned.
     expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-2')?.Nickname).toBeDefined();
     expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-2')?.UserGroups ?? []).toEqual([]);
-    // Alice and carol as they were.
-    expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-1')?.UserGroups).toEqual([
-      'group-console',
-    ]);
-    expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-1')?.Nickname).toBeUndefined();
+    // Alice: her -Admins dropped (the group is gone), her +Staff and fields applied.
+    expect(
+      [...(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-1')?.UserGroups ?? [])].sort(),
+    ).toEqual(['group-console', 'group-staff']);
+    expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-1')?.Nickname).toBeDefined();
+    // Carol as she was.
     expect(store.getUser(EMULATOR_USER_STORE_ID, 'demo-user-3')?.UserGroups).toBeUndefined();
   });
 });
