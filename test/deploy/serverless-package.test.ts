@@ -729,6 +729,22 @@ describe('serverless.yml stage params', () => {
     expect(secretResources(printed, 'ScimRole').at(-1)).toBe(acme);
   }, 60_000);
 
+  it("lets the reconcile role read only reconcileSecretArns (and the tenants' credentials) when given", async () => {
+    const signing =
+      'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:ciam-webhook-adapter/ci/clerk-??????';
+    const api =
+      'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:ciam-webhook-adapter/ci/clerk-api-??????';
+    const acme =
+      'arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:acme/ciam-credentials-??????';
+    const printed = await print(
+      `secretArns=${signing}`,
+      `reconcileSecretArns=${api}`,
+      `tenantCredentialsSecrets=${acme}`,
+    );
+    expect(secretResources(printed, 'WebhookRole')).toEqual([signing, acme]);
+    expect(secretResources(printed, 'ReconcileRole')).toEqual([api, acme]);
+  }, 60_000);
+
   it('schedules a reconciliation per connection the stage lists (the local stage shows the form)', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
