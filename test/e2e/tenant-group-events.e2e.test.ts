@@ -80,6 +80,28 @@ const groupLookupsAndWrites = (calls: readonly EmulatorCall[]) =>
     .filter((c) => c.action === 'ListUserGroups' || c.action === 'UpdateUser')
     .map((c) => ({ action: c.action, secretId: c.secretId, userStoreId: c.userStoreId }));
 
+/**
+ * A default-tenant membership event first, so that tenant's group lookup holds "Staff" →
+ * group-staff: acme's event must not use it. Answers where the calls after it start.
+ */
+const warmDefaultStaff = async (stack: Stack): Promise<number> => {
+  const local = await postMembership(
+    stack,
+    'workos',
+    'dsync.group.user_added',
+    ALICE,
+    'Staff',
+    '2024-06-01T12:00:00.000Z',
+  );
+  expect(await local.json()).toMatchObject({ status: 'applied', userId: 'demo-user-1' });
+  expect(groupLookupsAndWrites(stack.emulator.calls)).toContainEqual({
+    action: 'ListUserGroups',
+    secretId: DEFAULT_KEY,
+    userStoreId: 'local-store',
+  });
+  return stack.emulator.calls.length;
+};
+
 /** The `UserGroup` list each UpdateUser call sent. */
 const groupsWritten = (calls: readonly EmulatorCall[]) =>
   calls
@@ -107,22 +129,7 @@ describe('group membership events on a connection of tenant acme', () => {
   });
 
   it("looks up and writes acme's own Staff group with acme's key only (sync)", async () => {
-    // The default tenant first, so its resolver has "Staff" → group-staff cached.
-    const local = await postMembership(
-      stack,
-      'workos',
-      'dsync.group.user_added',
-      ALICE,
-      'Staff',
-      '2024-06-01T12:00:00.000Z',
-    );
-    expect(await local.json()).toMatchObject({ status: 'applied', userId: 'demo-user-1' });
-    expect(groupLookupsAndWrites(stack.emulator.calls)).toContainEqual({
-      action: 'ListUserGroups',
-      secretId: DEFAULT_KEY,
-      userStoreId: 'local-store',
-    });
-    const from = stack.emulator.calls.length;
+    const from = await warmDefaultStaff(stack);
 
     const added = await postMembership(
       stack,
@@ -205,22 +212,7 @@ describe('a queued group membership event on a connection of tenant acme', () =>
   });
 
   it("looks up and writes acme's own Staff group with acme's key only", async () => {
-    // The default tenant's resolver has "Staff" → group-staff cached in both functions.
-    const local = await postMembership(
-      stack,
-      'workos',
-      'dsync.group.user_added',
-      ALICE,
-      'Staff',
-      '2024-06-01T12:00:00.000Z',
-    );
-    expect(await local.json()).toMatchObject({ status: 'applied', userId: 'demo-user-1' });
-    expect(groupLookupsAndWrites(stack.emulator.calls)).toContainEqual({
-      action: 'ListUserGroups',
-      secretId: DEFAULT_KEY,
-      userStoreId: 'local-store',
-    });
-    const from = stack.emulator.calls.length;
+    const from = await warmDefaultStaff(stack);
     const res = await postMembership(
       stack,
       'workos-acme-queued',
