@@ -6,13 +6,7 @@ import { validateClerkUser } from '../sources/standard-webhooks/schema.ts';
 import { clerkUserToChange } from '../sources/standard-webhooks/to-changes.ts';
 import { readCredential } from './credentials.ts';
 import { cursorString, decodeCursor, encodeCursor } from './cursor.ts';
-import {
-  createSourceHttp,
-  type RequestScope,
-  readJson,
-  refusedPage,
-  sourceApiError,
-} from './http.ts';
+import { createSourceHttp, getPage, type RequestScope, sourceApiError } from './http.ts';
 import { listerSettings, SNAPSHOT_EVENT_TYPE, snapshotEventId, UNKNOWN_TIME } from './snapshot.ts';
 import type { SourceApiContext, SourceUser, SourceUserLister } from './types.ts';
 
@@ -65,16 +59,12 @@ export const createClerkLister = (
       url.searchParams.set('order_by', '+created_at');
       if (after !== undefined) url.searchParams.set('starting_after', after);
       const secretKey = await readCredential(context.secrets, credentials, 'secretKey');
-      const response = await http.send(
-        {
-          url: url.href,
-          headers: { authorization: `Bearer ${secretKey}` },
-          ...(options.signal === undefined ? {} : { signal: options.signal }),
-        },
+      const { body } = await getPage(
+        http,
+        { url: url.href, authorization: `Bearer ${secretKey}`, signal: options.signal },
         scope,
+        after !== undefined,
       );
-      if (response.status >= 400) throw await refusedPage(response, scope, after !== undefined);
-      const body = await readJson(response, scope);
       if (!Array.isArray(body)) {
         throw sourceApiError('SOURCE_API_FAILED', scope, 'the user list is not an array');
       }

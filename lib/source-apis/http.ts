@@ -262,3 +262,27 @@ export const refusedPage = async (
     upstreamStatus: response.status,
   });
 };
+
+/**
+ * One page of a listing: a GET with the credential's `authorization` header, a refused page
+ * turned into its error (an expired cursor when `resumed`), then the JSON body, with the
+ * response's headers for APIs that page through them (Okta's `Link`).
+ */
+export const getPage = async (
+  http: SourceHttp,
+  page: { url: string; authorization: string; signal?: AbortSignal | undefined },
+  scope: RequestScope,
+  resumed: boolean,
+): Promise<{ body: unknown; headers: HttpResponse['headers'] }> => {
+  const response = await http.send(
+    {
+      url: page.url,
+      headers: { authorization: page.authorization },
+      ...(page.signal === undefined ? {} : { signal: page.signal }),
+    },
+    scope,
+  );
+  if (response.status >= 400) throw await refusedPage(response, scope, resumed);
+  const { headers } = response;
+  return { body: await readJson(response, scope), headers };
+};

@@ -4,13 +4,7 @@ import { oktaUserToChange } from '../sources/okta/to-changes.ts';
 import { toIsoTime } from '../sources/shared/values.ts';
 import { readCredential } from './credentials.ts';
 import { cursorString, decodeCursor, encodeCursor } from './cursor.ts';
-import {
-  createSourceHttp,
-  type RequestScope,
-  readJson,
-  refusedPage,
-  sourceApiError,
-} from './http.ts';
+import { createSourceHttp, getPage, type RequestScope, sourceApiError } from './http.ts';
 import { listerSettings, SNAPSHOT_EVENT_TYPE, snapshotEventId, UNKNOWN_TIME } from './snapshot.ts';
 import type { SourceApiContext, SourceUser, SourceUserLister } from './types.ts';
 
@@ -104,18 +98,13 @@ export const createOktaLister = (
         throw sourceApiError('SOURCE_CURSOR_EXPIRED', scope, 'the cursor points outside the org');
       }
       const token = await readCredential(context.secrets, credentials, 'apiToken');
-      const response = await http.send(
-        {
-          url,
-          headers: { authorization: `SSWS ${token}` },
-          ...(options.signal === undefined ? {} : { signal: options.signal }),
-        },
+      const { body, headers } = await getPage(
+        http,
+        { url, authorization: `SSWS ${token}`, signal: options.signal },
         scope,
+        url !== firstUrl(phase),
       );
-      const resumed = url !== firstUrl(phase);
-      if (response.status >= 400) throw await refusedPage(response, scope, resumed);
-      const link = response.headers.get('link');
-      const body = await readJson(response, scope);
+      const link = headers.get('link');
       if (!Array.isArray(body)) {
         throw sourceApiError('SOURCE_API_FAILED', scope, 'the user list is not an array');
       }

@@ -6,13 +6,7 @@ import { validateWorkosUser, type WorkosDirectoryUser } from '../sources/workos/
 import { workosUserToChange } from '../sources/workos/to-changes.ts';
 import { readCredential } from './credentials.ts';
 import { cursorString, decodeCursor, encodeCursor } from './cursor.ts';
-import {
-  createSourceHttp,
-  type RequestScope,
-  readJson,
-  refusedPage,
-  sourceApiError,
-} from './http.ts';
+import { createSourceHttp, getPage, type RequestScope, sourceApiError } from './http.ts';
 import { listerSettings, SNAPSHOT_EVENT_TYPE, snapshotEventId, UNKNOWN_TIME } from './snapshot.ts';
 import type { SourceApiContext, SourceUser, SourceUserLister } from './types.ts';
 
@@ -77,16 +71,12 @@ export const createWorkosLister = (
     url.searchParams.set('order', 'asc');
     if (after !== undefined) url.searchParams.set('after', after);
     const apiKey = await readCredential(context.secrets, credentials, 'apiKey');
-    const response = await http.send(
-      {
-        url: url.href,
-        headers: { authorization: `Bearer ${apiKey}` },
-        ...(signal === undefined ? {} : { signal }),
-      },
+    const { body } = await getPage(
+      http,
+      { url: url.href, authorization: `Bearer ${apiKey}`, signal },
       scope,
+      resumed,
     );
-    if (response.status >= 400) throw await refusedPage(response, scope, resumed);
-    const body = await readJson(response, scope);
     if (!isRecord(body) || !Array.isArray(body.data)) {
       throw sourceApiError('SOURCE_API_FAILED', scope, 'the answer is not a list');
     }
