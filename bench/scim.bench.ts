@@ -68,8 +68,10 @@ const scimPatch = async (round: number) => {
 };
 
 const bareCalls = async (round: number) => {
-  await runtime.ciam.describeUserById({ UserStoreId: STORE, UserId: USER_ID, Original: true });
-  await runtime.ciam.updateUser({
+  await runtime.tenants
+    .byId('default')
+    .ciam.describeUserById({ UserStoreId: STORE, UserId: USER_ID, Original: true });
+  await runtime.tenants.byId('default').ciam.updateUser({
     UserStoreId: STORE,
     UserId: USER_ID,
     Nickname: `Bare ${round}`,

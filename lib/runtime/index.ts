@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { UserResolver } from '../ciam/resolve.ts';
-import type { CiamApi } from '../ciam/types.ts';
 import { loadConfig } from '../config/load.ts';
 import type { AdapterConfig } from '../config/types.ts';
 import type { HttpFetch } from '../fetch.ts';
@@ -19,9 +17,8 @@ import {
   type SecretsManagerSourceOptions,
 } from '../secrets/secrets-manager.ts';
 import type { SecretSource } from '../secrets/types.ts';
-import type { TencentClient } from '../tencent/client.ts';
 import { type AdapterEnv, type RuntimeEnv, readEnv } from './env.ts';
-import { createTenants, DEFAULT_TENANT_ID, type Tenants } from './tenants.ts';
+import { createTenants, type Tenants } from './tenants.ts';
 
 export type { RuntimeEnv };
 
@@ -52,10 +49,6 @@ export interface Runtime {
   secrets: SecretSource;
   /** Every CIAM target, built on first use: pick a connection's with `tenants.of(connection)`. */
   tenants: Tenants;
-  /** The default tenant's (the `ciam` block's) parts; a connection's own are `tenants.of`. */
-  readonly tencent: TencentClient;
-  readonly ciam: CiamApi;
-  readonly resolver: UserResolver;
   /** The FIFO queue of queued delivery; undefined when none is configured. */
   queue: QueuePort | undefined;
   deadLetterQueue: QueuePort | undefined;
@@ -138,15 +131,6 @@ export const createRuntime = (variables: RuntimeEnv, overrides: RuntimeOverrides
     fetch: fetchImpl,
     secrets,
     tenants,
-    get tencent() {
-      return tenants.byId(DEFAULT_TENANT_ID).tencent;
-    },
-    get ciam() {
-      return tenants.byId(DEFAULT_TENANT_ID).ciam;
-    },
-    get resolver() {
-      return tenants.byId(DEFAULT_TENANT_ID).resolver;
-    },
     queue: chooseQueue(env.queueUrl, overrides.queue, overrides.sqsClient),
     deadLetterQueue: chooseQueue(
       env.deadLetterQueueUrl,

@@ -121,16 +121,23 @@ describe('reconciling WorkOS group memberships', () => {
   const removedFromStaff = (occurredAt: string) => {
     const target = applyTargetsOf(runtime.config).get('workos');
     if (target === undefined) throw new Error('no workos connection');
-    return applyUpdate({ ciam: runtime.ciam, resolver: runtime.resolver }, target, {
-      change: {
-        eventId: 'event_removed_staff',
-        eventType: 'dsync.group.user_removed',
-        occurredAt,
-        subject: { externalId: 'ext-alice' },
+    return applyUpdate(
+      {
+        ciam: runtime.tenants.byId('default').ciam,
+        resolver: runtime.tenants.byId('default').resolver,
       },
-      draft: { UserStoreId: EMULATOR_USER_STORE_ID },
-      memberships: [{ groupId: 'group-staff', member: false }],
-    });
+      target,
+      {
+        change: {
+          eventId: 'event_removed_staff',
+          eventType: 'dsync.group.user_removed',
+          occurredAt,
+          subject: { externalId: 'ext-alice' },
+        },
+        draft: { UserStoreId: EMULATOR_USER_STORE_ID },
+        memberships: [{ groupId: 'group-staff', member: false }],
+      },
+    );
   };
 
   it('plans adds and removals of managed groups only, and applies them', async () => {

@@ -290,8 +290,8 @@ describe('okta: a deprovisioned user through the real client', () => {
       target: { ...okta, guard },
       mapper: compileMapping(okta),
       lister: createSourceUserLister(okta, standInContext(fakeClock())),
-      ciam: runtime.ciam,
-      resolver: runtime.resolver,
+      ciam: runtime.tenants.byId('default').ciam,
+      resolver: runtime.tenants.byId('default').resolver,
     };
     // Nothing to queue: a deprovisioned user gets no attribute change.
     const queue = createLocalFifoQueue({

@@ -43,8 +43,9 @@ const run = async (input: ExplainInput, config: unknown = local): Promise<Explai
   return explain(
     {
       config: runtime.config,
-      ciam: runtime.ciam,
-      prepareRequest: (action, params) => runtime.tencent.prepare(action, params),
+      ciam: runtime.tenants.byId('default').ciam,
+      prepareRequest: (action, params) =>
+        runtime.tenants.byId('default').tencent.prepare(action, params),
       secrets: runtime.secrets,
       fetch: runtime.fetch,
       now: runtime.now,

@@ -89,7 +89,7 @@ describe('createRuntime (composition root)', () => {
         },
       },
     );
-    await runtime.ciam.describeUserById({ UserStoreId: 's', UserId: 'u' });
+    await runtime.tenants.byId('default').ciam.describeUserById({ UserStoreId: 's', UserId: 'u' });
     // Every tenant: CIAM_ENDPOINT is the local and test override of all their endpoints.
     await runtime.tenants.byId('acme').ciam.describeUserById({ UserStoreId: 's', UserId: 'u' });
     expect(urls).toEqual(['http://127.0.0.1:9/', 'http://127.0.0.1:9/']);

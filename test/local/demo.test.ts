@@ -155,7 +155,7 @@ describe('runDemo', () => {
       connections: [userSampleOnly],
       readSample: () => JSON.stringify({ type: 'user.updated', object: 'event', data: {} }),
       secrets: runtime.secrets,
-      tencent: runtime.tencent,
+      tencent: runtime.tenants.byId('default').tencent,
     });
     expect(rejected).toEqual([
       {

@@ -160,15 +160,22 @@ describe('reconciliation against the emulator', () => {
     // A webhook newer than the source's updated_at arrives before the plan is applied.
     const target = applyTargetsOf(runtime.config).get('clerk');
     if (target === undefined) throw new Error('no clerk target');
-    await applyUpdate({ ciam: runtime.ciam, resolver: runtime.resolver }, target, {
-      change: {
-        eventId: 'msg_webhook',
-        eventType: 'user.updated',
-        occurredAt: T2,
-        subject: { externalId: 'ext_1' },
+    await applyUpdate(
+      {
+        ciam: runtime.tenants.byId('default').ciam,
+        resolver: runtime.tenants.byId('default').resolver,
       },
-      draft: { UserStoreId: EMULATOR_USER_STORE_ID, Email: 'alice.webhook@example.com' },
-    });
+      target,
+      {
+        change: {
+          eventId: 'msg_webhook',
+          eventType: 'user.updated',
+          occurredAt: T2,
+          subject: { externalId: 'ext_1' },
+        },
+        draft: { UserStoreId: EMULATOR_USER_STORE_ID, Email: 'alice.webhook@example.com' },
+      },
+    );
     const updatesBefore = calls('UpdateUser');
     const applied = await runReconcile(deps, connection, { apply: true, plan, applySaved: true });
     await queue.drain();
