@@ -11,7 +11,7 @@ import type { Mapper } from '../mapping/index.ts';
 import { createQueuedDelivery } from '../queue/producer.ts';
 import type { QueuePort } from '../queue/types.ts';
 import { createRequestOf } from '../scim/plan.ts';
-import { mapPlannedMemberships } from './memberships.ts';
+import { plannedMembershipMapper } from './memberships.ts';
 import type { ChangeEntry, PlanEntry, ReconcilePlan } from './plan.ts';
 import { type ReconcileTarget, trimDraft } from './planner.ts';
 
@@ -114,6 +114,7 @@ export const applyPlan = async (
     },
     now: deps.now,
   });
+  const mapMemberships = plannedMembershipMapper(deps.target, deps.groups);
   let chunk: PlannedUpdate[] = [];
   const flush = async () => {
     if (chunk.length === 0) return;
@@ -129,12 +130,7 @@ export const applyPlan = async (
       const draft = await deps.mapper.map(entry.change);
       // Memberships go in the same update as the fields: one write per user, each membership
       // judged by its own clock, as a membership event's are.
-      const memberships = await mapPlannedMemberships(
-        deps.target,
-        deps.groups,
-        entry.change,
-        options.signal,
-      );
+      const memberships = await mapMemberships(entry.change, options.signal);
       chunk.push({
         change: entry.change,
         draft: trimDraft(

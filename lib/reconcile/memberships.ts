@@ -173,14 +173,10 @@ export type MembershipPlanner = ReturnType<typeof createMembershipPlanner>;
  *   to take the user out of (or the connection no longer manages it), and failing would also hold
  *   back the user's field changes.
  */
-export const mapPlannedMemberships = async (
+export const plannedMembershipMapper = (
   target: Target,
   resolver: GroupResolver | undefined,
-  change: UserChange,
-  signal?: AbortSignal,
-): Promise<MembershipChange[]> => {
-  const planned = change.memberships ?? [];
-  if (planned.length === 0) return [];
+): ((change: UserChange, signal?: AbortSignal) => Promise<MembershipChange[]>) => {
   const lenient = membershipMapper(
     { ...target, groups: { ...target.groups, unmapped: 'ignore' } },
     resolver,
@@ -190,16 +186,18 @@ export const mapPlannedMemberships = async (
     resolver,
   );
   const refuse = target.groups?.unmapped === 'refuse';
-  const memberships: MembershipChange[] = [];
-  for (const membership of planned) {
-    const one = { ...change, memberships: [membership] };
-    const mapped = await lenient(one, signal);
-    if (mapped.status === 'mapped') {
-      memberships.push(...mapped.memberships);
-      continue;
+  return async (change, signal) => {
+    const memberships: MembershipChange[] = [];
+    for (const membership of change.memberships ?? []) {
+      const one = { ...change, memberships: [membership] };
+      const mapped = await lenient(one, signal);
+      if (mapped.status === 'mapped') {
+        memberships.push(...mapped.memberships);
+        continue;
+      }
+      // Throws GROUP_NOT_MAPPED with the group named, as the webhook path answers it.
+      if (membership.member && refuse) await strict(one, signal);
     }
-    // Throws GROUP_NOT_MAPPED with the group named, as the webhook path answers it.
-    if (membership.member && refuse) await strict(one, signal);
-  }
-  return memberships;
+    return memberships;
+  };
 };
