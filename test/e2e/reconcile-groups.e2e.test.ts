@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Seed } from '../../emulator/server.ts';
 import { applyUpdate } from '../../lib/ciam/apply.ts';
 import { applyTargetsOf } from '../../lib/delivery/delivery.ts';
-import type { ChangeEntry } from '../../lib/reconcile/plan.ts';
+import type { ChangeEntry, ReconcilePlan } from '../../lib/reconcile/plan.ts';
 import { type ReconcileConnection, runReconcile } from '../../lib/reconcile/run.ts';
 import { describePlan, summaryLine } from '../../lib/reconcile/runner.ts';
 import { createRuntime, type Runtime } from '../../lib/runtime/index.ts';
@@ -108,6 +108,22 @@ describe('reconciling WorkOS group memberships', () => {
       target: { ...found.target, groups: { map: { [ENG_SOURCE_ID]: 'group-eng' }, unmapped } },
     };
     return { deps, connection };
+  };
+  /** Applies a saved plan with the connection's groups.map emptied since it was made. */
+  const applyWithoutMap = async (plan: ReconcilePlan, unmapped: 'ignore' | 'refuse') => {
+    const { deps, connection } = setUp(unmapped);
+    const changed: ReconcileConnection = {
+      ...connection,
+      target: { ...connection.target, groups: { map: {}, unmapped } },
+    };
+    const applied = await runReconcile(deps, changed, {
+      apply: true,
+      yes: true,
+      plan,
+      applySaved: true,
+    });
+    await queue.drain();
+    return applied;
   };
   const groupsOf = (userId: string) =>
     [...(emulator().store.getUser(EMULATOR_USER_STORE_ID, userId)?.UserGroups ?? [])].sort();
@@ -239,18 +255,7 @@ describe('reconciling WorkOS group memberships', () => {
 
     // groups.map loses its entry between plan and apply: the connection no longer manages
     // group-eng, so there is nothing of it to remove; bob's Nickname is applied all the same.
-    const { deps, connection } = setUp('refuse');
-    const changed: ReconcileConnection = {
-      ...connection,
-      target: { ...connection.target, groups: { map: {}, unmapped: 'refuse' } },
-    };
-    const applied = await runReconcile(deps, changed, {
-      apply: true,
-      yes: true,
-      plan,
-      applySaved: true,
-    });
-    await queue.drain();
+    const applied = await applyWithoutMap(plan, 'refuse');
     expect(applied.report).toEqual({ queued: 3, created: 0, frozen: 0, failures: [] });
     const user = (userId: string) => emulator().store.getUser(EMULATOR_USER_STORE_ID, userId);
     expect(groupsOf('demo-user-1')).toEqual(['group-console', 'group-staff']);
@@ -280,18 +285,7 @@ describe('reconciling WorkOS group memberships', () => {
         member: true,
       }),
     );
-    const { deps, connection } = setUp('ignore');
-    const changed: ReconcileConnection = {
-      ...connection,
-      target: { ...connection.target, groups: { map: {}, unmapped: 'ignore' } },
-    };
-    const applied = await runReconcile(deps, changed, {
-      apply: true,
-      yes: true,
-      plan,
-      applySaved: true,
-    });
-    await queue.drain();
+    const applied = await applyWithoutMap(plan, 'ignore');
     expect(applied.report?.failures).toEqual([]);
     // Alice: Staff added, Admins removed as planned; group-eng left out.
     expect(groupsOf('demo-user-1')).toEqual(['group-console', 'group-staff']);
