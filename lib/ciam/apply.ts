@@ -188,6 +188,22 @@ const guardedClock = (target: ApplyTarget, change: ChangeRef) => {
 };
 
 /**
+ * The user's clocks as written: memberships older than the horizon (counted back from the newest
+ * change written) folded into the floor, then encoded; CLOCKS_TOO_LONG when they still do not fit.
+ */
+const encodeWithinLimit = (clocks: Parameters<typeof compactMemberships>[0], newestAt: number) => {
+  const encoded = encodeClocks(compactMemberships(clocks, newestAt - MEMBERSHIP_HORIZON_MS));
+  if (encoded.length > MAX_CLOCKS_CHARS) {
+    throw new AdapterError(
+      'CLOCKS_TOO_LONG',
+      `The user's field clocks would need ${encoded.length} characters`,
+      { details: { maxChars: MAX_CLOCKS_CHARS } },
+    );
+  }
+  return encoded;
+};
+
+/**
  * The write one change makes to user `userId`, as it is now (`user`: what DescribeUserById
  * returned, or undefined when {@link needsUserRead} says no read is needed). Pure: the same inputs
  * give the same request, byte for byte once serialised.
@@ -218,15 +234,7 @@ export const planWrite = (
     const written = [...fieldPlan.written, ...groupPlan.written];
     const skipped = [...fieldPlan.skipped, ...groupPlan.skipped];
     if (written.length === 0) return { action: 'skip', reason: skipReason(skipped), skipped };
-    const clocks = compactMemberships(groupPlan.clocks, clock.at - MEMBERSHIP_HORIZON_MS);
-    const encoded = encodeClocks(clocks);
-    if (encoded.length > MAX_CLOCKS_CHARS) {
-      throw new AdapterError(
-        'CLOCKS_TOO_LONG',
-        `The user's field clocks would need ${encoded.length} characters`,
-        { details: { maxChars: MAX_CLOCKS_CHARS } },
-      );
-    }
+    const encoded = encodeWithinLimit(groupPlan.clocks, clock.at);
     // Object.assign, not `{ ...draft, UserId }`: a property added after a spread gives every
     // request object its own hidden class on Node 20 (V8 11), old-space garbage.
     const request: UpdateUserRequest = Object.assign({}, fieldPlan.draft, { UserId: userId });
@@ -433,15 +441,7 @@ export const planBatchWrite = (
   }));
   if (owner.size === 0) return { request: undefined, entries };
 
-  const compacted = compactMemberships(current, newest - MEMBERSHIP_HORIZON_MS);
-  const encoded = encodeClocks(compacted);
-  if (encoded.length > MAX_CLOCKS_CHARS) {
-    throw new AdapterError(
-      'CLOCKS_TOO_LONG',
-      `The user's field clocks would need ${encoded.length} characters`,
-      { details: { maxChars: MAX_CLOCKS_CHARS } },
-    );
-  }
+  const encoded = encodeWithinLimit(current, newest);
   const request = Object.assign({}, draft, { UserId: userId }) as UpdateUserRequest;
   if (groupsChanged) request.UserGroup = [...groups];
   request.CustomizationAttributes = mergeCustomAttributes(user.CustomAttributes, [

@@ -5,7 +5,7 @@ import type { ClerkUser } from '../sources/standard-webhooks/schema.ts';
 import { validateClerkUser } from '../sources/standard-webhooks/schema.ts';
 import { clerkUserToChange } from '../sources/standard-webhooks/to-changes.ts';
 import { readCredential } from './credentials.ts';
-import { cursorString, decodeCursor, encodeCursor } from './cursor.ts';
+import { afterOf, encodeCursor } from './cursor.ts';
 import { createSourceHttp, getPage, type RequestScope, sourceApiError } from './http.ts';
 import { listerSettings, SNAPSHOT_EVENT_TYPE, snapshotEventId, UNKNOWN_TIME } from './snapshot.ts';
 import type { SourceApiContext, SourceUser, SourceUserLister } from './types.ts';
@@ -50,10 +50,7 @@ export const createClerkLister = (
   return {
     async listPage(cursor, options = {}) {
       const scope: RequestScope = { api: API, cursor };
-      const after =
-        cursor === undefined
-          ? undefined
-          : cursorString(decodeCursor({ ...scope, cursor }), 'after', scope);
+      const after = afterOf(scope);
       const url = new URL(`${base}/v1/users`);
       url.searchParams.set('limit', String(limit));
       url.searchParams.set('order_by', '+created_at');

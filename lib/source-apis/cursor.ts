@@ -48,3 +48,9 @@ export const cursorNumber = (
   }
   return value;
 };
+
+/** The `after` position a cursor-paged API (Clerk, WorkOS) resumes from; none for the first page. */
+export const afterOf = (scope: RequestScope): string | undefined =>
+  scope.cursor === undefined
+    ? undefined
+    : cursorString(decodeCursor({ ...scope, cursor: scope.cursor }), 'after', scope);

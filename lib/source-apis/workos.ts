@@ -5,7 +5,7 @@ import { nonEmpty, toIsoTime } from '../sources/shared/values.ts';
 import { validateWorkosUser, type WorkosDirectoryUser } from '../sources/workos/schema.ts';
 import { workosUserToChange } from '../sources/workos/to-changes.ts';
 import { readCredential } from './credentials.ts';
-import { cursorString, decodeCursor, encodeCursor } from './cursor.ts';
+import { afterOf, encodeCursor } from './cursor.ts';
 import { createSourceHttp, getPage, type RequestScope, sourceApiError } from './http.ts';
 import { listerSettings, SNAPSHOT_EVENT_TYPE, snapshotEventId, UNKNOWN_TIME } from './snapshot.ts';
 import type { SourceApiContext, SourceUser, SourceUserLister } from './types.ts';
@@ -173,10 +173,7 @@ export const createWorkosLister = (
   return {
     async listPage(cursor, options = {}) {
       const scope: RequestScope = { api: API, cursor };
-      const after =
-        cursor === undefined
-          ? undefined
-          : cursorString(decodeCursor({ ...scope, cursor }), 'after', scope);
+      const after = afterOf(scope);
       const page = await listRequest(
         '/directory_users',
         { directory: directoryId },
